@@ -1,0 +1,71 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import {
+  CreateContactsExportDto,
+  DownloadLinkDto,
+  ExportPageDto,
+  ExportResourceDto,
+  ExportType,
+  ListExportsQueryDto,
+} from '@exports/contracts';
+import { DomainError, ErrorCode } from '@exports/platform';
+import { AccountId } from '../auth/account-id.decorator';
+import { ApiErrors } from '../docs/api-errors.decorator';
+import { ExportsService } from './exports.service';
+
+const exportIdPipe = new ParseUUIDPipe({
+  exceptionFactory: () => new DomainError(ErrorCode.Validation, 'exportId must be a UUID', [{ field: 'exportId', message: 'exportId must be a UUID' }]),
+});
+
+@ApiTags('exports')
+@ApiSecurity('apiKey')
+@Controller('exports')
+export class ExportsController {
+  constructor(private readonly exports: ExportsService) {}
+
+  @Post('contacts')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Export contacts', description: 'Registers a CSV export of the contacts (all, or by list or id) and answers at once.' })
+  @ApiAcceptedResponse({ type: ExportResourceDto })
+  @ApiErrors(400, 401, 413, 429, 503)
+  createContacts(@AccountId() accountId: string, @Body() body: CreateContactsExportDto): Promise<ExportResourceDto> {
+    return this.exports.create(accountId, ExportType.Contacts, body);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List exports', description: 'Newest first; `page` is 0-based.' })
+  @ApiOkResponse({ type: ExportPageDto })
+  @ApiErrors(400, 401)
+  list(@AccountId() accountId: string, @Query() query: ListExportsQueryDto): Promise<ExportPageDto> {
+    return this.exports.list(accountId, query);
+  }
+
+  @Get(':exportId')
+  @ApiOperation({ summary: 'Get a download link', description: 'A presigned link to the file of a COMPLETED export.' })
+  @ApiOkResponse({ type: DownloadLinkDto })
+  @ApiErrors(400, 401, 404, 409)
+  link(@AccountId() accountId: string, @Param('exportId', exportIdPipe) exportId: string): Promise<DownloadLinkDto> {
+    return this.exports.link(accountId, exportId);
+  }
+
+  @Post(':exportId')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Regenerate the download link',
+    description: '200 with a fresh link while the file is kept; 202 with the export when it is run again (file purged, or export FAILED).',
+  })
+  @ApiOkResponse({ type: DownloadLinkDto })
+  @ApiAcceptedResponse({ type: ExportResourceDto })
+  @ApiErrors(400, 401, 404, 409, 503)
+  async regenerate(
+    @AccountId() accountId: string,
+    @Param('exportId', exportIdPipe) exportId: string,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<DownloadLinkDto | ExportResourceDto> {
+    const result = await this.exports.regenerate(accountId, exportId);
+    if (result.kind === 'link') return result.link;
+    response.status(202);
+    return result.resource;
+  }
+}

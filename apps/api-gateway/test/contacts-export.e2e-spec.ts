@@ -1,0 +1,287 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { parse } from 'csv-parse/sync';
+import { Subjects } from '@exports/contracts';
+import { spreadsheetSafe } from '@exports/export-files';
+import { CreatedAccount } from '@exports/database';
+import { sleep, TestStack } from '@exports/testing';
+
+/** The contacts export, whole life, over real HTTP, NATS JetStream, PostgreSQL and S3. */
+describe('contacts export (e2e)', () => {
+  const LINK_TTL = 6;
+  const stack = new TestStack({ apps: ['api-gateway', 'export-worker'], env: { EXPORT_LINK_TTL_SECONDS: String(LINK_TTL) } });
+  let a: CreatedAccount;
+  let b: CreatedAccount;
+
+  const contacts = [
+    contact('c-001', { phoneNumber: '+33612345678', firstName: 'Zoé', lastName: 'Dupont, "the boss"', listIds: ['vip', 'fr'], customFields: { plan: 'gold', note: 'line1\nline2' }, isTest: false }),
+    contact('c-002', { email: 'kenji@example.jp', firstName: '健二', lastName: '山田', gender: 'male', listIds: ['jp'] }),
+    contact('c-003', { phoneNumber: '+14155550100', firstName: '=HYPERLINK("http://evil")', lastName: '-1+2', customFields: { formula: '@SUM(A1)' }, isTest: true }),
+    contact('c-004', { email: 'emoji@example.com', firstName: 'Ana 🎉', lastName: "O'Brien\r\nJr.", listIds: ['vip'] }),
+    contact('c-005', { phoneNumber: '+447700900123', email: 'gone@example.com', listIds: ['vip'] }),
+  ];
+
+  beforeAll(async () => {
+    await stack.start();
+    a = await stack.createAccount('account A');
+    b = await stack.createAccount('account B');
+    for (const c of contacts) await stack.publish(Subjects.platform.contactsUpserted, { accountId: a.accountId, contact: c });
+    // An older version of c-001 replayed later changes nothing; c-005 is deleted.
+    await stack.publish(Subjects.platform.contactsUpserted, { accountId: a.accountId, contact: { ...contacts[0], firstName: 'OLD', updatedAt: '2020-01-01T00:00:00Z' } });
+    await stack.publish(Subjects.platform.contactsDeleted, { accountId: a.accountId, contactId: 'c-005', deletedAt: '2026-02-01T00:00:00Z' });
+    // Invalid events are terminated, and the consumer moves on.
+    await stack.publish(Subjects.platform.contactsUpserted, { accountId: a.accountId, contact: { id: 'bad', createdAt: 'yesterday' } });
+    await stack.publish(Subjects.platform.contactsUpserted, 'not json at all');
+    // Another account's contact never shows up in A's files.
+    await stack.publish(Subjects.platform.contactsUpserted, { accountId: b.accountId, contact: contact('b-001', { email: 'b@example.com' }) });
+    await waitFor(async () => (await stack.query(`SELECT count(*)::int AS n FROM contacts`))[0].n === 6 && (await deletedCount()) === 1);
+  }, 120_000);
+
+  afterAll(() => stack.stop(), 60_000);
+
+  const deletedCount = async () => (await stack.query(`SELECT count(*)::int AS n FROM contacts WHERE deleted_at IS NOT NULL`))[0].n;
+
+  it('logs and terminates invalid events without blocking the others', () => {
+    const rejected = stack.logsOf('export-worker').filter((line) => line.includes('Invalid event terminated'));
+    expect(rejected).toHaveLength(2);
+    expect(rejected.join('\n')).toContain('contact.createdAt');
+  });
+
+  it('exports every live contact of the account, row by row, and serves the file through a presigned link', async () => {
+    const started = Date.now();
+    const created = await stack.http('POST', '/exports/contacts', { apiKey: a.apiKey, body: {} });
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(created.status).toBe(202);
+    expect(created.body).toMatchObject({ type: 'CONTACTS', status: 'PENDING', isAvailableForDownload: false, filters: {}, progress: { rowsExported: 0 } });
+
+    const done = await stack.waitForExport(a.apiKey, created.body.exportId);
+    expect(done).toMatchObject({ status: 'COMPLETED', isAvailableForDownload: true, rowCount: 4 });
+    expect(done.fileName).toMatch(/^contacts-\d{8}T\d{6}Z-[0-9a-f]{8}\.csv$/);
+    for (const field of ['completedAt', 'linkExpiresAt', 'fileExpiresAt']) expect(Date.parse(done[field])).not.toBeNaN();
+
+    const link = await stack.http('GET', `/exports/${done.exportId}`, { apiKey: a.apiKey });
+    expect(link.status).toBe(200);
+    expect(link.body).toMatchObject({ exportId: done.exportId, fileName: done.fileName, rowCount: 4, sha256: done.sha256, sizeBytes: done.sizeBytes });
+    const file = Buffer.from(await (await fetch(link.body.downloadUrl)).arrayBuffer());
+    expect(file.length).toBe(done.sizeBytes);
+    expect(createHash('sha256').update(file).digest('hex')).toBe(done.sha256);
+
+    const rows: string[][] = parse(file, { bom: false, relaxColumnCount: false });
+    expect(rows[0]).toEqual(['id', 'phoneNumber', 'email', 'firstName', 'lastName', 'gender', 'listIds', 'customFields', 'isTest', 'createdAt', 'updatedAt']);
+    expect(rows.slice(1).map(withParsedJson)).toEqual(contacts.slice(0, 4).map(expectedRow));
+  });
+
+  it('filters by list and by contact id', async () => {
+    const byList = await exportAndDownload(a, { listIds: ['vip', 'nope'] });
+    expect(byList.map((r) => r[0])).toEqual(['c-001', 'c-004']);
+    const byId = await exportAndDownload(a, { contactIds: ['c-002', 'c-005', 'unknown'] });
+    expect(byId.map((r) => r[0])).toEqual(['c-002']);
+    const both = await exportAndDownload(a, { listIds: ['vip'], contactIds: ['c-004'] });
+    expect(both.map((r) => r[0])).toEqual(['c-004']);
+  });
+
+  it('renders timestamps in the requested time zone', async () => {
+    const rows = await exportAndDownload(a, { contactIds: ['c-001'], timezone: 'America/New_York' });
+    // 2026-01-15T10:30:00.250Z is 05:30 in New York (EST, -05:00).
+    expect(rows[0][9]).toBe('2026-01-15T05:30:00.250-05:00');
+  });
+
+  it('writes a header-only file for an empty result', async () => {
+    const empty = await stack.createAccount('empty');
+    const rows = await exportAndDownload(empty, {});
+    expect(rows).toEqual([]);
+  });
+
+  it('keeps accounts apart', async () => {
+    const mine = await stack.http('POST', '/exports/contacts', { apiKey: a.apiKey, body: {} });
+    await stack.waitForExport(a.apiKey, mine.body.exportId);
+    const theirs = await stack.http('GET', `/exports/${mine.body.exportId}`, { apiKey: b.apiKey });
+    expect(theirs.status).toBe(404);
+    expect(theirs.body).toMatchObject({ status: 404, error: 'Not Found' });
+    expect((await stack.http('POST', `/exports/${mine.body.exportId}`, { apiKey: b.apiKey })).status).toBe(404);
+    const list = await stack.http('GET', '/exports?limit=100', { apiKey: b.apiKey });
+    expect(list.body.items.map((i: { exportId: string }) => i.exportId)).not.toContain(mine.body.exportId);
+    const bRows = await exportAndDownload(b, {});
+    expect(bRows.map((r) => r[0])).toEqual(['b-001']);
+  });
+
+  it('lists exports newest first, paged, with filters', async () => {
+    const page0 = await stack.http('GET', '/exports?page=0&limit=2', { apiKey: a.apiKey });
+    expect(page0.status).toBe(200);
+    expect(page0.body.items).toHaveLength(2);
+    expect(page0.body).toMatchObject({ page: 0, limit: 2 });
+    expect(page0.body.totalItems).toBeGreaterThanOrEqual(6);
+    const all = await stack.http('GET', '/exports?limit=100&type=CONTACTS', { apiKey: a.apiKey });
+    const created = all.body.items.map((i: { createdAt: string }) => i.createdAt);
+    expect([...created].sort().reverse()).toEqual(created);
+    const page1 = await stack.http('GET', '/exports?page=1&limit=2', { apiKey: a.apiKey });
+    expect(page1.body.items[0].exportId).toBe(all.body.items[2].exportId);
+    const pending = await stack.http('GET', '/exports?status=PENDING', { apiKey: a.apiKey });
+    expect(pending.body.items).toEqual([]);
+  });
+
+  it('expires the link on time, refuses the old link, and regenerates a working one', async () => {
+    const created = await stack.http('POST', '/exports/contacts', { apiKey: a.apiKey, body: { contactIds: ['c-002'] } });
+    const done = await stack.waitForExport(a.apiKey, created.body.exportId);
+    const oldLink = (await stack.http('GET', `/exports/${done.exportId}`, { apiKey: a.apiKey })).body.downloadUrl;
+    expect((await fetch(oldLink)).status).toBe(200);
+
+    await sleep(Date.parse(done.linkExpiresAt) - Date.now() + 1100);
+    const expired = await stack.http('GET', `/exports/${done.exportId}`, { apiKey: a.apiKey });
+    expect(expired.status).toBe(400);
+    expect(expired.body.message).toMatch(/expired.*POST \/exports\/\{exportId\}/);
+    expect((await stack.findExport(a.apiKey, done.exportId)).status).toBe('EXPIRED');
+    expect((await stack.http('GET', '/exports?status=EXPIRED&limit=100', { apiKey: a.apiKey })).body.items.map((i: any) => i.exportId)).toContain(done.exportId);
+    expect((await fetch(oldLink)).status).toBe(403);
+
+    const renewed = await stack.http('POST', `/exports/${done.exportId}`, { apiKey: a.apiKey });
+    expect(renewed.status).toBe(200);
+    expect(renewed.body).toMatchObject({ exportId: done.exportId, sha256: done.sha256, rowCount: 1 });
+    const file = Buffer.from(await (await fetch(renewed.body.downloadUrl)).arrayBuffer());
+    expect(createHash('sha256').update(file).digest('hex')).toBe(done.sha256);
+    expect((await stack.findExport(a.apiKey, done.exportId)).status).toBe('COMPLETED');
+  }, 60_000);
+
+  it('retries a failing run, reports FAILED with a code, and runs it again on request', async () => {
+    await stack.query('ALTER TABLE contacts RENAME TO contacts_away');
+    let failed: any;
+    try {
+      const created = await stack.http('POST', '/exports/contacts', { apiKey: a.apiKey, body: {} });
+      failed = await stack.waitForExport(a.apiKey, created.body.exportId, 60_000);
+    } finally {
+      await stack.query('ALTER TABLE contacts_away RENAME TO contacts');
+    }
+    expect(failed.status).toBe('FAILED');
+    expect(failed.error).toEqual({ code: 'INTERNAL', message: expect.stringContaining('3 time(s)') });
+    expect((await stack.query('SELECT attempts FROM exports WHERE id = $1', [failed.exportId]))[0].attempts).toBe(3);
+    const link = await stack.http('GET', `/exports/${failed.exportId}`, { apiKey: a.apiKey });
+    expect(link.status).toBe(409);
+    expect(link.body.message).toContain('failed');
+
+    const retried = await stack.http('POST', `/exports/${failed.exportId}`, { apiKey: a.apiKey });
+    expect(retried.status).toBe(202);
+    expect(retried.body).toMatchObject({ exportId: failed.exportId, status: 'PENDING', filters: {} });
+    const done = await stack.waitForExport(a.apiKey, failed.exportId);
+    expect(done).toMatchObject({ status: 'COMPLETED', rowCount: 4 });
+    expect(done.error).toBeUndefined();
+  }, 90_000);
+
+  describe('bad input', () => {
+    const exportCount = async () => (await stack.query('SELECT count(*)::int AS n FROM exports'))[0].n;
+
+    it('needs a valid API key', async () => {
+      const before = await exportCount();
+      const none = await stack.http('POST', '/exports/contacts', { body: {} });
+      expect(none.status).toBe(401);
+      expect(none.body).toEqual({ status: 401, error: 'Unauthorized', message: 'The X-Api-Key header is required' });
+      const bad = await stack.http('POST', '/exports/contacts', { apiKey: 'exk_not-a-real-key', body: {} });
+      expect(bad.status).toBe(401);
+      expect(bad.body.message).toBe('The API key in X-Api-Key is not valid');
+      expect((await stack.http('GET', '/exports', { apiKey: '' })).status).toBe(401);
+      expect(await exportCount()).toBe(before);
+    });
+
+    it.each([
+      [{ unknown: 1 }, 'unknown'],
+      [{ listIds: 'vip' }, 'listIds'],
+      [{ listIds: [1, 2] }, 'listIds'],
+      [{ contactIds: ['ok', ''] }, 'contactIds'],
+      [{ contactIds: ['x'.repeat(200)] }, 'contactIds'],
+      [{ timezone: 'Mars/Olympus' }, 'timezone'],
+      [{ timezone: 5 }, 'timezone'],
+    ])('refuses %j naming %s, writing nothing', async (body, field) => {
+      const before = await exportCount();
+      const response = await stack.http('POST', '/exports/contacts', { apiKey: a.apiKey, body });
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({ status: 400, error: 'Bad Request' });
+      expect(response.body.details.map((d: { field: string }) => d.field)).toContain(field);
+      expect(response.body.message).toContain(field);
+      expect(await exportCount()).toBe(before);
+    });
+
+    it('refuses malformed JSON and bodies that are not objects', async () => {
+      const malformed = await stack.http('POST', '/exports/contacts', { apiKey: a.apiKey, rawBody: '{"listIds": [' });
+      expect(malformed.status).toBe(400);
+      expect(malformed.body.message).toBe('The request body is not valid JSON');
+      const array = await stack.http('POST', '/exports/contacts', { apiKey: a.apiKey, rawBody: '[1,2]' });
+      expect(array.status).toBe(400);
+    });
+
+    it('refuses a body that is too large with 413', async () => {
+      const response = await stack.http('POST', '/exports/contacts', { apiKey: a.apiKey, body: { contactIds: Array.from({ length: 20000 }, (_, i) => `c-${i}`) } });
+      expect(response.status).toBe(413);
+      expect(response.body).toEqual({ status: 413, error: 'Payload Too Large', message: 'The request body is larger than 64kb' });
+    });
+
+    it('validates list parameters and export ids', async () => {
+      const limit = await stack.http('GET', '/exports?limit=101', { apiKey: a.apiKey });
+      expect(limit.status).toBe(400);
+      expect(limit.body.details[0].field).toBe('limit');
+      expect((await stack.http('GET', '/exports?page=-1', { apiKey: a.apiKey })).body.details[0].field).toBe('page');
+      expect((await stack.http('GET', '/exports?status=DONE', { apiKey: a.apiKey })).body.details[0].field).toBe('status');
+      const badId = await stack.http('GET', '/exports/not-a-uuid', { apiKey: a.apiKey });
+      expect(badId.status).toBe(400);
+      expect(badId.body.details).toEqual([{ field: 'exportId', message: 'exportId must be a UUID' }]);
+      expect((await stack.http('GET', `/exports/${randomUUID()}`, { apiKey: a.apiKey })).status).toBe(404);
+    });
+  });
+
+  async function exportAndDownload(account: CreatedAccount, body: object): Promise<string[][]> {
+    const created = await stack.http('POST', '/exports/contacts', { apiKey: account.apiKey, body });
+    expect(created.status).toBe(202);
+    const done = await stack.waitForExport(account.apiKey, created.body.exportId);
+    expect(done.status).toBe('COMPLETED');
+    const link = await stack.http('GET', `/exports/${done.exportId}`, { apiKey: account.apiKey });
+    const rows: string[][] = parse(Buffer.from(await (await fetch(link.body.downloadUrl)).arrayBuffer()));
+    expect(rows.length - 1).toBe(done.rowCount);
+    return rows.slice(1);
+  }
+});
+
+interface TestContact {
+  id: string;
+  phoneNumber?: string;
+  email?: string;
+  firstName?: string;
+  lastName?: string;
+  gender?: string;
+  listIds?: string[];
+  customFields?: Record<string, string>;
+  isTest?: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+function contact(id: string, fields: Partial<TestContact>): TestContact {
+  return { id, createdAt: '2026-01-15T10:30:00.250Z', updatedAt: '2026-01-20T08:00:00+02:00', ...fields };
+}
+
+function expectedRow(c: TestContact): unknown[] {
+  const text = (v?: string) => (v === undefined ? '' : spreadsheetSafe(v));
+  const iso = (v: string) => new Date(v).toISOString().replace('Z', '+00:00');
+  return [
+    text(c.id),
+    text(c.phoneNumber),
+    text(c.email),
+    text(c.firstName),
+    text(c.lastName),
+    text(c.gender),
+    text((c.listIds ?? []).join(';')),
+    c.customFields ?? '',
+    c.isTest === undefined ? '' : String(c.isTest),
+    iso(c.createdAt),
+    iso(c.updatedAt),
+  ];
+}
+
+/** customFields is compared as JSON, since PostgreSQL orders and spaces object keys its own way. */
+function withParsedJson(row: string[]): unknown[] {
+  return row.map((cell, index) => (index === 7 && cell ? JSON.parse(cell) : cell));
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(100);
+  }
+}

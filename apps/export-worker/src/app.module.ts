@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { ExportPipelineModule } from '@exports/export-pipeline';
+import { ContactsExportSource } from './contacts-export/contacts-export.source';
+import { ContactsIngestService } from './contacts-ingest/contacts-ingest.service';
+import { ContactsStore } from './contacts-ingest/contacts.store';
+
+export const APP = 'export-worker';
+
+@Module({
+  imports: [ExportPipelineModule.register(APP, [new ContactsExportSource()])],
+  providers: [ContactsStore, ContactsIngestService],
+})
+export class AppModule {}

@@ -1,0 +1,32 @@
+import { Injectable, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
+import { ContactDeletedEvent, Consumers, ContactUpsertedEvent, Subjects } from '@exports/contracts';
+import { AppConfig, EventIngest, JetStream, route } from '@exports/platform';
+import { ContactChange, ContactsStore } from './contacts.store';
+
+/** Keeps the contacts read model from `platform.contacts.*`. */
+@Injectable()
+export class ContactsIngestService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly ingest: EventIngest<ContactChange>;
+
+  constructor(jetStream: JetStream, store: ContactsStore, config: AppConfig) {
+    this.ingest = new EventIngest<ContactChange>(jetStream, {
+      durable: Consumers.exportWorkerContacts,
+      filterSubject: Subjects.platform.contactsAll,
+      routes: {
+        [Subjects.platform.contactsUpserted]: route(ContactUpsertedEvent, (event) => ({ kind: 'upsert', event })),
+        [Subjects.platform.contactsDeleted]: route(ContactDeletedEvent, (event) => ({ kind: 'delete', event })),
+      },
+      apply: (changes) => store.apply(changes),
+      batchSize: 500,
+      ackWaitSeconds: config.EXPORT_ACK_WAIT_SECONDS,
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.ingest.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.ingest.stop();
+  }
+}

@@ -1,0 +1,84 @@
+import { ExportType } from './enums';
+
+/**
+ * NATS subjects and JetStream streams. Apps never spell a subject themselves:
+ * they take it from here, through a {@link NatsNamespace} so that test runs and
+ * side-by-side deployments can live on one NATS server without colliding.
+ */
+export const Subjects = {
+  exportRequested: {
+    [ExportType.Contacts]: 'exports.requested.contacts',
+    [ExportType.DeliveryReports]: 'exports.requested.delivery-reports',
+    [ExportType.MessageHistory]: 'exports.requested.message-history',
+  } as Record<ExportType, string>,
+  exportEvents: {
+    completed: 'exports.events.completed',
+    failed: 'exports.events.failed',
+    expired: 'exports.events.expired',
+  },
+  requests: {
+    exportsCreate: 'exports.create',
+    exportsGet: 'exports.get',
+    exportsList: 'exports.list',
+    historyBrowse: 'history.browse',
+  },
+  platform: {
+    contactsUpserted: 'platform.contacts.upserted',
+    contactsDeleted: 'platform.contacts.deleted',
+    messagesRecorded: 'platform.messages.recorded',
+    messagesStatus: 'platform.messages.status',
+    deadLetter: 'platform.dead-letter',
+    contactsAll: 'platform.contacts.>',
+    messagesAll: 'platform.messages.>',
+  },
+} as const;
+
+export const Streams = {
+  exports: { name: 'EXPORTS', subjects: ['exports.requested.>'] },
+  exportEvents: { name: 'EXPORT_EVENTS', subjects: ['exports.events.>'] },
+  platform: { name: 'PLATFORM', subjects: ['platform.>'] },
+} as const;
+
+export type StreamKey = keyof typeof Streams;
+
+/** Durable consumer names, one per consuming app; instances of one app share it. */
+export const Consumers = {
+  exportWorkerExports: 'export-worker-exports',
+  exportWorkerContacts: 'export-worker-contacts',
+  historyServiceExports: 'history-service-exports',
+  historyServiceMessages: 'history-service-messages',
+} as const;
+
+/**
+ * Maps the documented names onto one namespace. The empty namespace (production)
+ * leaves every name as documented; `t1` gives `t1.exports.requested.contacts` and
+ * stream `EXPORTS_t1`.
+ */
+export class NatsNamespace {
+  constructor(readonly prefix: string = '') {
+    if (prefix && !/^[A-Za-z0-9_-]+$/.test(prefix)) {
+      throw new Error(`NATS namespace "${prefix}" may only hold letters, digits, "_" and "-"`);
+    }
+  }
+
+  subject(name: string): string {
+    return this.prefix ? `${this.prefix}.${name}` : name;
+  }
+
+  /** The documented subject of a namespaced one (for routing received messages). */
+  unprefix(subject: string): string {
+    return this.prefix && subject.startsWith(`${this.prefix}.`) ? subject.slice(this.prefix.length + 1) : subject;
+  }
+
+  stream(key: StreamKey): { name: string; subjects: string[] } {
+    const stream = Streams[key];
+    return {
+      name: this.prefix ? `${stream.name}_${this.prefix}` : stream.name,
+      subjects: stream.subjects.map((s) => this.subject(s)),
+    };
+  }
+
+  consumer(name: string): string {
+    return this.prefix ? `${name}_${this.prefix}` : name;
+  }
+}

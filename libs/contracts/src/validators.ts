@@ -1,0 +1,48 @@
+import { registerDecorator, ValidationOptions } from 'class-validator';
+
+/** ISO-8601 date-time that names its offset (`Z` or `±hh:mm`); date-only or local times are refused. */
+export const ISO_DATE_TIME_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+export function isIsoDateTimeWithOffset(value: unknown): value is string {
+  return typeof value === 'string' && ISO_DATE_TIME_WITH_OFFSET.test(value) && !Number.isNaN(Date.parse(value));
+}
+
+export function IsIsoDateTimeWithOffset(options?: ValidationOptions): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) =>
+    registerDecorator({
+      name: 'isIsoDateTimeWithOffset',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options: {
+        message: '$property must be an ISO-8601 date-time with an offset, e.g. 2026-01-01T00:00:00+01:00 or 2026-01-01T00:00:00Z',
+        ...options,
+      },
+      validator: { validate: isIsoDateTimeWithOffset },
+    });
+}
+
+const IANA_NAME = /^(UTC|[A-Za-z]+(\/[A-Za-z0-9_+-]+){1,2})$/;
+
+export function isIanaTimeZone(value: unknown): value is string {
+  if (typeof value !== 'string' || !IANA_NAME.test(value)) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function IsIanaTimeZone(options?: ValidationOptions): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) =>
+    registerDecorator({
+      name: 'isIanaTimeZone',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options: { message: '$property must be an IANA time zone name such as Europe/Paris or UTC', ...options },
+      validator: { validate: isIanaTimeZone },
+    });
+}
+
+/** E.164: a plus sign and up to 15 digits, the first not zero. */
+export const E164 = /^\+[1-9]\d{1,14}$/;

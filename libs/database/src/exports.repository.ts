@@ -1,0 +1,202 @@
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { ExportErrorCode, ExportStatus, ExportType } from '@exports/contracts';
+import { ExportEvent, sourcesOf, transition } from '@exports/export-status';
+import { ExportEntity } from './entities/export.entity';
+
+/** The status as it reads now: a COMPLETED export whose link has passed is EXPIRED. */
+const EFFECTIVE_STATUS = `(CASE WHEN status = 'COMPLETED' AND link_expires_at <= now() THEN 'EXPIRED' ELSE status END)`;
+
+export interface NewExport {
+  type: ExportType;
+  filters: Record<string, unknown>;
+  timezone: string;
+  idempotencyKey?: string;
+  requestHash?: string;
+}
+
+export interface ExportListQuery {
+  page: number;
+  limit: number;
+  status?: ExportStatus;
+  type?: ExportType;
+}
+
+export interface CompletedFile {
+  rowCount: number;
+  sizeBytes: number;
+  sha256: string;
+  fileName: string;
+  objectKey: string;
+  linkTtlSeconds: number;
+  retentionSeconds: number;
+}
+
+/**
+ * The exports registry. Every method takes the account id and every statement
+ * filters on it: no caller can reach another account's export. Status changes are
+ * conditional updates from the states the status machine allows.
+ */
+export class ExportsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async create(accountId: string, request: NewExport): Promise<ExportEntity> {
+    const rows: ExportEntity[] = await this.select(
+      `INSERT INTO exports (id, account_id, type, status, filters, timezone, idempotency_key, request_hash, created_at, updated_at)
+       VALUES ($1, $2, $3, 'PENDING', $4, $5, $6, $7, now(), now()) RETURNING *`,
+      [randomUUID(), accountId, request.type, JSON.stringify(request.filters), request.timezone, request.idempotencyKey ?? null, request.requestHash ?? null],
+    );
+    return rows[0];
+  }
+
+  /** Exports of the account not yet finished (PENDING). */
+  async countOpen(accountId: string): Promise<number> {
+    const rows: Array<{ open: number }> = await this.dataSource.query(
+      `SELECT count(*)::int AS open FROM exports WHERE account_id = $1 AND status = 'PENDING'`,
+      [accountId],
+    );
+    return rows[0].open;
+  }
+
+  /** Withdraws an export nobody was told about (its hand-off to the bus failed). */
+  async withdraw(accountId: string, id: string): Promise<void> {
+    await this.dataSource.query(`DELETE FROM exports WHERE account_id = $1 AND id = $2 AND status = 'PENDING' AND attempts = 0`, [accountId, id]);
+  }
+
+  async findOne(accountId: string, id: string): Promise<ExportEntity | null> {
+    const rows = await this.select(`SELECT * FROM exports WHERE account_id = $1 AND id = $2`, [accountId, id]);
+    return rows[0] ?? null;
+  }
+
+  async list(accountId: string, query: ExportListQuery): Promise<{ items: ExportEntity[]; totalItems: number }> {
+    const where = ['account_id = $1'];
+    const params: unknown[] = [accountId];
+    if (query.status) {
+      params.push(query.status);
+      where.push(`${EFFECTIVE_STATUS} = $${params.length}`);
+    }
+    if (query.type) {
+      params.push(query.type);
+      where.push(`type = $${params.length}`);
+    }
+    const condition = where.join(' AND ');
+    const [items, count] = await Promise.all([
+      this.select(`SELECT * FROM exports WHERE ${condition} ORDER BY created_at DESC, id DESC LIMIT ${query.limit} OFFSET ${query.page * query.limit}`, params),
+      this.dataSource.query(`SELECT count(*)::int AS total FROM exports WHERE ${condition}`, params) as Promise<Array<{ total: number }>>,
+    ]);
+    return { items, totalItems: count[0].total };
+  }
+
+  /** Starts an attempt of `run`; null when the export is no longer PENDING in that run (a duplicate delivery). */
+  async startAttempt(accountId: string, id: string, run: number): Promise<ExportEntity | null> {
+    const rows = await this.select(
+      `UPDATE exports SET attempts = attempts + 1, heartbeat_at = now(), rows_exported = 0, updated_at = now()
+       WHERE account_id = $1 AND id = $2 AND run = $3 AND status = 'PENDING' RETURNING *`,
+      [accountId, id, run],
+    );
+    return rows[0] ?? null;
+  }
+
+  async heartbeat(accountId: string, id: string, run: number, rowsExported: number): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE exports SET heartbeat_at = now(), rows_exported = $4 WHERE account_id = $1 AND id = $2 AND run = $3 AND status = 'PENDING'`,
+      [accountId, id, run, rowsExported],
+    );
+  }
+
+  /** PENDING → COMPLETED; false when another run already finished it. */
+  async complete(accountId: string, id: string, run: number, file: CompletedFile): Promise<boolean> {
+    return this.move(accountId, id, ExportEvent.Complete, {
+      where: 'run = $4',
+      params: [run, file.rowCount, file.sizeBytes, file.sha256, file.fileName, file.objectKey, file.linkTtlSeconds, file.retentionSeconds],
+      set: `completed_at = now(), row_count = $5, rows_exported = $5, size_bytes = $6, sha256 = $7, file_name = $8, object_key = $9,
+            link_expires_at = now() + make_interval(secs => $10), file_expires_at = now() + make_interval(secs => $11),
+            error_code = NULL, error_message = NULL`,
+    });
+  }
+
+  /** PENDING → FAILED with a code and a message the customer can act on. */
+  async fail(accountId: string, id: string, run: number, code: ExportErrorCode, message: string): Promise<boolean> {
+    return this.move(accountId, id, ExportEvent.Fail, {
+      where: 'run = $4',
+      params: [run, code, message],
+      set: 'error_code = $5, error_message = $6',
+    });
+  }
+
+  /** COMPLETED/EXPIRED with the file kept → COMPLETED with a new link, never outliving the file. */
+  async renewLink(accountId: string, id: string, linkTtlSeconds: number): Promise<boolean> {
+    return this.move(accountId, id, ExportEvent.RegenerateRetained, {
+      where: 'file_expires_at > now()',
+      params: [linkTtlSeconds],
+      set: 'link_expires_at = least(now() + make_interval(secs => $4), file_expires_at)',
+    });
+  }
+
+  /** EXPIRED without its file, or FAILED → PENDING in a new run with the same filters; returns the new run. */
+  async rerun(accountId: string, id: string, event: ExportEvent.RegeneratePurged | ExportEvent.Retry): Promise<number | null> {
+    const target = transition(sourcesOf(event)[0], event);
+    const rows = await this.rows<{ run: number }>(
+      `UPDATE exports SET status = $3, run = run + 1, attempts = 0, rows_exported = 0, heartbeat_at = NULL, completed_at = NULL,
+         link_expires_at = NULL, file_expires_at = NULL, row_count = NULL, size_bytes = NULL, sha256 = NULL,
+         error_code = NULL, error_message = NULL, updated_at = now()
+       WHERE account_id = $1 AND id = $2 AND ${EFFECTIVE_STATUS} = ANY($4)
+         ${event === ExportEvent.RegeneratePurged ? 'AND (file_expires_at IS NULL OR file_expires_at <= now())' : ''}
+       RETURNING run`,
+      [accountId, id, target, sourcesOf(event)],
+    );
+    return rows[0]?.run ?? null;
+  }
+
+  private async move(accountId: string, id: string, event: ExportEvent, change: { where: string; params: unknown[]; set: string }): Promise<boolean> {
+    const sources = sourcesOf(event);
+    const target = transition(sources[0], event);
+    const rows = await this.rows(
+      `UPDATE exports SET status = '${target}', updated_at = now(), ${change.set}
+       WHERE account_id = $1 AND id = $2 AND ${EFFECTIVE_STATUS} = ANY($3) AND ${change.where} RETURNING id`,
+      [accountId, id, sources, ...change.params],
+    );
+    return rows.length > 0;
+  }
+
+  private async select(sql: string, params: unknown[]): Promise<ExportEntity[]> {
+    return (await this.rows(sql, params)).map(toEntity);
+  }
+
+  /** The rows of any statement: TypeORM answers `[rows, count]` for UPDATE and DELETE. */
+  private async rows<T = Record<string, unknown>>(sql: string, params: unknown[]): Promise<T[]> {
+    const result: unknown = await this.dataSource.query(sql, params);
+    if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
+    return result as T[];
+  }
+}
+
+function toEntity(row: Record<string, unknown>): ExportEntity {
+  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return Object.assign(new ExportEntity(), {
+    id: row.id,
+    accountId: row.account_id,
+    type: row.type,
+    status: row.status,
+    filters: row.filters,
+    timezone: row.timezone,
+    run: row.run,
+    attempts: row.attempts,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    heartbeatAt: row.heartbeat_at,
+    completedAt: row.completed_at,
+    linkExpiresAt: row.link_expires_at,
+    fileExpiresAt: row.file_expires_at,
+    rowCount: num(row.row_count),
+    sizeBytes: num(row.size_bytes),
+    sha256: row.sha256,
+    fileName: row.file_name,
+    objectKey: row.object_key,
+    rowsExported: Number(row.rows_exported ?? 0),
+    errorCode: row.error_code,
+    errorMessage: row.error_message,
+    idempotencyKey: row.idempotency_key,
+    requestHash: row.request_hash,
+  });
+}

@@ -1,0 +1,33 @@
+import { ExportType } from '@exports/contracts';
+import { header, spreadsheetSafe } from './csv-sql';
+import { exportFileName, exportObjectKey } from './file-naming';
+
+describe('spreadsheetSafe', () => {
+  it.each([
+    ['=HYPERLINK("http://x")', `'=HYPERLINK("http://x")`],
+    ['+1+2', `'+1+2`],
+    ['-2+3', `'-2+3`],
+    ['@SUM(A1)', `'@SUM(A1)`],
+    ['\tTAB', `'\tTAB`],
+    ['\rCR', `'\rCR`],
+  ])('prefixes %j', (value, expected) => {
+    expect(spreadsheetSafe(value)).toBe(expected);
+  });
+
+  it.each(['+33612345678', 'plain', 'a=b', '', ' =not first'])('keeps %j', (value) => {
+    expect(spreadsheetSafe(value)).toBe(value);
+  });
+});
+
+describe('file naming', () => {
+  it('names the file after the type, creation time and a short id', () => {
+    const name = exportFileName(ExportType.DeliveryReports, new Date('2026-03-04T05:06:07.890Z'), '1a2b3c4d-0000-4000-8000-000000000000');
+    expect(name).toBe('delivery-reports-20260304T050607Z-1a2b3c4d.csv');
+    expect(exportObjectKey('acc', 'exp', name)).toBe(`acc/exp/${name}`);
+  });
+
+  it('refuses header names that would need escaping', () => {
+    expect(header('phoneNumber')).toBe('"phoneNumber"');
+    expect(() => header('x"; DROP')).toThrow();
+  });
+});

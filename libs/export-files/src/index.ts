@@ -1,0 +1,3 @@
+export * from './file-naming';
+export * from './csv-sql';
+export * from './csv-meter';

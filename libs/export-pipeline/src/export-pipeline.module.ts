@@ -1,0 +1,78 @@
+import { BeforeApplicationShutdown, DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Pool } from 'pg';
+import { ExportsRepository } from '@exports/database';
+import { AppConfig, JetStream } from '@exports/platform';
+import { ObjectStorage } from '@exports/storage';
+import { ExportConsumer } from './export-consumer';
+import { ExportRunner } from './export-runner';
+import { ExportSource } from './export-source';
+
+const EXPORT_POOL = Symbol('EXPORT_POOL');
+
+@Injectable()
+class ExportPipelineLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  constructor(
+    private readonly consumer: ExportConsumer,
+    @Inject(EXPORT_POOL) private readonly pool: Pool,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.consumer.start();
+  }
+
+  /** Stops taking work; runs in progress finish (or are redelivered if the process is killed). */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.consumer.stop();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+/** Runs the exports of the given types for one app; needs `PlatformModule` in the app. */
+@Module({})
+export class ExportPipelineModule {
+  static register(app: string, sources: ExportSource[]): DynamicModule {
+    return {
+      module: ExportPipelineModule,
+      providers: [
+        {
+          provide: EXPORT_POOL,
+          // A pool of its own: COPY streams hold a connection for a whole run.
+          useFactory: (config: AppConfig) => new Pool({ connectionString: config.DATABASE_URL, max: config.EXPORT_CONCURRENCY * sources.length + 1 }),
+          inject: [AppConfig],
+        },
+        {
+          provide: ExportRunner,
+          useFactory: (pool: Pool, exports: ExportsRepository, storage: ObjectStorage, config: AppConfig) =>
+            new ExportRunner(
+              pool,
+              exports,
+              storage,
+              {
+                maxAttempts: config.EXPORT_MAX_ATTEMPTS,
+                linkTtlSeconds: config.EXPORT_LINK_TTL_SECONDS,
+                retentionSeconds: config.EXPORT_RETENTION_SECONDS,
+              },
+              sources,
+            ),
+          inject: [EXPORT_POOL, ExportsRepository, ObjectStorage, AppConfig],
+        },
+        {
+          provide: ExportConsumer,
+          useFactory: (jetStream: JetStream, runner: ExportRunner, config: AppConfig) =>
+            new ExportConsumer(jetStream, runner, {
+              app,
+              types: sources.map((source) => source.type),
+              ackWaitSeconds: config.EXPORT_ACK_WAIT_SECONDS,
+              concurrency: config.EXPORT_CONCURRENCY,
+            }),
+          inject: [JetStream, ExportRunner, AppConfig],
+        },
+        ExportPipelineLifecycle,
+      ],
+      exports: [ExportRunner],
+    };
+  }
+}

@@ -1,0 +1,152 @@
+import { Logger } from '@nestjs/common';
+import { Pool } from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import { pipeline } from 'node:stream/promises';
+import { ExportErrorCode, ExportRequestedEvent, ExportType, Subjects } from '@exports/contracts';
+import { ExportEntity, ExportsRepository, toExportResource } from '@exports/database';
+import { CsvMeter, exportFileName, exportObjectKey } from '@exports/export-files';
+import { ObjectStorage } from '@exports/storage';
+import { ExportSource } from './export-source';
+import { classifyFailure, customerMessage, StorageError } from './failure';
+
+export interface ExportRunnerSettings {
+  maxAttempts: number;
+  linkTtlSeconds: number;
+  retentionSeconds: number;
+  /** How often progress and the heartbeat are written while a file streams. */
+  heartbeatMs?: number;
+}
+
+/** What the consumer does with the message after a run. */
+export type RunOutcome =
+  | { kind: 'done' }
+  | { kind: 'retry'; delayMs: number }
+  /** Not (yet) visible in the registry: try again shortly, then give up. */
+  | { kind: 'unknown' };
+
+export interface RunHooks {
+  /** Tells the bus the run is alive so the message is not handed to another worker. */
+  working(): void;
+  /** Publishes a lifecycle event for other services (best effort, deduplicated by id). */
+  publishEvent?(subject: string, payload: unknown, msgID: string): Promise<void>;
+}
+
+/**
+ * Produces one run of an export: COPY from PostgreSQL → CsvMeter (rows, bytes,
+ * sha256) → multipart upload, then the conditional PENDING → COMPLETED write.
+ * The object key is the same for every run of an export, so a repeated or
+ * duplicate run replaces the object rather than leaving a second one.
+ */
+export class ExportRunner {
+  private readonly logger = new Logger(ExportRunner.name);
+  private readonly sources: Map<ExportType, ExportSource>;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly exports: ExportsRepository,
+    private readonly storage: ObjectStorage,
+    private readonly settings: ExportRunnerSettings,
+    sources: ExportSource[],
+  ) {
+    this.sources = new Map(sources.map((source) => [source.type, source]));
+  }
+
+  async run(event: ExportRequestedEvent, hooks: RunHooks): Promise<RunOutcome> {
+    const context = { exportId: event.exportId, accountId: event.accountId, run: event.run };
+    const record = await this.exports.startAttempt(event.accountId, event.exportId, event.run);
+    if (!record) {
+      const existing = await this.exports.findOne(event.accountId, event.exportId);
+      if (!existing) return { kind: 'unknown' };
+      this.logger.log({ message: 'Export is not pending in this run; delivery ignored', ...context, status: existing.status });
+      return { kind: 'done' };
+    }
+    if (record.attempts > this.settings.maxAttempts) {
+      // Earlier attempts died or froze without reporting: give up rather than loop.
+      await this.failRun(record, ExportErrorCode.Timeout, record.attempts - 1, hooks);
+      return { kind: 'done' };
+    }
+
+    const started = Date.now();
+    try {
+      const file = await this.produce(record, hooks);
+      const completed = await this.exports.complete(record.accountId, record.id, record.run, {
+        ...file,
+        linkTtlSeconds: this.settings.linkTtlSeconds,
+        retentionSeconds: this.settings.retentionSeconds,
+      });
+      if (completed) {
+        this.logger.log({ message: 'Export completed', ...context, rowCount: file.rowCount, sizeBytes: file.sizeBytes, ms: Date.now() - started });
+        await this.publish(hooks, Subjects.exportEvents.completed, record, 'completed');
+      } else {
+        this.logger.log({ message: 'Export was finished by another run; this run changed nothing', ...context });
+      }
+      return { kind: 'done' };
+    } catch (error) {
+      const code = classifyFailure(error);
+      this.logger.warn({ message: 'Export attempt failed', ...context, attempt: record.attempts, code, error });
+      if (record.attempts >= this.settings.maxAttempts) {
+        await this.failRun(record, code, record.attempts, hooks);
+        return { kind: 'done' };
+      }
+      return { kind: 'retry', delayMs: Math.min(30_000, 1000 * 2 ** (record.attempts - 1)) };
+    }
+  }
+
+  private async produce(record: ExportEntity, hooks: RunHooks) {
+    const source = this.sources.get(record.type);
+    if (!source) throw new Error(`No export source for ${record.type}`);
+    const fileName = exportFileName(record.type, record.createdAt, record.id);
+    const objectKey = exportObjectKey(record.accountId, record.id, fileName);
+    const client = await this.pool.connect();
+    let clean = false;
+    let rowsSoFar = 0;
+    const meter = new CsvMeter((rows) => (rowsSoFar = rows), 250);
+    const heartbeat = setInterval(() => {
+      hooks.working();
+      this.exports.heartbeat(record.accountId, record.id, record.run, rowsSoFar).catch(() => undefined);
+    }, this.settings.heartbeatMs ?? 1000);
+    try {
+      await client.query('BEGIN READ ONLY ISOLATION LEVEL REPEATABLE READ');
+      await client.query(`SET LOCAL TIME ZONE ${client.escapeLiteral(record.timezone)}`);
+      const sql = source.query(record, (value) => client.escapeLiteral(value));
+      const copy = client.query(copyTo(`COPY (${sql}) TO STDOUT WITH (FORMAT csv, HEADER true)`));
+      const upload = this.storage.upload(objectKey, meter).catch((error: unknown) => {
+        copy.destroy();
+        throw new StorageError(error);
+      });
+      await Promise.all([pipeline(copy, meter), upload]);
+      await client.query('COMMIT');
+      clean = true;
+      const stored = await this.storage.stat(objectKey).catch((error: unknown) => {
+        throw new StorageError(error);
+      });
+      if (!stored || stored.size !== meter.sizeBytes) {
+        throw new StorageError(new Error(`stored object has ${stored?.size ?? 'no'} bytes, expected ${meter.sizeBytes}`));
+      }
+      return { rowCount: meter.rows, sizeBytes: meter.sizeBytes, sha256: meter.digest(), fileName, objectKey };
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      clearInterval(heartbeat);
+      // A client whose COPY was cut off may be mid-protocol: discard it rather than reuse it.
+      client.release(!clean);
+    }
+  }
+
+  private async failRun(record: ExportEntity, code: ExportErrorCode, attempts: number, hooks: RunHooks): Promise<void> {
+    const failed = await this.exports.fail(record.accountId, record.id, record.run, code, customerMessage(code, attempts));
+    if (!failed) return;
+    this.logger.warn({ message: 'Export failed', exportId: record.id, accountId: record.accountId, code, attempts });
+    await this.publish(hooks, Subjects.exportEvents.failed, record, 'failed');
+  }
+
+  private async publish(hooks: RunHooks, subject: string, record: ExportEntity, what: string): Promise<void> {
+    if (!hooks.publishEvent) return;
+ const current = await this.exports.findOne(record.accountId, record.id);
+    if (!current) return;
+    await hooks.publishEvent(subject, toExportResource(current, new Date()), `${record.id}.${record.run}.${what}`).catch((error: unknown) =>
+      this.logger.warn({ message: 'Could not publish export event', exportId: record.id, accountId: record.accountId, subject, error }),
+    );
+  }
+}

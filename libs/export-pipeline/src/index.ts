@@ -1,0 +1,5 @@
+export * from './export-source';
+export * from './failure';
+export * from './export-runner';
+export * from './export-consumer';
+export * from './export-pipeline.module';

@@ -1,0 +1,113 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, validateSync } from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value);
+const URL_OPTIONS = { require_tld: false, require_protocol: true };
+
+/**
+ * Every setting of every app, read once from the environment and validated at start.
+ * The only place that reads `process.env` is {@link loadConfig}.
+ */
+export class AppConfig {
+  @IsString()
+  @Matches(/^postgres(ql)?:\/\/[^\s]+$/, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/exports';
+
+  @IsString()
+  @Matches(/^(nats|tls):\/\/[^\s]+(,(nats|tls):\/\/[^\s]+)*$/, { message: 'NATS_URL must be one or more nats:// URLs separated by commas' })
+  NATS_URL = 'nats://127.0.0.1:4222';
+
+  /** Prefix for every subject, stream and consumer; empty in production, unique per test run. */
+  @Matches(/^[A-Za-z0-9_-]*$/, { message: 'NATS_NAMESPACE may only hold letters, digits, "_" and "-"' })
+  NATS_NAMESPACE = '';
+
+  @IsUrl(URL_OPTIONS, { message: 'S3_ENDPOINT must be an http(s) URL such as http://127.0.0.1:9000' })
+  S3_ENDPOINT = 'http://127.0.0.1:9000';
+
+  @IsString() @Matches(/^\S+$/, { message: 'S3_ACCESS_KEY must not be empty' })
+  S3_ACCESS_KEY = 'minioadmin';
+
+  @IsString() @Matches(/^\S+$/, { message: 'S3_SECRET_KEY must not be empty' })
+  S3_SECRET_KEY = 'minioadmin';
+
+  @Matches(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'S3_BUCKET must be a valid bucket name (3-63 lowercase letters, digits, "." or "-")' })
+  S3_BUCKET = 'exports';
+
+  /** What presigned links point at; defaults to S3_ENDPOINT. */
+  @IsOptional()
+  @IsUrl(URL_OPTIONS, { message: 'S3_PUBLIC_URL must be an http(s) URL' })
+  S3_PUBLIC_URL?: string;
+
+  @IsString() @Matches(/^[a-z0-9-]+$/, { message: 'S3_REGION must look like us-east-1' })
+  S3_REGION = 'us-east-1';
+
+  /** Upload part size; bounds the memory of a streamed upload. */
+  @Transform(toInt) @IsInt() @Min(5) @Max(512)
+  S3_PART_SIZE_MB = 16;
+
+  @Transform(toInt) @IsInt({ message: 'PORT must be an integer' }) @Min(0) @Max(65535)
+  PORT = 3000;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(604800)
+  EXPORT_LINK_TTL_SECONDS = 3600;
+
+  @Transform(toInt) @IsInt() @Min(1)
+  EXPORT_RETENTION_SECONDS = 604800;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(100)
+  EXPORT_MAX_ATTEMPTS = 3;
+
+  @Transform(toInt) @IsInt() @Min(1)
+  EXPORT_MAX_OPEN_PER_ACCOUNT = 5;
+
+  /** How long a run may go without a heartbeat before JetStream hands it to another worker. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(3600)
+  EXPORT_ACK_WAIT_SECONDS = 30;
+
+  /** Exports one worker instance runs at the same time. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(32)
+  EXPORT_CONCURRENCY = 2;
+
+  /** Longest date range of a history or delivery-report request. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(3660)
+  EXPORT_MAX_RANGE_DAYS = 366;
+
+  @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose'], { message: 'LOG_LEVEL must be one of fatal, error, warn, log, debug, verbose' })
+  LOG_LEVEL = 'log';
+
+  get s3PublicUrl(): string {
+    return this.S3_PUBLIC_URL ?? this.S3_ENDPOINT;
+  }
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the environment; throws {@link ConfigError} naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const defaults = new AppConfig();
+  const known = Object.keys(defaults).concat('S3_PUBLIC_URL');
+  const given: Record<string, string> = {};
+  for (const key of known) {
+    const value = env[key];
+    if (value !== undefined && value !== '') given[key] = value;
+  }
+  const config = plainToInstance(AppConfig, { ...defaults, ...given });
+  const problems = validateSync(config, { forbidUnknownValues: true }).flatMap((error) =>
+    Object.values(error.constraints ?? {}).map((message) => `${error.property}: ${message} (got "${redactValue(error.property, given[error.property])}")`),
+  );
+  if (config.EXPORT_RETENTION_SECONDS < config.EXPORT_LINK_TTL_SECONDS) {
+    problems.push('EXPORT_RETENTION_SECONDS: must be at least EXPORT_LINK_TTL_SECONDS, or links would outlive their files');
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
+
+function redactValue(name: string, value: string | undefined): string {
+  if (value === undefined) return '(default)';
+  return /SECRET|PASSWORD|KEY/.test(name) ? '***' : value;
+}

@@ -1,0 +1,99 @@
+import { ValidationError } from 'class-validator';
+
+/** What went wrong, in the terms of the API; each transport maps a code to its status in one place. */
+export enum ErrorCode {
+  Validation = 'VALIDATION',
+  Unauthorized = 'UNAUTHORIZED',
+  NotFound = 'NOT_FOUND',
+  Conflict = 'CONFLICT',
+  LinkExpired = 'LINK_EXPIRED',
+  TooManyRequests = 'TOO_MANY_REQUESTS',
+  PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
+  Unavailable = 'UNAVAILABLE',
+  Internal = 'INTERNAL',
+}
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: FieldError[],
+    readonly extra?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export const STATUS_OF: Record<ErrorCode, number> = {
+  [ErrorCode.Validation]: 400,
+  [ErrorCode.LinkExpired]: 400,
+  [ErrorCode.Unauthorized]: 401,
+  [ErrorCode.NotFound]: 404,
+  [ErrorCode.Conflict]: 409,
+  [ErrorCode.PayloadTooLarge]: 413,
+  [ErrorCode.TooManyRequests]: 429,
+  [ErrorCode.Internal]: 500,
+  [ErrorCode.Unavailable]: 503,
+};
+
+const REASON: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export function reasonPhrase(status: number): string {
+  return REASON[status] ?? (status >= 500 ? 'Server Error' : 'Client Error');
+}
+
+export interface ErrorEnvelope {
+  status: number;
+  error: string;
+  message: string;
+  details?: FieldError[];
+  errorId?: string;
+  [extra: string]: unknown;
+}
+
+export function envelopeOf(error: DomainError): ErrorEnvelope {
+  const status = STATUS_OF[error.code];
+  return {
+    status,
+    error: reasonPhrase(status),
+    message: error.message,
+    ...(error.details?.length ? { details: error.details } : {}),
+    ...(error.extra ?? {}),
+  };
+}
+
+/** Flattens class-validator's tree into one `{ field, message }` per problem, with dotted paths. */
+export function fieldErrorsOf(errors: ValidationError[], parent = ''): FieldError[] {
+  return errors.flatMap((error) => {
+    const field = parent ? (/^\d+$/.test(error.property) ? `${parent}[${error.property}]` : `${parent}.${error.property}`) : error.property;
+    const own = Object.values(error.constraints ?? {}).map((message) => ({
+      field,
+      message: message.startsWith('property ') && message.endsWith(' should not exist') ? `${field} is not a known field` : message,
+    }));
+    return own.concat(fieldErrorsOf(error.children ?? [], field));
+  });
+}
+
+export function validationError(errors: ValidationError[], message = 'The request is not valid'): DomainError {
+  const details = fieldErrorsOf(errors);
+  const fields = [...new Set(details.map((d) => d.field))];
+  return new DomainError(ErrorCode.Validation, `${message}: ${fields.join(', ')}`, details);
+}

@@ -1,0 +1,91 @@
+import { Logger } from '@nestjs/common';
+import { ClassConstructor } from 'class-transformer';
+import { JsMsg } from 'nats';
+import { JetStream, jsonOf } from './jetstream';
+import { PullLoop } from './pull-loop';
+import { validatePayload } from './validation';
+
+export interface IngestOptions<Change> {
+  durable: string;
+  /** Documented subject filter on the PLATFORM stream, e.g. `platform.contacts.>`. */
+  filterSubject: string;
+  /** Payload class per documented subject; each valid payload becomes one change. */
+  routes: Record<string, (payload: unknown) => Promise<Change>>;
+  /** Writes a batch of changes at once; messages are acked only after it succeeds. */
+  apply: (changes: Change[]) => Promise<void>;
+  batchSize: number;
+  ackWaitSeconds: number;
+}
+
+/** A route that validates the payload into `cls` and maps it to a change. */
+export function route<T extends object, Change>(cls: ClassConstructor<T>, toChange: (payload: T) => Change) {
+  return async (payload: unknown) => toChange(await validatePayload(cls, payload, 'event'));
+}
+
+/**
+ * Consumes platform events in batches: each is validated; an invalid one is logged
+ * with its reason and terminated (never redelivered); the valid ones are applied
+ * together, then acked. A failed write leaves them to be redelivered.
+ */
+export class EventIngest<Change> {
+  private readonly logger = new Logger(EventIngest.name);
+  private loop?: PullLoop;
+  private ingested = 0;
+  private rejected = 0;
+
+  constructor(
+    private readonly jetStream: JetStream,
+    private readonly options: IngestOptions<Change>,
+  ) {}
+
+  get counts(): { ingested: number; rejected: number } {
+    return { ingested: this.ingested, rejected: this.rejected };
+  }
+
+  async start(): Promise<void> {
+    await this.jetStream.ensureStreams(['platform']);
+    await this.jetStream.ensureConsumer({
+      stream: 'platform',
+      durable: this.options.durable,
+      filterSubject: this.options.filterSubject,
+      ackWaitSeconds: this.options.ackWaitSeconds,
+      maxDeliver: 20,
+      maxAckPending: this.options.batchSize * 4,
+    });
+    this.loop = new PullLoop(this.jetStream, {
+      stream: 'platform',
+      durable: this.options.durable,
+      batchSize: this.options.batchSize,
+      concurrency: 1,
+      handle: (messages) => this.handle(messages),
+    });
+    this.loop.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.loop?.stop();
+  }
+
+  private async handle(messages: JsMsg[]): Promise<void> {
+    const accepted: JsMsg[] = [];
+    const changes: Change[] = [];
+    for (const message of messages) {
+      const subject = this.jetStream.namespace.unprefix(message.subject);
+      const toChange = this.options.routes[subject];
+      try {
+        if (!toChange) throw new Error(`no handler for subject ${subject}`);
+        const payload = jsonOf(message);
+        if (payload === undefined) throw new Error('the event is not valid JSON');
+        changes.push(await toChange(payload));
+        accepted.push(message);
+      } catch (error) {
+        this.rejected += 1;
+        this.logger.warn({ message: 'Invalid event terminated', subject, seq: message.seq, reason: (error as Error).message });
+        message.term();
+      }
+    }
+    await this.options.apply(changes);
+    this.ingested += changes.length;
+    await Promise.all(accepted.map((message) => message.ackAck().catch(() => message.ack())));
+  }
+}

@@ -1,0 +1,44 @@
+import { INestApplicationContext } from '@nestjs/common';
+import { AppConfig, ConfigError, loadConfig } from '../config';
+import { JsonLogger } from '../json-logger';
+
+/**
+ * Reads the config (a bad value stops the process naming the variable), makes the
+ * JSON logger, runs `start`, and turns SIGINT/SIGTERM into a graceful close.
+ */
+export async function runApp(app: string, start: (config: AppConfig, logger: JsonLogger) => Promise<INestApplicationContext>): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${app}: ${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+  const logger = new JsonLogger(app, config.LOG_LEVEL);
+  try {
+    const context = await start(config, logger);
+    let closing = false;
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.on(signal, () => {
+        if (closing) return;
+        closing = true;
+        logger.log({ message: 'Shutting down', signal });
+        const force = setTimeout(() => process.exit(1), 60_000);
+        force.unref();
+        context.close().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            logger.error({ message: 'Shutdown failed', error });
+            process.exit(1);
+          },
+        );
+      });
+    }
+  } catch (error) {
+    logger.fatal({ message: 'Start failed', error: (error as Error)?.message ?? String(error) });
+    process.exit(1);
+  }
+}

@@ -1,0 +1,30 @@
+import { ValidationPipe } from '@nestjs/common';
+import { ClassConstructor, plainToInstance } from 'class-transformer';
+import { validate, ValidatorOptions } from 'class-validator';
+import { validationError } from './errors';
+
+export const VALIDATOR_OPTIONS: ValidatorOptions = {
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  forbidUnknownValues: true,
+};
+
+/** The one pipe of every HTTP and NATS entry point: unknown fields refused, each bad field named. */
+export function createValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    ...VALIDATOR_OPTIONS,
+    transform: true,
+    exceptionFactory: (errors) => validationError(errors),
+  });
+}
+
+/** Validates a plain payload (an ingested event, a NATS request) into its class, or throws a DomainError. */
+export async function validatePayload<T extends object>(cls: ClassConstructor<T>, payload: unknown, label = 'payload'): Promise<T> {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    throw validationError([], `The ${label} must be a JSON object`);
+  }
+  const instance = plainToInstance(cls, payload);
+  const errors = await validate(instance, VALIDATOR_OPTIONS);
+  if (errors.length) throw validationError(errors, `The ${label} is not valid`);
+  return instance;
+}

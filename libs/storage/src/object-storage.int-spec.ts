@@ -1,0 +1,253 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { Client } from 'minio';
+import { isStorageUnavailable, ObjectStorage, type ObjectStorageOptions } from './object-storage';
+
+// The int tier's global setup provides S3_ENDPOINT and keys (a local S3 server unless told otherwise).
+const endpoint = requiredEnv('S3_ENDPOINT');
+const accessKey = process.env.S3_ACCESS_KEY ?? 'minioadmin';
+const secretKey = process.env.S3_SECRET_KEY ?? 'minioadmin';
+const runId = randomUUID().slice(0, 8);
+const bucket = `test-${runId}`;
+const raceBucket = `test-${runId}-race`;
+
+const MiB = 1024 * 1024;
+
+function storageFor(overrides: Partial<ObjectStorageOptions> = {}): ObjectStorage {
+  return new ObjectStorage({ endpoint, publicUrl: endpoint, accessKey, secretKey, bucket, ...overrides });
+}
+
+/** `size` pseudo-random bytes produced chunk by chunk on demand, never held whole in memory. */
+function generatedStream(size: number, chunkSize = 256 * 1024): { stream: Readable; sha256: () => string } {
+  const hash = createHash('sha256');
+  let remaining = size;
+  const stream = new Readable({
+    read() {
+      if (remaining === 0) return void this.push(null);
+      const chunk = randomBytes(Math.min(chunkSize, remaining));
+      remaining -= chunk.length;
+      hash.update(chunk);
+      this.push(chunk);
+    },
+  });
+  return { stream, sha256: () => hash.digest('hex') };
+}
+
+async function download(url: string): Promise<{ status: number; size: number; sha256: string; headers: Headers }> {
+  const response = await fetch(url);
+  const hash = createHash('sha256');
+  let size = 0;
+  if (response.body) {
+    for await (const chunk of Readable.fromWeb(response.body)) {
+      const bytes = chunk as Buffer;
+      size += bytes.length;
+      hash.update(bytes);
+    }
+  }
+  return { status: response.status, size, sha256: hash.digest('hex'), headers: response.headers };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('ObjectStorage against the S3 server', () => {
+  const storage = storageFor();
+
+  beforeAll(async () => {
+    await storage.ensureBucket();
+  });
+
+  afterAll(async () => {
+    // Leave nothing behind on a shared server (CI may run one for every job).
+    const admin = new Client({ ...clientAddress(endpoint), accessKey, secretKey, region: 'us-east-1' });
+    for (const name of [bucket, raceBucket]) {
+      if (!(await admin.bucketExists(name))) continue;
+      const keys = await storageFor({ bucket: name }).listKeys('');
+      if (keys.length > 0) await admin.removeObjects(name, keys);
+      await admin.removeBucket(name);
+    }
+  });
+
+  it('ensureBucket is idempotent, also when instances race to create the bucket', async () => {
+    await expect(storage.ensureBucket()).resolves.toBeUndefined();
+
+    const racers = [storageFor({ bucket: raceBucket }), storageFor({ bucket: raceBucket }), storageFor({ bucket: raceBucket })];
+    await Promise.all(racers.map((racer) => racer.ensureBucket()));
+    await expect(racers[0]?.ensureBucket()).resolves.toBeUndefined();
+    await expect(racers[0]?.ping()).resolves.toBeUndefined();
+  });
+
+  it('streams a 40 MiB upload of unknown size and serves the exact bytes through a presigned link', async () => {
+    const size = 40 * MiB;
+    const key = `big/${randomUUID()}/export.csv`;
+    const source = generatedStream(size);
+
+    const { etag } = await storage.upload(key, source.stream);
+    expect(etag).toMatch(/\S/);
+    await expect(storage.stat(key)).resolves.toEqual({ size });
+
+    const link = await storage.presignGet(key, 60, 'contacts-20260101T000000Z-abc123.csv');
+    const downloaded = await download(link);
+    expect(downloaded.status).toBe(200);
+    expect(downloaded.size).toBe(size);
+    expect(downloaded.sha256).toBe(source.sha256());
+    expect(downloaded.headers.get('content-disposition')).toBe('attachment; filename="contacts-20260101T000000Z-abc123.csv"');
+  });
+
+  it('keeps the content type and stores an empty stream as an empty object', async () => {
+    const csvKey = `small/${runId}/rows.csv`;
+    await storage.upload(csvKey, Readable.from(['id,name\r\n', '1,"a ""quoted"" name"\r\n']));
+    const csv = await fetch(await storage.presignGet(csvKey, 60));
+    expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(await csv.text()).toBe('id,name\r\n1,"a ""quoted"" name"\r\n');
+
+    const emptyKey = `small/${runId}/empty.csv`;
+    await storage.upload(emptyKey, Readable.from([]));
+    await expect(storage.stat(emptyKey)).resolves.toEqual({ size: 0 });
+  });
+
+  it('fails the upload when the source stream fails, and leaves no object behind', async () => {
+    const key = `broken/${randomUUID()}.csv`;
+    let sent = 0;
+    const failing = new Readable({
+      read() {
+        if (sent >= 20 * MiB) return void this.destroy(new Error('source went away'));
+        sent += MiB;
+        this.push(Buffer.alloc(MiB, 0x61));
+      },
+    });
+
+    await expect(storage.upload(key, failing)).rejects.toThrow('source went away');
+    expect(failing.destroyed).toBe(true);
+    await expect(storage.stat(key)).resolves.toBeNull();
+  });
+
+  it('refuses a presigned link after it expires', async () => {
+    const key = `expiry/${randomUUID()}.csv`;
+    await storage.upload(key, Readable.from(['a,b\r\n']));
+    const link = await storage.presignGet(key, 1);
+    expect(new URL(link).searchParams.get('X-Amz-Expires')).toBe('1');
+
+    await sleep(2_100);
+    const response = await fetch(link);
+    expect(response.status).toBe(403);
+    expect(await response.text()).toContain('AccessDenied');
+  });
+
+  it('refuses a link whose signature was tampered with, or that carries none', async () => {
+    const key = `tamper/${randomUUID()}.csv`;
+    await storage.upload(key, Readable.from(['a,b\r\n']));
+    const link = new URL(await storage.presignGet(key, 60));
+    expect((await fetch(link)).status).toBe(200);
+
+    const signature = link.searchParams.get('X-Amz-Signature') ?? '';
+    const tampered = new URL(link);
+    tampered.searchParams.set('X-Amz-Signature', `${signature.slice(0, -1)}${signature.endsWith('0') ? '1' : '0'}`);
+    const refused = await fetch(tampered);
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain('SignatureDoesNotMatch');
+
+    const longer = new URL(link);
+    longer.searchParams.set('X-Amz-Expires', '604800');
+    expect((await fetch(longer)).status).toBe(403);
+
+    const unsigned = `${link.origin}${link.pathname}`;
+    expect((await fetch(unsigned)).status).toBe(403);
+  });
+
+  it('signs links for the public URL and clamps their lifetime to 1 s..7 days', async () => {
+    const publicUrl = 'https://files.example.com';
+    const publicStorage = storageFor({ publicUrl });
+    const link = new URL(await publicStorage.presignGet('any/key.csv', 30 * 24 * 3600));
+    expect(link.origin).toBe(publicUrl);
+    expect(link.pathname).toBe(`/${bucket}/any/key.csv`);
+    expect(link.searchParams.get('X-Amz-Expires')).toBe('604800');
+
+    const shortest = new URL(await publicStorage.presignGet('any/key.csv', 0));
+    expect(shortest.searchParams.get('X-Amz-Expires')).toBe('1');
+  });
+
+  it('lists keys under a prefix and removes a prefix, and only that prefix', async () => {
+    const prefix = `remove/${randomUUID()}/`;
+    const keep = `keep/${randomUUID()}/file.csv`;
+    for (const name of ['a.csv', 'b.csv', 'nested/c.csv']) {
+      await storage.upload(`${prefix}${name}`, Readable.from([`${name}\r\n`]));
+    }
+    await storage.upload(keep, Readable.from(['kept\r\n']));
+
+    await expect(storage.listKeys(prefix)).resolves.toEqual([`${prefix}a.csv`, `${prefix}b.csv`, `${prefix}nested/c.csv`]);
+    await expect(storage.removePrefix(prefix)).resolves.toBe(3);
+    await expect(storage.listKeys(prefix)).resolves.toEqual([]);
+    await expect(storage.stat(`${prefix}a.csv`)).resolves.toBeNull();
+    await expect(storage.stat(keep)).resolves.toEqual({ size: 6 });
+    await expect(storage.removePrefix(prefix)).resolves.toBe(0);
+    await expect(storage.removePrefix('')).rejects.toThrow('non-empty prefix');
+
+    await storage.remove(keep);
+    await expect(storage.stat(keep)).resolves.toBeNull();
+    await expect(storage.remove(keep)).resolves.toBeUndefined();
+  });
+
+  it('stat of a missing object is null', async () => {
+    await expect(storage.stat(`missing/${randomUUID()}.csv`)).resolves.toBeNull();
+  });
+
+  it('ping throws when storage is unreachable, and the error reads as unavailable', async () => {
+    await expect(storage.ping()).resolves.toBeUndefined();
+
+    const dead = storageFor({ endpoint: 'http://127.0.0.1:1' });
+    const error = await dead.ping().then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeDefined();
+    expect(isStorageUnavailable(error)).toBe(true);
+  });
+
+  it('wrong keys are refused, and that does not read as unavailable', async () => {
+    const wrongKeys = storageFor({ secretKey: `${secretKey}-wrong` });
+    const error = await wrongKeys.ping().then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toMatchObject({ code: expect.stringMatching(/AccessDenied|SignatureDoesNotMatch/) });
+    expect(isStorageUnavailable(error)).toBe(false);
+  });
+});
+
+describe('isStorageUnavailable', () => {
+  it.each([
+    ['a refused connection', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9000'), { code: 'ECONNREFUSED' })],
+    ['a reset connection', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })],
+    ['a timeout', Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })],
+    ['a DNS hiccup', Object.assign(new Error('getaddrinfo EAI_AGAIN minio'), { code: 'EAI_AGAIN' })],
+    ['a hung-up socket', new Error('socket hang up')],
+    ['an S3 5xx code', Object.assign(new Error('We encountered an internal error'), { code: 'InternalError' })],
+    ['minio after its retry of a 503', new Error('Request failed after 1 retries: Error: Retryable HTTP status: 503')],
+    ['a dual-stack connect failure', new AggregateError([Object.assign(new Error('connect ECONNREFUSED ::1:9000'), { code: 'ECONNREFUSED' })])],
+    ['a wrapped cause', new Error('object storage: upload failed', { cause: Object.assign(new Error('x'), { code: 'ECONNRESET' }) })],
+  ])('is true for %s', (_label, error) => {
+    expect(isStorageUnavailable(error)).toBe(true);
+  });
+
+  it.each([
+    ['a missing object', Object.assign(new Error('Not Found'), { code: 'NotFound' })],
+    ['refused credentials', Object.assign(new Error('denied'), { code: 'AccessDenied' })],
+    ['a programming error', new TypeError('x is not a function')],
+    ['a string', 'ECONNREFUSED'],
+    ['nothing', undefined],
+  ])('is false for %s', (_label, error) => {
+    expect(isStorageUnavailable(error)).toBe(false);
+  });
+});
+
+function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run this file through the int project (jest --selectProjects int)`);
+  return value;
+}
+
+function clientAddress(url: string): { endPoint: string; port: number; useSSL: boolean } {
+  const parsed = new URL(url);
+  const useSSL = parsed.protocol === 'https:';
+  return { endPoint: parsed.hostname, port: parsed.port ? Number(parsed.port) : useSSL ? 443 : 80, useSSL };
+}

@@ -1,0 +1,234 @@
+import { Client, type ClientOptions } from 'minio';
+import { finished, Readable } from 'node:stream';
+
+export interface ObjectStorageOptions {
+  /** Where this service reaches S3, e.g. http://minio:9000. */
+  endpoint: string;
+  /** What presigned links point at, e.g. https://files.example.com (links are signed for a host). */
+  publicUrl: string;
+  accessKey: string;
+  secretKey: string;
+  bucket: string;
+  /** Default us-east-1. Known up front, so presigning never asks the server for the bucket's region. */
+  region?: string;
+  /** Multipart part size in bytes, default 16 MiB: a streamed upload holds about one part in memory. */
+  partSize?: number;
+}
+
+export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
+/** S3 refuses presigned links that live longer than 7 days. */
+export const MAX_PRESIGN_SECONDS = 604_800;
+const DEFAULT_PING_TIMEOUT_MS = 5_000;
+const NOT_FOUND_CODES = new Set(['NotFound', 'NoSuchKey']);
+
+/** The exports bucket behind one small interface: streamed uploads, presigned downloads, clean-up. */
+export class ObjectStorage {
+  readonly bucket: string;
+  readonly region: string;
+  private readonly client: Client;
+  /** Same keys, public host: used only to sign links, never to send a request. */
+  private readonly signer: Client;
+
+  constructor(options: ObjectStorageOptions) {
+    this.bucket = options.bucket;
+    this.region = options.region ?? 'us-east-1';
+    const credentials = { accessKey: options.accessKey, secretKey: options.secretKey, region: this.region };
+    // Without partSize, minio assumes a 5 TiB object for a stream of unknown size and buffers ~528 MiB parts.
+    this.client = new Client({ ...endpointOptions(options.endpoint, 'endpoint'), ...credentials, partSize: options.partSize ?? DEFAULT_PART_SIZE });
+    this.signer = new Client({ ...endpointOptions(options.publicUrl, 'publicUrl'), ...credentials });
+  }
+
+  /** Creates the bucket if missing; a bucket created meanwhile by another instance is fine. */
+  async ensureBucket(): Promise<void> {
+    if (await this.client.bucketExists(this.bucket)) return;
+    try {
+      await this.client.makeBucket(this.bucket, this.region);
+    } catch (error) {
+      // BucketAlreadyOwnedByYou / BucketAlreadyExists after a race: accept it only if we can reach the bucket.
+      if (await this.client.bucketExists(this.bucket).catch(() => false)) return;
+      throw error;
+    }
+  }
+
+  /**
+   * Streams `body` to `key` as a multipart upload of unknown size. The object appears only when
+   * the upload completes. If `body` fails, the upload fails (minio alone would wait forever);
+   * if the upload fails, `body` is destroyed so its producer stops.
+   */
+  async upload(key: string, body: Readable, contentType = 'text/csv; charset=utf-8'): Promise<{ etag: string }> {
+    const metadata = { 'Content-Type': contentType };
+    const chunks: AsyncIterator<Buffer | string> = body[Symbol.asyncIterator]();
+    const first = await chunks.next();
+    if (first.done) {
+      // A multipart upload needs at least one part; an empty object is one plain PUT.
+      const { etag } = await this.client.putObject(this.bucket, key, Buffer.alloc(0), 0, metadata);
+      return { etag };
+    }
+
+    const source = Readable.from(prepend(first.value, chunks), { objectMode: false });
+    let stopWatching = (): void => undefined;
+    const sourceFailed = new Promise<never>((_, reject) => {
+      stopWatching = finished(source, { writable: false }, (error) => error && reject(error));
+    });
+    const uploaded = this.client.putObject(this.bucket, key, source, undefined, metadata);
+    // If the source fails first, minio's promise is abandoned and may settle later: keep that quiet.
+    uploaded.catch(() => undefined);
+    try {
+      const { etag } = await Promise.race([uploaded, sourceFailed]);
+      return { etag };
+    } catch (error) {
+      source.destroy();
+      // Best effort: MinIO keeps the parts of an abandoned upload until told otherwise.
+      await this.client.removeIncompleteUpload(this.bucket, key).catch(() => undefined);
+      throw error;
+    } finally {
+      stopWatching();
+    }
+  }
+
+  /**
+   * A GET link for `key`, signed for the public host, valid for `expiresInSeconds` (clamped to
+   * 1 s..7 days). With `downloadFileName`, the download is served as an attachment of that name.
+   */
+  async presignGet(key: string, expiresInSeconds: number, downloadFileName?: string): Promise<string> {
+    if (!Number.isFinite(expiresInSeconds)) {
+      throw new RangeError(`expiresInSeconds must be a finite number, got ${expiresInSeconds}`);
+    }
+    const expires = Math.min(MAX_PRESIGN_SECONDS, Math.max(1, Math.floor(expiresInSeconds)));
+    const overrides = downloadFileName === undefined ? undefined : { 'response-content-disposition': attachmentHeader(downloadFileName) };
+    return this.signer.presignedGetObject(this.bucket, key, expires, overrides);
+  }
+
+  /** Size of the object, or null when there is no object at `key`. */
+  async stat(key: string): Promise<{ size: number } | null> {
+    try {
+      const { size } = await this.client.statObject(this.bucket, key);
+      return { size };
+    } catch (error) {
+      if (NOT_FOUND_CODES.has(errorCode(error) ?? '')) return null;
+      throw error;
+    }
+  }
+
+  /** Removes the object at `key`; removing a missing object is not an error. */
+  async remove(key: string): Promise<void> {
+    await this.client.removeObject(this.bucket, key);
+  }
+
+  /**
+   * Removes every object whose key starts with `prefix` and returns how many there were.
+   * An empty prefix is refused: it would empty the bucket.
+   */
+  async removePrefix(prefix: string): Promise<number> {
+    if (!prefix) throw new Error('removePrefix needs a non-empty prefix');
+    const keys = await this.listKeys(prefix);
+    if (keys.length === 0) return 0;
+    // minio sends these in batches of 1000 (the S3 limit) and reports per-key failures instead of throwing.
+    const results = await this.client.removeObjects(this.bucket, keys);
+    const failed = results.filter((result) => result?.Error);
+    if (failed.length > 0) {
+      const { Key, Code, Message } = failed[0]?.Error ?? {};
+      throw new Error(`Could not remove ${failed.length} of ${keys.length} objects under "${prefix}" (first: ${Key}: ${Code} ${Message})`);
+    }
+    return keys.length;
+  }
+
+  /** Every key under `prefix`, at any depth, in key order. */
+  async listKeys(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    const listing = this.client.listObjectsV2(this.bucket, prefix, true);
+    for await (const item of listing as AsyncIterable<{ name?: string }>) {
+      if (item.name !== undefined) keys.push(item.name);
+    }
+    return keys;
+  }
+
+  /**
+   * Resolves when the server answers and accepts our keys (the bucket may still be missing:
+   * ensureBucket creates it). Throws when storage is unreachable or slower than `timeoutMs`.
+   */
+  async ping(timeoutMs = DEFAULT_PING_TIMEOUT_MS): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error(`Object storage did not answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })), timeoutMs);
+    });
+    try {
+      await Promise.race([this.client.bucketExists(this.bucket), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** Socket-level failures: the server is down, restarting or out of reach. */
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/** S3 answers that mean "try again later" (HTTP 5xx). */
+const UNAVAILABLE_S3_CODES = new Set(['InternalError', 'ServiceUnavailable', 'SlowDown', 'XMinioServerNotInitialized']);
+/** minio retries 408/429/5xx once, then throws a plain Error with this message instead of the S3 error. */
+const RETRIES_EXHAUSTED = /Retryable HTTP status: (408|429|5\d\d)/;
+
+/**
+ * True when `error` says object storage is unreachable or temporarily failing (worth a retry),
+ * false for everything else (missing object, bad keys, bad request, programming errors).
+ * It cannot tell which server refused a connection: apply it to errors from storage calls.
+ */
+export function isStorageUnavailable(error: unknown): boolean {
+  return someInChain(error, (candidate) => {
+    const code = errorCode(candidate);
+    if (code !== undefined && (CONNECTION_CODES.has(code) || UNAVAILABLE_S3_CODES.has(code))) return true;
+    const message = candidate instanceof Error ? candidate.message : '';
+    return /socket hang up/i.test(message) || RETRIES_EXHAUSTED.test(message);
+  });
+}
+
+/** Visits the error, its `cause` chain and the members of an AggregateError (Node's dual-stack connect). */
+function someInChain(error: unknown, test: (candidate: unknown) => boolean, depth = 0): boolean {
+  if (error === null || error === undefined || depth > 8) return false;
+  if (test(error)) return true;
+  if (typeof error !== 'object') return false;
+  const { cause, errors } = error as { cause?: unknown; errors?: unknown };
+  if (Array.isArray(errors) && errors.some((inner) => someInChain(inner, test, depth + 1))) return true;
+  return someInChain(cause, test, depth + 1);
+}
+
+function errorCode(error: unknown): string | undefined {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
+
+async function* prepend<T>(first: T, rest: AsyncIterator<T>): AsyncGenerator<T> {
+  yield first;
+  // Delegating keeps return(): stopping this generator early destroys the original stream.
+  yield* { [Symbol.asyncIterator]: () => rest };
+}
+
+/**
+ * `attachment; filename="..."` with the name reduced to letters, digits, space, ".", "_" and "-":
+ * safe inside the quoted string, and encoded the same way by every S3 signer and server.
+ */
+function attachmentHeader(fileName: string): string {
+  const safe = fileName.replace(/[^A-Za-z0-9._ -]/g, '_').trim() || 'download';
+  return `attachment; filename="${safe}"`;
+}
+
+function endpointOptions(url: string, name: string): Pick<ClientOptions, 'endPoint' | 'port' | 'useSSL'> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(`ObjectStorage ${name} must be an http(s) URL, got "${url}"`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new Error(`ObjectStorage ${name} must be an http(s) URL, got "${url}"`);
+  }
+  // minio speaks path-style to the host root; a path prefix would be silently dropped.
+  if (parsed.pathname !== '/' || parsed.search || parsed.username) {
+    throw new Error(`ObjectStorage ${name} must be a bare origin such as http://127.0.0.1:9000, got "${url}"`);
+  }
+  const useSSL = parsed.protocol === 'https:';
+  return {
+    endPoint: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: parsed.port ? Number(parsed.port) : useSSL ? 443 : 80,
+    useSSL,
+  };
+}

@@ -1,0 +1,2 @@
+export * from './s3-local-server';
+export * from './test-stack';

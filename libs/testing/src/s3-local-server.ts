@@ -1,0 +1,239 @@
+import { mkdir } from 'node:fs/promises';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/*
+ * An S3-compatible server in this process, standing in for MinIO where none can be
+ * installed (STACK-NOTES.md, "S3 without MinIO"). `@20minutes/s3rver` checks V4
+ * signatures and presigned-link expiry, which is why it is used; it ships no types,
+ * so the few parts we touch are typed below.
+ */
+
+type QueryValue = string | string[] | undefined;
+
+/** The slice of a Koa context the hooks below read and write. */
+interface KoaContext {
+  method: string;
+  path: string;
+  query: Record<string, QueryValue>;
+  headers: Record<string, QueryValue>;
+  status: number;
+  body: unknown;
+}
+
+type KoaMiddleware = ((ctx: KoaContext, next: () => Promise<void>) => Promise<void>) & { router?: unknown };
+
+interface S3rverOptions {
+  directory: string;
+  silent: boolean;
+  vhostBuckets: boolean;
+  allowMismatchedSignatures: boolean;
+  resetOnClose: boolean;
+}
+
+/** S3rver extends Koa: `middleware` is Koa's own list, composed by `callback()`. */
+interface S3rverApp {
+  middleware: KoaMiddleware[];
+  /** What `close()` closes; s3rver's own `run()` would set it. */
+  httpServer?: Server;
+  logger: { close(): void };
+  callback(): RequestListener;
+  close(): Promise<void>;
+}
+
+interface S3ErrorInstance extends Error {
+  code: string;
+}
+
+interface AwsAccount {
+  accessKeys: Map<string, string>;
+  createKeyPair(accessKeyId: string, secretAccessKey: string): void;
+  revokeAccessKey(accessKeyId: string): void;
+}
+
+interface AwsAccountModule {
+  registry: Map<string, AwsAccount>;
+  DUMMY_ACCOUNT: AwsAccount;
+}
+
+// No type declarations ship with s3rver; deep paths are plain CommonJS files (no "exports" map).
+const S3rver = require('@20minutes/s3rver') as new (options: S3rverOptions) => S3rverApp;
+const S3Error = require('@20minutes/s3rver/lib/models/error') as new (code: string, message: string) => S3ErrorInstance;
+const AwsAccounts = require('@20minutes/s3rver/lib/models/account') as AwsAccountModule;
+
+export interface LocalS3ServerOptions {
+  /** Interface to bind; default 127.0.0.1. */
+  host?: string;
+  /** Default 9000; 0 picks a free port (read it from `endpoint`). */
+  port?: number;
+  /** Where buckets and objects are kept on disk; created if missing. */
+  directory: string;
+  accessKey: string;
+  secretKey: string;
+  /** Default true: no line per request on the console. */
+  silent?: boolean;
+}
+
+export interface LocalS3Server {
+  /** Base URL for S3 clients, e.g. http://127.0.0.1:9000. */
+  readonly endpoint: string;
+  /** Stops listening, drops open connections and forgets the key pair registered at start. */
+  close(): Promise<void>;
+}
+
+const S3_XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
+
+/**
+ * Starts s3rver on `host:port` with the given key pair, plus two adjustments that make it
+ * behave like a private MinIO bucket for the `minio` client:
+ * - `GET /<bucket>?uploads` answers an empty ListMultipartUploadsResult (s3rver answers
+ *   NotImplemented, and minio-js lists in-progress uploads before every streamed upload);
+ * - a request that carries no signature at all is refused with 403 AccessDenied (s3rver
+ *   serves unsigned requests as if every bucket were public).
+ * Signature checks, presigned-link expiry and bucket existence stay s3rver's own.
+ */
+export async function startLocalS3Server(options: LocalS3ServerOptions): Promise<LocalS3Server> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 9000;
+  if (!options.accessKey || !options.secretKey) {
+    throw new Error('startLocalS3Server needs a non-empty accessKey and secretKey');
+  }
+  await mkdir(options.directory, { recursive: true });
+
+  const app = new S3rver({
+    directory: options.directory,
+    silent: options.silent ?? true,
+    // Path-style only, like the minio client: a host name such as "minio" must not be read as a bucket.
+    vhostBuckets: false,
+    allowMismatchedSignatures: false,
+    resetOnClose: false,
+  });
+  insertBeforeRouter(app, [rejectUnsignedRequests, answerListMultipartUploads]);
+
+  // Listen ourselves rather than through app.run(): s3rver leaves a listen error (EADDRINUSE)
+  // unhandled, which kills the process instead of rejecting.
+  const server = createServer(app.callback());
+  // Longer than the client agents' idle timeout, so a client never reuses a socket the server just closed.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  const releaseKeys = registerKeyPair(options.accessKey, options.secretKey);
+  let address: AddressInfo;
+  try {
+    address = await listen(server, port, host);
+  } catch (error) {
+    releaseKeys();
+    app.logger.close();
+    throw error;
+  }
+  app.httpServer = server;
+  server.on('close', () => app.logger.close());
+
+  let closing: Promise<void> | undefined;
+  return {
+    endpoint: `http://${endpointHost(address.address)}:${address.port}`,
+    close: () => {
+      closing ??= (async () => {
+        const closed = app.close();
+        // close() alone waits for keep-alive sockets of every client that ever connected.
+        server.closeAllConnections();
+        try {
+          await closed;
+        } finally {
+          releaseKeys();
+        }
+      })();
+      return closing;
+    },
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+/** Our hooks must run after s3rver's XML encoder and vhost rewrite but before its router. */
+function insertBeforeRouter(app: S3rverApp, hooks: KoaMiddleware[]): void {
+  const routerIndex = app.middleware.findIndex((middleware) => middleware.router !== undefined);
+  if (routerIndex < 0) {
+    throw new Error('s3rver layout changed: no router middleware found to hook before');
+  }
+  app.middleware.splice(routerIndex, 0, ...hooks);
+}
+
+/**
+ * s3rver keeps key pairs in one process-wide registry; register ours and return how to undo it.
+ * A key id registered before us (S3RVER, or another server in this process) is restored, not removed.
+ */
+function registerKeyPair(accessKey: string, secretKey: string): () => void {
+  const previousAccount = AwsAccounts.registry.get(accessKey);
+  const previousSecret = previousAccount?.accessKeys.get(accessKey);
+  AwsAccounts.DUMMY_ACCOUNT.createKeyPair(accessKey, secretKey);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    if (previousAccount && previousSecret !== undefined) {
+      previousAccount.createKeyPair(accessKey, previousSecret);
+    } else {
+      AwsAccounts.DUMMY_ACCOUNT.revokeAccessKey(accessKey);
+    }
+  };
+}
+
+const rejectUnsignedRequests: KoaMiddleware = async (ctx, next) => {
+  const signed = 'authorization' in ctx.headers || 'X-Amz-Algorithm' in ctx.query || 'Signature' in ctx.query;
+  // OPTIONS is a CORS preflight, which S3 answers without credentials.
+  if (!signed && ctx.method !== 'OPTIONS') {
+    throw new S3Error('AccessDenied', 'Access Denied');
+  }
+  await next();
+};
+
+/**
+ * Lets s3rver authenticate the request and check the bucket first (they run inside its router),
+ * then turns its NotImplemented for "list multipart uploads" into an empty list.
+ */
+const answerListMultipartUploads: KoaMiddleware = async (ctx, next) => {
+  try {
+    await next();
+  } catch (error) {
+    const bucket = /^\/([^/]+)\/?$/.exec(ctx.path)?.[1];
+    const notImplemented = error instanceof Error && (error as S3ErrorInstance).code === 'NotImplemented';
+    if (!notImplemented || ctx.method !== 'GET' || bucket === undefined || !('uploads' in ctx.query)) {
+      throw error;
+    }
+    ctx.status = 200;
+    // A plain object body is encoded as XML by s3rver's own response middleware; '@' holds attributes.
+    ctx.body = {
+      ListMultipartUploadsResult: {
+        '@': { xmlns: S3_XMLNS },
+        Bucket: bucket,
+        KeyMarker: firstValue(ctx.query['key-marker']),
+        UploadIdMarker: firstValue(ctx.query['upload-id-marker']),
+        NextKeyMarker: '',
+        NextUploadIdMarker: '',
+        Delimiter: firstValue(ctx.query.delimiter),
+        Prefix: firstValue(ctx.query.prefix),
+        MaxUploads: Number(firstValue(ctx.query['max-uploads']) || 1000),
+        IsTruncated: false,
+      },
+    };
+  }
+};
+
+function firstValue(value: QueryValue): string {
+  return (Array.isArray(value) ? value[0] : value) ?? '';
+}
+
+/** A wildcard bind is reached through loopback; IPv6 literals need brackets in a URL. */
+function endpointHost(address: string): string {
+  if (address === '0.0.0.0') return '127.0.0.1';
+  if (address === '::') return '[::1]';
+  return address.includes(':') ? `[${address}]` : address;
+}

@@ -1,0 +1,233 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Client } from 'pg';
+import { connect, NatsConnection } from 'nats';
+import { NatsNamespace, StreamKey, Streams } from '@exports/contracts';
+import { AccountsRepository, CreatedAccount, openDatabase } from '@exports/database';
+import { ObjectStorage } from '@exports/storage';
+
+export type AppName = 'api-gateway' | 'export-worker' | 'history-service';
+
+const ROOT = resolve(__dirname, '../../..');
+const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+
+export interface TestStackOptions {
+  apps: AppName[];
+  /** Extra environment for every app, e.g. a short EXPORT_LINK_TTL_SECONDS. */
+  env?: Record<string, string>;
+}
+
+export interface HttpResult<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/**
+ * The real apps as child processes of the test, on a database, NATS namespace and
+ * bucket of their own, so runs never collide. Apps run from `dist/` (`npm run build`).
+ */
+export class TestStack {
+  readonly id = randomBytes(4).toString('hex');
+  readonly databaseUrl: string;
+  readonly namespace: NatsNamespace;
+  readonly bucket: string;
+  readonly port: number;
+  readonly env: Record<string, string>;
+  readonly storage: ObjectStorage;
+  private readonly processes = new Map<AppName, ChildProcess[]>();
+  private readonly logs = new Map<AppName, string[]>();
+  private nats?: NatsConnection;
+
+  constructor(private readonly options: TestStackOptions) {
+    this.databaseUrl = `postgres://postgres@127.0.0.1:5432/exports_test_${this.id}`;
+    this.namespace = new NatsNamespace(`t${this.id}`);
+    this.bucket = `test-${this.id}`;
+    this.port = 20000 + Math.floor(Math.random() * 20000);
+    const s3 = process.env.S3_ENDPOINT;
+    if (!s3) throw new Error('S3_ENDPOINT is not set: run the tests through jest (global setup starts the S3 server)');
+    this.env = {
+      DATABASE_URL: this.databaseUrl,
+      NATS_URL,
+      NATS_NAMESPACE: this.namespace.prefix,
+      S3_ENDPOINT: s3,
+      S3_ACCESS_KEY: process.env.S3_ACCESS_KEY ?? 'minioadmin',
+      S3_SECRET_KEY: process.env.S3_SECRET_KEY ?? 'minioadmin',
+      S3_BUCKET: this.bucket,
+      PORT: String(this.port),
+      EXPORT_ACK_WAIT_SECONDS: '5',
+      LOG_LEVEL: 'log',
+      ...options.env,
+    };
+    this.storage = new ObjectStorage({
+      endpoint: s3,
+      publicUrl: s3,
+      accessKey: this.env.S3_ACCESS_KEY,
+      secretKey: this.env.S3_SECRET_KEY,
+      bucket: this.bucket,
+    });
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<this> {
+    for (const app of this.options.apps) {
+      if (!existsSync(entry(app))) throw new Error(`${entry(app)} is missing: run "npm run build" first`);
+    }
+    // The database is created and migrated once, before the apps race to do it.
+    (await openDatabase(this.databaseUrl, 1)).destroy();
+    await Promise.all(this.options.apps.map((app) => this.startApp(app)));
+    return this;
+  }
+
+  /** Starts one more instance of an app and waits until it says it is ready. */
+  async startApp(app: AppName, extraEnv: Record<string, string> = {}): Promise<ChildProcess> {
+    const child = spawn(process.execPath, [entry(app)], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ...this.env, ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const lines = this.logs.get(app) ?? [];
+    this.logs.set(app, lines);
+    const ready = new Promise<void>((resolveReady, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${app} did not start in 30 s:\n${lines.slice(-20).join('\n')}`)), 30_000);
+      const onLine = (chunk: Buffer) => {
+        for (const line of chunk.toString().split('\n').filter(Boolean)) {
+          lines.push(line);
+          if (/"message":"(api-gateway listening|export-worker ready|history-service ready)"/.test(line)) {
+            clearTimeout(timer);
+            resolveReady();
+          }
+        }
+      };
+      child.stdout!.on('data', onLine);
+      child.stderr!.on('data', onLine);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`${app} exited with ${code} before it was ready:\n${lines.slice(-20).join('\n')}`));
+      });
+    });
+    this.processes.set(app, [...(this.processes.get(app) ?? []), child]);
+    await ready;
+    return child;
+  }
+
+  /** Sends a signal to every instance of an app and waits for them to exit. */
+  async kill(app: AppName, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const children = this.processes.get(app) ?? [];
+    await Promise.all(children.map((child) => stopChild(child, signal)));
+    this.processes.set(app, []);
+  }
+
+  logsOf(app: AppName): string[] {
+    return this.logs.get(app) ?? [];
+  }
+
+  async createAccount(name = 'test account'): Promise<CreatedAccount> {
+    const dataSource = await openDatabase(this.databaseUrl, 1);
+    try {
+      return await new AccountsRepository(dataSource).createAccount(name);
+    } finally {
+      await dataSource.destroy();
+    }
+  }
+
+  async http<T = any>(method: string, path: string, options: { apiKey?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {}): Promise<HttpResult<T>> {
+    const headers: Record<string, string> = { ...(options.headers ?? {}) };
+    if (options.apiKey !== undefined) headers['X-Api-Key'] = options.apiKey;
+    let body: string | undefined = options.rawBody;
+    if (options.body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      body = JSON.stringify(options.body);
+    } else if (body !== undefined) headers['Content-Type'] ??= 'application/json';
+    const response = await fetch(this.baseUrl + path, { method, headers, body });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.status, body: parsed as T, headers: response.headers };
+  }
+
+  /** Polls GET /exports until the export leaves PENDING (or the time is up). */
+  async waitForExport(apiKey: string, exportId: string, timeoutMs = 60_000, until: (resource: any) => boolean = (r) => r.status !== 'PENDING'): Promise<any> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const resource = await this.findExport(apiKey, exportId);
+      if (resource && until(resource)) return resource;
+      if (Date.now() > deadline) throw new Error(`Export ${exportId} still ${JSON.stringify(resource)} after ${timeoutMs} ms`);
+      await sleep(200);
+    }
+  }
+
+  async findExport(apiKey: string, exportId: string): Promise<any> {
+    for (let page = 0; ; page++) {
+      const { body } = await this.http('GET', `/exports?limit=100&page=${page}`, { apiKey });
+      const found = body.items?.find((item: { exportId: string }) => item.exportId === exportId);
+      if (found || !body.items?.length) return found;
+    }
+  }
+
+  /** Publishes an event on a documented subject in this stack's namespace, through JetStream. */
+  async publish(subject: string, payload: unknown, msgID?: string): Promise<void> {
+    this.nats ??= await connect({ servers: NATS_URL });
+    const js = this.nats.jetstream();
+    await js.publish(this.namespace.subject(subject), typeof payload === 'string' ? payload : JSON.stringify(payload), msgID ? { msgID } : undefined);
+  }
+
+  async query<T = any>(sql: string, params: unknown[] = []): Promise<T[]> {
+    const client = new Client({ connectionString: this.databaseUrl });
+    await client.connect();
+    try {
+      return (await client.query(sql, params)).rows as T[];
+    } finally {
+      await client.end();
+    }
+  }
+
+  /** Stops the apps and removes the database, streams and bucket of this stack. */
+  async stop(): Promise<void> {
+    await Promise.all([...this.processes.keys()].map((app) => this.kill(app, 'SIGTERM')));
+    this.nats ??= await connect({ servers: NATS_URL }).catch(() => undefined);
+    if (this.nats) {
+      const jsm = await this.nats.jetstreamManager();
+      for (const key of Object.keys(Streams) as StreamKey[]) {
+        await jsm.streams.delete(this.namespace.stream(key).name).catch(() => undefined);
+      }
+      await this.nats.close();
+    }
+    await this.storage.removePrefix('').catch(() => undefined);
+    await (this.storage as unknown as { client?: { removeBucket(b: string): Promise<void> } }).client?.removeBucket(this.bucket).catch(() => undefined);
+    const admin = new Client({ connectionString: PG_ADMIN_URL });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(`exports_test_${this.id}`)} WITH (FORCE)`).catch(() => undefined);
+    await admin.end();
+  }
+}
+
+function entry(app: AppName): string {
+  return join(ROOT, 'dist', 'apps', app, 'src', 'main.js');
+}
+
+function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolveExit) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolveExit();
+    });
+    child.kill(signal);
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
+}
