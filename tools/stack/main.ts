@@ -1,0 +1,153 @@
+import 'reflect-metadata';
+import { ChildProcess, spawn } from 'node:child_process';
+import { createConnection } from 'node:net';
+import { join, resolve } from 'node:path';
+import { AccountsRepository, openDatabase } from '@exports/database';
+import { ConfigError, loadConfig } from '@exports/platform';
+import { LocalS3Server, startLocalS3Server } from '@exports/testing';
+
+/**
+ * `npm start`: the whole stack in the foreground on this machine. Starts the local
+ * S3 server when S3_ENDPOINT is unset, creates and migrates the database, makes a
+ * demo API key, starts the three apps, prints how to try it; Ctrl-C stops it all.
+ */
+const ROOT = resolve(__dirname, '../../..'); // dist/tools/stack → repository root
+const APPS = ['api-gateway', 'export-worker', 'history-service'] as const;
+const READY = /"message":"(api-gateway listening|export-worker ready|history-service ready)"/;
+const COLOURS = ['\x1b[36m', '\x1b[35m', '\x1b[33m'];
+
+const children: ChildProcess[] = [];
+let s3: LocalS3Server | undefined;
+let stopping = false;
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function reachable(url: string, fallbackPort: number): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((done) => {
+    const socket = createConnection({ host: hostname, port: Number(port || fallbackPort) });
+    socket.setTimeout(2000);
+    socket.once('connect', () => (socket.destroy(), done(true)));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => (socket.destroy(), done(false)));
+  });
+}
+
+/** One readable line per JSON log line: time, app, level, message and the ids that matter. */
+function pretty(app: string, colour: string, line: string): string {
+  try {
+    const entry = JSON.parse(line) as Record<string, unknown>;
+    const ids = ['exportId', 'accountId', 'errorId', 'code']
+      .filter((key) => entry[key] !== undefined)
+      .map((key) => `${key}=${String(entry[key])}`)
+      .join(' ');
+    const level = entry.level === 'log' ? '' : ` ${String(entry.level).toUpperCase()}`;
+    return `${colour}${app.padEnd(15)}\x1b[0m${level} ${String(entry.message)}${ids ? `  ${ids}` : ''}`;
+  } catch {
+    return `${colour}${app.padEnd(15)}\x1b[0m ${line}`;
+  }
+}
+
+function startApp(app: (typeof APPS)[number], index: number, env: NodeJS.ProcessEnv): Promise<void> {
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  return new Promise((ready, failed) => {
+    const onData = (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) {
+        say(pretty(app, COLOURS[index], line));
+        if (READY.test(line)) ready();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => {
+      if (!stopping) {
+        failed(new Error(`${app} exited with code ${code}`));
+        void stop(1);
+      }
+    });
+  });
+}
+
+async function stop(code = 0): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  say('\nStopping...');
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((done) => {
+          if (child.exitCode !== null || child.signalCode !== null) return done();
+          child.once('exit', () => done());
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+  await s3?.close();
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+  const env = { ...process.env };
+  const config = loadConfig(env);
+
+  if (!(await reachable(config.DATABASE_URL, 5432))) {
+    throw new Error(`PostgreSQL is not reachable at ${new URL(config.DATABASE_URL).host}; start it (see README, "Requirements")`);
+  }
+  if (!(await reachable(config.NATS_URL.split(',')[0], 4222))) {
+    throw new Error(`NATS is not reachable at ${config.NATS_URL}; start nats-server with -js (see README, "Requirements")`);
+  }
+  if (!process.env.S3_ENDPOINT) {
+    if (await reachable(config.S3_ENDPOINT, 9000)) {
+      say(`Using the S3 server already listening at ${config.S3_ENDPOINT}`);
+    } else {
+      s3 = await startLocalS3Server({ port: 9000, directory: join(ROOT, 'tmp', 's3'), accessKey: config.S3_ACCESS_KEY, secretKey: config.S3_SECRET_KEY });
+      say(`Local S3 server on ${s3.endpoint} (files in tmp/s3)`);
+    }
+  }
+
+  const dataSource = await openDatabase(config.DATABASE_URL, 2);
+  let demo: { accountId: string; apiKey: string };
+  try {
+    const accounts = new AccountsRepository(dataSource);
+    const existing: Array<{ id: string }> = await dataSource.query(`SELECT id FROM accounts WHERE name = 'demo' ORDER BY created_at LIMIT 1`);
+    demo = existing.length
+      ? { accountId: existing[0].id, apiKey: await accounts.createApiKey(existing[0].id) }
+      : await accounts.createAccount('demo');
+  } finally {
+    await dataSource.destroy();
+  }
+
+  await Promise.all(APPS.map((app, index) => startApp(app, index, env)));
+  await seedDemoData(demo.accountId, config.NATS_URL, config.NATS_NAMESPACE);
+
+  const url = `http://127.0.0.1:${config.PORT}`;
+  say(`
+\x1b[1mThe stack is up.\x1b[0m
+  Gateway:      ${url}   (API docs: ${url}/docs)
+  Demo account: ${demo.accountId}
+  Demo API key: ${demo.apiKey}
+
+Try it:
+  curl -s -X POST ${url}/exports/contacts -H 'X-Api-Key: ${demo.apiKey}' -H 'Content-Type: application/json' -d '{}'
+  curl -s ${url}/exports -H 'X-Api-Key: ${demo.apiKey}'
+
+Ctrl-C stops everything.
+`);
+}
+
+/** A small demo data set for the demo account, published through the ingestion subjects. */
+async function seedDemoData(accountId: string, natsUrl: string, namespace: string): Promise<void> {
+  void accountId;
+  void natsUrl;
+  void namespace;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`npm start: ${error instanceof ConfigError ? error.message : (error as Error).message}\n`);
+  void stop(1);
+});
