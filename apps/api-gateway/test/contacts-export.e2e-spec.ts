@@ -165,6 +165,18 @@ describe('contacts export (e2e)', () => {
     expect(done.error).toBeUndefined();
   }, 90_000);
 
+  it('serves health and the API docs without a key', async () => {
+    expect(await stack.http('GET', '/health/live')).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(await stack.http('GET', '/health/ready')).toMatchObject({ status: 200, body: { status: 'ok', checks: { database: 'ok', nats: 'ok', storage: 'ok' } } });
+    const spec = await stack.http('GET', '/docs-json');
+    expect(spec.status).toBe(200);
+    expect(Object.keys(spec.body.paths)).toEqual(expect.arrayContaining(['/exports/contacts', '/exports', '/exports/{exportId}']));
+    expect(spec.body.components.securitySchemes.apiKey).toMatchObject({ type: 'apiKey', in: 'header', name: 'x-api-key' });
+    const ui = await stack.http('GET', '/docs');
+    expect(ui.status).toBe(200);
+    expect(String(ui.body)).toContain('swagger-ui');
+  });
+
   describe('bad input', () => {
     const exportCount = async () => (await stack.query('SELECT count(*)::int AS n FROM exports'))[0].n;
 

@@ -1,0 +1,45 @@
+import { IsInt, IsString, ValidateNested } from 'class-validator';
+import { Type } from 'class-transformer';
+import { DomainError, envelopeOf, ErrorCode } from './errors';
+import { validatePayload } from './validation';
+
+class Inner {
+  @IsInt() count!: number;
+}
+
+class Outer {
+  @IsString() name!: string;
+  @ValidateNested() @Type(() => Inner) inner!: Inner;
+}
+
+describe('error envelope', () => {
+  it('maps each code to its status and reason', () => {
+    expect(envelopeOf(new DomainError(ErrorCode.NotFound, 'Export x was not found'))).toEqual({ status: 404, error: 'Not Found', message: 'Export x was not found' });
+    expect(envelopeOf(new DomainError(ErrorCode.TooManyRequests, 'slow down', undefined, { retryAfter: 3 }))).toEqual({
+      status: 429,
+      error: 'Too Many Requests',
+      message: 'slow down',
+      retryAfter: 3,
+    });
+  });
+
+  it('names every bad field, nested ones with a dotted path, and unknown fields', async () => {
+    const error: DomainError = await validatePayload(Outer, { name: 5, inner: { count: 'x' }, extra: true }, 'event').catch((e: DomainError) => e);
+    expect(error).toBeInstanceOf(DomainError);
+    expect(error.code).toBe(ErrorCode.Validation);
+    expect(error.details).toEqual(
+      expect.arrayContaining([
+        { field: 'name', message: 'name must be a string' },
+        { field: 'inner.count', message: 'count must be an integer number' },
+        { field: 'extra', message: 'extra is not a known field' },
+      ]),
+    );
+    expect(error.message).toMatch(/^The event is not valid: /);
+  });
+
+  it('refuses payloads that are not objects', async () => {
+    for (const payload of [null, 'text', 42, [1]]) {
+      await expect(validatePayload(Outer, payload, 'request')).rejects.toThrow('The request must be a JSON object');
+    }
+  });
+});
