@@ -2,6 +2,7 @@ import { ApiPropertyOptional, ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
   ArrayMaxSize,
+  ArrayNotEmpty,
   IsArray,
   IsEnum,
   IsOptional,
@@ -64,12 +65,18 @@ export class CreateDeliveryReportsExportDto extends ExportRequestBase {
   @ApiPropertyOptional({ enum: Channel, isArray: true, description: 'One channel or an array' })
   @IsOptional()
   @Transform(toArray)
+  @IsArray()
+  @ArrayNotEmpty()
+  @ArrayMaxSize(3)
   @IsEnum(Channel, { each: true })
   channel?: Channel[];
 
   @ApiPropertyOptional({ enum: DeliveryStatus, isArray: true, description: 'One status or an array' })
   @IsOptional()
   @Transform(toArray)
+  @IsArray()
+  @ArrayNotEmpty()
+  @ArrayMaxSize(6)
   @IsEnum(DeliveryStatus, { each: true })
   status?: DeliveryStatus[];
 }
@@ -86,12 +93,18 @@ export class CreateMessageHistoryExportDto extends ExportRequestBase {
   @ApiPropertyOptional({ enum: Channel, isArray: true })
   @IsOptional()
   @Transform(toArray)
+  @IsArray()
+  @ArrayNotEmpty()
+  @ArrayMaxSize(3)
   @IsEnum(Channel, { each: true })
   channel?: Channel[];
 
   @ApiPropertyOptional({ enum: DeliveryStatus, isArray: true })
   @IsOptional()
   @Transform(toArray)
+  @IsArray()
+  @ArrayNotEmpty()
+  @ArrayMaxSize(6)
   @IsEnum(DeliveryStatus, { each: true })
   status?: DeliveryStatus[];
 

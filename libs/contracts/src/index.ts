@@ -6,3 +6,5 @@ export * from './export-resource.dto';
 export * from './errors.dto';
 export * from './export-events';
 export * from './platform-events';
+export * from './history.dto';
+export * from './request-rules';

@@ -4,7 +4,25 @@ import { registerDecorator, ValidationOptions } from 'class-validator';
 export const ISO_DATE_TIME_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 export function isIsoDateTimeWithOffset(value: unknown): value is string {
-  return typeof value === 'string' && ISO_DATE_TIME_WITH_OFFSET.test(value) && !Number.isNaN(Date.parse(value));
+  return typeof value === 'string' && ISO_DATE_TIME_WITH_OFFSET.test(value) && !Number.isNaN(Date.parse(value)) && isOnTheCalendar(value);
+}
+
+const FIELDS = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?.*?(?:Z|[+-](\d{2}):(\d{2}))$/;
+
+/**
+ * Date.parse rolls 2026-02-30 over to March 2 where PostgreSQL refuses it, so a value that
+ * passed validation could fail a whole ingestion batch or a query: check each field's range.
+ */
+function isOnTheCalendar(value: string): boolean {
+  const [, y, mo, d, h, mi, s = '0', oh = '0', om = '0'] = FIELDS.exec(value) ?? [];
+  const [year, month, day] = [Number(y), Number(mo), Number(d)];
+  const daysInMonth = new Date(Date.UTC(2000, month, 0)).getUTCDate() - (month === 2 && !isLeapYear(year) ? 1 : 0);
+  return year >= 1 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth &&
+    Number(h) <= 23 && Number(mi) <= 59 && Number(s) <= 59 && Number(oh) <= 14 && Number(om) <= 59;
+}
+
+function isLeapYear(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 }
 
 export function IsIsoDateTimeWithOffset(options?: ValidationOptions): PropertyDecorator {

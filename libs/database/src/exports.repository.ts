@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { ExportErrorCode, ExportStatus, ExportType } from '@exports/contracts';
 import { ExportEvent, sourcesOf, transition } from '@exports/export-status';
 import { ExportEntity } from './entities/export.entity';
+import type { OutboxKind } from './outbox.repository';
 
 /** The status as it reads now: a COMPLETED export whose link has passed is EXPIRED. */
-const EFFECTIVE_STATUS = `(CASE WHEN status = 'COMPLETED' AND link_expires_at <= now() THEN 'EXPIRED' ELSE status END)`;
+export const EFFECTIVE_STATUS = `(CASE WHEN status = 'COMPLETED' AND link_expires_at <= now() THEN 'EXPIRED' ELSE status END)`;
 
 export interface NewExport {
   type: ExportType;
@@ -32,35 +33,52 @@ export interface CompletedFile {
   retentionSeconds: number;
 }
 
+type Query = (sql: string, params: unknown[]) => Promise<unknown>;
+
 /**
- * The exports registry. Every method takes the account id and every statement
- * filters on it: no caller can reach another account's export. Status changes are
- * conditional updates from the states the status machine allows.
+ * The exports registry as an account sees it. Every method takes the account id and
+ * every statement filters on it: no caller can reach another account's export.
+ * Status changes are conditional updates from the states the status machine allows,
+ * and the bus messages they imply go to the outbox in the same statement.
  */
 export class ExportsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async create(accountId: string, request: NewExport): Promise<ExportEntity> {
-    const rows: ExportEntity[] = await this.select(
-      `INSERT INTO exports (id, account_id, type, status, filters, timezone, idempotency_key, request_hash, created_at, updated_at)
-       VALUES ($1, $2, $3, 'PENDING', $4, $5, $6, $7, now(), now()) RETURNING *`,
-      [randomUUID(), accountId, request.type, JSON.stringify(request.filters), request.timezone, request.idempotencyKey ?? null, request.requestHash ?? null],
-    );
-    return rows[0];
+  /**
+   * Registers a PENDING export and its first run in the outbox, atomically. With an
+   * idempotency key already used by the account, returns that export instead (`created: false`).
+   */
+  async create(accountId: string, request: NewExport): Promise<{ record: ExportEntity; created: boolean }> {
+    return this.dataSource.transaction(async (manager) => {
+      const inserted = await select(
+        (sql, params) => manager.query(sql, params),
+        `INSERT INTO exports (id, account_id, type, status, filters, timezone, idempotency_key, request_hash, created_at, updated_at)
+         VALUES ($1, $2, $3, 'PENDING', $4, $5, $6, $7, now(), now())
+         ON CONFLICT (account_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+         RETURNING *`,
+        [randomUUID(), accountId, request.type, JSON.stringify(request.filters), request.timezone, request.idempotencyKey ?? null, request.requestHash ?? null],
+      );
+      if (inserted[0]) {
+        await enqueue(manager, inserted[0], 'run');
+        return { record: inserted[0], created: true };
+      }
+      const existing = await select((sql, params) => manager.query(sql, params), `SELECT * FROM exports WHERE account_id = $1 AND idempotency_key = $2`, [
+        accountId,
+        request.idempotencyKey,
+      ]);
+      return { record: existing[0], created: false };
+    });
   }
 
   /** Exports of the account not yet finished (PENDING). */
   async countOpen(accountId: string): Promise<number> {
-    const rows: Array<{ open: number }> = await this.dataSource.query(
-      `SELECT count(*)::int AS open FROM exports WHERE account_id = $1 AND status = 'PENDING'`,
-      [accountId],
-    );
+    const rows = await this.rows<{ open: number }>(`SELECT count(*)::int AS open FROM exports WHERE account_id = $1 AND status = 'PENDING'`, [accountId]);
     return rows[0].open;
   }
 
-  /** Withdraws an export nobody was told about (its hand-off to the bus failed). */
-  async withdraw(accountId: string, id: string): Promise<void> {
-    await this.dataSource.query(`DELETE FROM exports WHERE account_id = $1 AND id = $2 AND status = 'PENDING' AND attempts = 0`, [accountId, id]);
+  async findByIdempotencyKey(accountId: string, key: string): Promise<ExportEntity | null> {
+    const rows = await this.select(`SELECT * FROM exports WHERE account_id = $1 AND idempotency_key = $2`, [accountId, key]);
+    return rows[0] ?? null;
   }
 
   async findOne(accountId: string, id: string): Promise<ExportEntity | null> {
@@ -82,7 +100,7 @@ export class ExportsRepository {
     const condition = where.join(' AND ');
     const [items, count] = await Promise.all([
       this.select(`SELECT * FROM exports WHERE ${condition} ORDER BY created_at DESC, id DESC LIMIT ${query.limit} OFFSET ${query.page * query.limit}`, params),
-      this.dataSource.query(`SELECT count(*)::int AS total FROM exports WHERE ${condition}`, params) as Promise<Array<{ total: number }>>,
+      this.rows<{ total: number }>(`SELECT count(*)::int AS total FROM exports WHERE ${condition}`, params),
     ]);
     return { items, totalItems: count[0].total };
   }
@@ -97,37 +115,50 @@ export class ExportsRepository {
     return rows[0] ?? null;
   }
 
-  async heartbeat(accountId: string, id: string, run: number, rowsExported: number): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE exports SET heartbeat_at = now(), rows_exported = $4 WHERE account_id = $1 AND id = $2 AND run = $3 AND status = 'PENDING'`,
-      [accountId, id, run, rowsExported],
+  /** Gives back an attempt that was stopped on purpose (shutdown), so it does not count. */
+  async releaseAttempt(accountId: string, id: string, run: number): Promise<void> {
+    await this.rows(
+      `UPDATE exports SET attempts = greatest(attempts - 1, 0), heartbeat_at = NULL, updated_at = now()
+       WHERE account_id = $1 AND id = $2 AND run = $3 AND status = 'PENDING'`,
+      [accountId, id, run],
     );
   }
 
-  /** PENDING → COMPLETED; false when another run already finished it. */
+  async heartbeat(accountId: string, id: string, run: number, rowsExported: number): Promise<void> {
+    await this.rows(`UPDATE exports SET heartbeat_at = now(), rows_exported = $4 WHERE account_id = $1 AND id = $2 AND run = $3 AND status = 'PENDING'`, [
+      accountId,
+      id,
+      run,
+      rowsExported,
+    ]);
+  }
+
+  /** PENDING → COMPLETED (and a `completed` event); false when another run already finished it. */
   async complete(accountId: string, id: string, run: number, file: CompletedFile): Promise<boolean> {
     return this.move(accountId, id, ExportEvent.Complete, {
       where: 'run = $4',
       params: [run, file.rowCount, file.sizeBytes, file.sha256, file.fileName, file.objectKey, file.linkTtlSeconds, file.retentionSeconds],
       set: `completed_at = now(), row_count = $5, rows_exported = $5, size_bytes = $6, sha256 = $7, file_name = $8, object_key = $9,
             link_expires_at = now() + make_interval(secs => $10), file_expires_at = now() + make_interval(secs => $11),
-            error_code = NULL, error_message = NULL`,
+            file_purged_at = NULL, error_code = NULL, error_message = NULL`,
+      outbox: 'completed',
     });
   }
 
-  /** PENDING → FAILED with a code and a message the customer can act on. */
+  /** PENDING → FAILED with a code and a message the customer can act on (and a `failed` event). */
   async fail(accountId: string, id: string, run: number, code: ExportErrorCode, message: string): Promise<boolean> {
     return this.move(accountId, id, ExportEvent.Fail, {
       where: 'run = $4',
       params: [run, code, message],
       set: 'error_code = $5, error_message = $6',
+      outbox: 'failed',
     });
   }
 
   /** COMPLETED/EXPIRED with the file kept → COMPLETED with a new link, never outliving the file. */
   async renewLink(accountId: string, id: string, linkTtlSeconds: number): Promise<boolean> {
     return this.move(accountId, id, ExportEvent.RegenerateRetained, {
-      where: 'file_expires_at > now()',
+      where: 'file_expires_at > now() AND file_purged_at IS NULL',
       params: [linkTtlSeconds],
       set: 'link_expires_at = least(now() + make_interval(secs => $4), file_expires_at)',
     });
@@ -135,43 +166,58 @@ export class ExportsRepository {
 
   /** EXPIRED without its file, or FAILED → PENDING in a new run with the same filters; returns the new run. */
   async rerun(accountId: string, id: string, event: ExportEvent.RegeneratePurged | ExportEvent.Retry): Promise<number | null> {
-    const target = transition(sourcesOf(event)[0], event);
-    const rows = await this.rows<{ run: number }>(
-      `UPDATE exports SET status = $3, run = run + 1, attempts = 0, rows_exported = 0, heartbeat_at = NULL, completed_at = NULL,
-         link_expires_at = NULL, file_expires_at = NULL, row_count = NULL, size_bytes = NULL, sha256 = NULL,
-         error_code = NULL, error_message = NULL, updated_at = now()
-       WHERE account_id = $1 AND id = $2 AND ${EFFECTIVE_STATUS} = ANY($4)
-         ${event === ExportEvent.RegeneratePurged ? 'AND (file_expires_at IS NULL OR file_expires_at <= now())' : ''}
-       RETURNING run`,
-      [accountId, id, target, sourcesOf(event)],
-    );
-    return rows[0]?.run ?? null;
+    const purged = event === ExportEvent.RegeneratePurged ? 'AND (file_expires_at IS NULL OR file_expires_at <= now() OR file_purged_at IS NOT NULL)' : '';
+    const moved = await this.move(accountId, id, event, {
+      where: `true ${purged}`,
+      params: [],
+      set: `run = run + 1, attempts = 0, rows_exported = 0, heartbeat_at = NULL, completed_at = NULL, link_expires_at = NULL,
+            file_expires_at = NULL, row_count = NULL, size_bytes = NULL, sha256 = NULL, error_code = NULL, error_message = NULL`,
+      outbox: 'run',
+    });
+    return moved ? ((await this.findOne(accountId, id))?.run ?? null) : null;
   }
 
-  private async move(accountId: string, id: string, event: ExportEvent, change: { where: string; params: unknown[]; set: string }): Promise<boolean> {
+  private async move(
+    accountId: string,
+    id: string,
+    event: ExportEvent,
+    change: { where: string; params: unknown[]; set: string; outbox?: OutboxKind },
+  ): Promise<boolean> {
     const sources = sourcesOf(event);
     const target = transition(sources[0], event);
-    const rows = await this.rows(
-      `UPDATE exports SET status = '${target}', updated_at = now(), ${change.set}
-       WHERE account_id = $1 AND id = $2 AND ${EFFECTIVE_STATUS} = ANY($3) AND ${change.where} RETURNING id`,
-      [accountId, id, sources, ...change.params],
-    );
-    return rows.length > 0;
+    const update = `UPDATE exports SET status = '${target}', updated_at = now(), ${change.set}
+       WHERE account_id = $1 AND id = $2 AND ${EFFECTIVE_STATUS} = ANY($3) AND ${change.where} RETURNING id, account_id, run`;
+    const sql = change.outbox
+      ? `WITH moved AS (${update}) INSERT INTO outbox (export_id, account_id, kind, run) SELECT id, account_id, '${change.outbox}', run FROM moved RETURNING export_id`
+      : update;
+    return (await this.rows(sql, [accountId, id, sources, ...change.params])).length > 0;
   }
 
-  private async select(sql: string, params: unknown[]): Promise<ExportEntity[]> {
-    return (await this.rows(sql, params)).map(toEntity);
+  private select(sql: string, params: unknown[]): Promise<ExportEntity[]> {
+    return select((q, p) => this.dataSource.query(q, p), sql, params);
   }
 
-  /** The rows of any statement: TypeORM answers `[rows, count]` for UPDATE and DELETE. */
-  private async rows<T = Record<string, unknown>>(sql: string, params: unknown[]): Promise<T[]> {
-    const result: unknown = await this.dataSource.query(sql, params);
-    if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
-    return result as T[];
+  private rows<T = Record<string, unknown>>(sql: string, params: unknown[]): Promise<T[]> {
+    return rowsOf<T>((q, p) => this.dataSource.query(q, p), sql, params);
   }
 }
 
-function toEntity(row: Record<string, unknown>): ExportEntity {
+async function enqueue(manager: EntityManager, record: ExportEntity, kind: OutboxKind): Promise<void> {
+  await manager.query(`INSERT INTO outbox (export_id, account_id, kind, run) VALUES ($1, $2, $3, $4)`, [record.id, record.accountId, kind, record.run]);
+}
+
+/** The rows of any statement: TypeORM answers `[rows, count]` for UPDATE and DELETE. */
+export async function rowsOf<T = Record<string, unknown>>(query: Query, sql: string, params: unknown[]): Promise<T[]> {
+  const result: unknown = await query(sql, params);
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
+  return result as T[];
+}
+
+async function select(query: Query, sql: string, params: unknown[]): Promise<ExportEntity[]> {
+  return (await rowsOf(query, sql, params)).map(toExportEntity);
+}
+
+export function toExportEntity(row: Record<string, unknown>): ExportEntity {
   const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
   return Object.assign(new ExportEntity(), {
     id: row.id,
@@ -188,6 +234,7 @@ function toEntity(row: Record<string, unknown>): ExportEntity {
     completedAt: row.completed_at,
     linkExpiresAt: row.link_expires_at,
     fileExpiresAt: row.file_expires_at,
+    filePurgedAt: row.file_purged_at ?? null,
     rowCount: num(row.row_count),
     sizeBytes: num(row.size_bytes),
     sha256: row.sha256,

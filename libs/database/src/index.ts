@@ -8,3 +8,5 @@ export * from './data-source';
 export * from './exports.repository';
 export * from './accounts.repository';
 export * from './export-resource.mapper';
+export * from './outbox.repository';
+export * from './exports-maintenance.repository';

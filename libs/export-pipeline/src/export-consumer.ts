@@ -58,9 +58,14 @@ export class ExportConsumer {
     }
   }
 
-  /** Stops taking work and waits for runs in progress to end. */
-  async stop(): Promise<void> {
+  /**
+   * Stops taking work; runs in progress may finish within `graceSeconds`, after which
+   * they are handed back (nak) for another worker.
+   */
+  async stop(graceSeconds: number): Promise<void> {
+    const handBack = setTimeout(() => this.runner.handBackAll(), graceSeconds * 1000);
     await Promise.all(this.loops.map((loop) => loop.stop()));
+    clearTimeout(handBack);
     this.loops = [];
   }
 
@@ -73,12 +78,7 @@ export class ExportConsumer {
       message.term();
       return;
     }
-    const outcome = await this.runner.run(event, {
-      working: () => message.working(),
-      publishEvent: async (subject, payload, msgID) => {
-        await this.jetStream.publish(subject, payload, msgID);
-      },
-    });
+    const outcome = await this.runner.run(event, { working: () => message.working() });
     switch (outcome.kind) {
       case 'done':
         await message.ackAck().catch(() => message.ack());

@@ -1,18 +1,56 @@
-import { BeforeApplicationShutdown, DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  DynamicModule,
+  Inject,
+  Injectable,
+  Module,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import { Pool } from 'pg';
-import { ExportsRepository } from '@exports/database';
+import { DataSource } from 'typeorm';
+import { ExportsRepository, OutboxRepository } from '@exports/database';
 import { AppConfig, JetStream } from '@exports/platform';
 import { ObjectStorage } from '@exports/storage';
 import { ExportConsumer } from './export-consumer';
 import { ExportRunner } from './export-runner';
 import { ExportSource } from './export-source';
+import { OutboxRelay } from './outbox-relay';
 
 const EXPORT_POOL = Symbol('EXPORT_POOL');
+
+@Injectable()
+class OutboxRelayLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(private readonly relay: OutboxRelay) {}
+
+  onApplicationBootstrap(): void {
+    this.relay.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.relay.stop();
+  }
+}
+
+/** Publishes the outbox (export runs, lifecycle events); every app that writes exports runs one. */
+@Module({
+  providers: [
+    {
+      provide: OutboxRelay,
+      useFactory: (dataSource: DataSource, jetStream: JetStream) => new OutboxRelay(new OutboxRepository(dataSource), jetStream),
+      inject: [DataSource, JetStream],
+    },
+    OutboxRelayLifecycle,
+  ],
+  exports: [OutboxRelay],
+})
+export class OutboxRelayModule {}
 
 @Injectable()
 class ExportPipelineLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(
     private readonly consumer: ExportConsumer,
+    private readonly config: AppConfig,
     @Inject(EXPORT_POOL) private readonly pool: Pool,
   ) {}
 
@@ -20,9 +58,9 @@ class ExportPipelineLifecycle implements OnApplicationBootstrap, BeforeApplicati
     await this.consumer.start();
   }
 
-  /** Stops taking work; runs in progress finish (or are redelivered if the process is killed). */
+  /** Stops taking work; runs in progress finish within the grace period or are handed back. */
   async beforeApplicationShutdown(): Promise<void> {
-    await this.consumer.stop();
+    await this.consumer.stop(this.config.EXPORT_SHUTDOWN_GRACE_SECONDS);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -36,11 +74,13 @@ export class ExportPipelineModule {
   static register(app: string, sources: ExportSource[]): DynamicModule {
     return {
       module: ExportPipelineModule,
+      imports: [OutboxRelayModule],
       providers: [
         {
           provide: EXPORT_POOL,
           // A pool of its own: COPY streams hold a connection for a whole run.
-          useFactory: (config: AppConfig) => new Pool({ connectionString: config.DATABASE_URL, max: config.EXPORT_CONCURRENCY * sources.length + 1 }),
+          useFactory: (config: AppConfig) =>
+            new Pool({ connectionString: config.DATABASE_URL, max: config.EXPORT_CONCURRENCY * sources.length + 1, connectionTimeoutMillis: 10_000 }),
           inject: [AppConfig],
         },
         {
@@ -54,6 +94,7 @@ export class ExportPipelineModule {
                 maxAttempts: config.EXPORT_MAX_ATTEMPTS,
                 linkTtlSeconds: config.EXPORT_LINK_TTL_SECONDS,
                 retentionSeconds: config.EXPORT_RETENTION_SECONDS,
+                stallSeconds: config.EXPORT_ACK_WAIT_SECONDS * 2,
               },
               sources,
             ),

@@ -2,19 +2,29 @@ import { Logger } from '@nestjs/common';
 import { Pool } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
-import { ExportErrorCode, ExportRequestedEvent, ExportType, Subjects } from '@exports/contracts';
-import { ExportEntity, ExportsRepository, toExportResource } from '@exports/database';
+import { ExportErrorCode, ExportRequestedEvent, ExportType } from '@exports/contracts';
+import { ExportEntity, ExportsRepository } from '@exports/database';
 import { CsvMeter, exportFileName, exportObjectKey } from '@exports/export-files';
 import { ObjectStorage } from '@exports/storage';
 import { ExportSource } from './export-source';
-import { classifyFailure, customerMessage, StorageError } from './failure';
+import { classifyFailure, customerMessage, StallError, StorageError } from './failure';
 
 export interface ExportRunnerSettings {
   maxAttempts: number;
   linkTtlSeconds: number;
   retentionSeconds: number;
+  /** A run that moves no byte for this long is abandoned as TIMEOUT (and retried). */
+  stallSeconds: number;
   /** How often progress and the heartbeat are written while a file streams. */
   heartbeatMs?: number;
+}
+
+/** The run was stopped because this worker is shutting down: hand it to another one. */
+export class HandBackError extends Error {
+  constructor() {
+    super('worker shutting down');
+    this.name = 'HandBackError';
+  }
 }
 
 /** What the consumer does with the message after a run. */
@@ -27,19 +37,19 @@ export type RunOutcome =
 export interface RunHooks {
   /** Tells the bus the run is alive so the message is not handed to another worker. */
   working(): void;
-  /** Publishes a lifecycle event for other services (best effort, deduplicated by id). */
-  publishEvent?(subject: string, payload: unknown, msgID: string): Promise<void>;
 }
 
 /**
  * Produces one run of an export: COPY from PostgreSQL → CsvMeter (rows, bytes,
  * sha256) → multipart upload, then the conditional PENDING → COMPLETED write.
  * The object key is the same for every run of an export, so a repeated or
- * duplicate run replaces the object rather than leaving a second one.
+ * duplicate run replaces the object rather than leaving a second one. Lifecycle
+ * events leave through the outbox, written with the status change.
  */
 export class ExportRunner {
   private readonly logger = new Logger(ExportRunner.name);
   private readonly sources: Map<ExportType, ExportSource>;
+  private readonly active = new Set<AbortController>();
 
   constructor(
     private readonly pool: Pool,
@@ -62,13 +72,15 @@ export class ExportRunner {
     }
     if (record.attempts > this.settings.maxAttempts) {
       // Earlier attempts died or froze without reporting: give up rather than loop.
-      await this.failRun(record, ExportErrorCode.Timeout, record.attempts - 1, hooks);
+      await this.failRun(record, ExportErrorCode.Timeout, record.attempts - 1);
       return { kind: 'done' };
     }
 
     const started = Date.now();
+    const abort = new AbortController();
+    this.active.add(abort);
     try {
-      const file = await this.produce(record, hooks);
+      const file = await this.produce(record, hooks, abort.signal);
       const completed = await this.exports.complete(record.accountId, record.id, record.run, {
         ...file,
         linkTtlSeconds: this.settings.linkTtlSeconds,
@@ -76,23 +88,38 @@ export class ExportRunner {
       });
       if (completed) {
         this.logger.log({ message: 'Export completed', ...context, rowCount: file.rowCount, sizeBytes: file.sizeBytes, ms: Date.now() - started });
-        await this.publish(hooks, Subjects.exportEvents.completed, record, 'completed');
       } else {
         this.logger.log({ message: 'Export was finished by another run; this run changed nothing', ...context });
       }
       return { kind: 'done' };
     } catch (error) {
+      if (error instanceof HandBackError) {
+        await this.exports.releaseAttempt(record.accountId, record.id, record.run).catch(() => undefined);
+        this.logger.log({ message: 'Export handed back for another worker', ...context });
+        return { kind: 'retry', delayMs: 0 };
+      }
       const code = classifyFailure(error);
       this.logger.warn({ message: 'Export attempt failed', ...context, attempt: record.attempts, code, error });
       if (record.attempts >= this.settings.maxAttempts) {
-        await this.failRun(record, code, record.attempts, hooks);
+        await this.failRun(record, code, record.attempts);
         return { kind: 'done' };
       }
       return { kind: 'retry', delayMs: Math.min(30_000, 1000 * 2 ** (record.attempts - 1)) };
+    } finally {
+      this.active.delete(abort);
     }
   }
 
-  private async produce(record: ExportEntity, hooks: RunHooks) {
+  /** Stops every run in progress; each is handed back to the bus for another worker. */
+  handBackAll(): void {
+    for (const abort of this.active) abort.abort(new HandBackError());
+  }
+
+  get activeRuns(): number {
+    return this.active.size;
+  }
+
+  private async produce(record: ExportEntity, hooks: RunHooks, signal: AbortSignal) {
     const source = this.sources.get(record.type);
     if (!source) throw new Error(`No export source for ${record.type}`);
     const fileName = exportFileName(record.type, record.createdAt, record.id);
@@ -101,20 +128,42 @@ export class ExportRunner {
     let clean = false;
     let rowsSoFar = 0;
     const meter = new CsvMeter((rows) => (rowsSoFar = rows), 250);
+    let stoppedWith: Error | undefined;
+    let stop: (error: Error) => void = (error) => (stoppedWith = error);
+    let lastBytes = -1;
+    let lastMoved = Date.now();
+    // Heartbeats go out only while bytes move: a stuck run stops telling the bus it is alive.
     const heartbeat = setInterval(() => {
+      if (meter.sizeBytes !== lastBytes) {
+        lastBytes = meter.sizeBytes;
+        lastMoved = Date.now();
+      } else if (Date.now() - lastMoved > this.settings.stallSeconds * 1000) {
+        stop(new StallError(this.settings.stallSeconds));
+        return;
+      }
       hooks.working();
       this.exports.heartbeat(record.accountId, record.id, record.run, rowsSoFar).catch(() => undefined);
     }, this.settings.heartbeatMs ?? 1000);
+    const onAbort = () => stop(signal.reason instanceof Error ? signal.reason : new HandBackError());
+    signal.addEventListener('abort', onAbort);
     try {
+      if (signal.aborted) throw signal.reason;
       await client.query('BEGIN READ ONLY ISOLATION LEVEL REPEATABLE READ');
       await client.query(`SET LOCAL TIME ZONE ${client.escapeLiteral(record.timezone)}`);
       const sql = source.query(record, (value) => client.escapeLiteral(value));
       const copy = client.query(copyTo(`COPY (${sql}) TO STDOUT WITH (FORMAT csv, HEADER true)`));
+      stop = (error) => {
+        stoppedWith = error;
+        copy.destroy(error);
+        meter.destroy(error);
+      };
       const upload = this.storage.upload(objectKey, meter).catch((error: unknown) => {
         copy.destroy();
         throw new StorageError(error);
       });
-      await Promise.all([pipeline(copy, meter), upload]);
+      await Promise.all([pipeline(copy, meter), upload]).catch((error: unknown) => {
+        throw stoppedWith ?? error;
+      });
       await client.query('COMMIT');
       clean = true;
       const stored = await this.storage.stat(objectKey).catch((error: unknown) => {
@@ -129,24 +178,15 @@ export class ExportRunner {
       throw error;
     } finally {
       clearInterval(heartbeat);
+      signal.removeEventListener('abort', onAbort);
       // A client whose COPY was cut off may be mid-protocol: discard it rather than reuse it.
       client.release(!clean);
     }
   }
 
-  private async failRun(record: ExportEntity, code: ExportErrorCode, attempts: number, hooks: RunHooks): Promise<void> {
-    const failed = await this.exports.fail(record.accountId, record.id, record.run, code, customerMessage(code, attempts));
-    if (!failed) return;
-    this.logger.warn({ message: 'Export failed', exportId: record.id, accountId: record.accountId, code, attempts });
-    await this.publish(hooks, Subjects.exportEvents.failed, record, 'failed');
-  }
-
-  private async publish(hooks: RunHooks, subject: string, record: ExportEntity, what: string): Promise<void> {
-    if (!hooks.publishEvent) return;
- const current = await this.exports.findOne(record.accountId, record.id);
-    if (!current) return;
-    await hooks.publishEvent(subject, toExportResource(current, new Date()), `${record.id}.${record.run}.${what}`).catch((error: unknown) =>
-      this.logger.warn({ message: 'Could not publish export event', exportId: record.id, accountId: record.accountId, subject, error }),
-    );
+  private async failRun(record: ExportEntity, code: ExportErrorCode, attempts: number): Promise<void> {
+    if (await this.exports.fail(record.accountId, record.id, record.run, code, customerMessage(code, attempts))) {
+      this.logger.warn({ message: 'Export failed', exportId: record.id, accountId: record.accountId, code, attempts });
+    }
   }
 }

@@ -11,7 +11,16 @@ export class StorageError extends Error {
   }
 }
 
+/** No byte moved for too long: the source or the storage is stuck. */
+export class StallError extends Error {
+  constructor(seconds: number) {
+    super(`no progress for ${seconds} s`);
+    this.name = 'StallError';
+  }
+}
+
 export function classifyFailure(error: unknown): ExportErrorCode {
+  if (error instanceof StallError) return ExportErrorCode.Timeout;
   // Storage calls wrap their errors; a bare socket error here came from PostgreSQL.
   if (error instanceof StorageError) return ExportErrorCode.StorageUnavailable;
   const { code, message } = (error ?? {}) as { code?: string; message?: string };

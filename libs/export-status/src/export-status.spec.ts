@@ -92,6 +92,7 @@ describe('regenerateEvent', () => {
 
   it('re-runs once the file is purged', () => {
     expect(regenerateEvent({ status: ExportStatus.Expired, fileExpiresAt: purged }, now)).toBe(ExportEvent.RegeneratePurged);
+    expect(regenerateEvent({ status: ExportStatus.Expired, fileExpiresAt: kept, filePurgedAt: purged }, now)).toBe(ExportEvent.RegeneratePurged);
   });
 
   it('gives PENDING a move the machine refuses', () => {

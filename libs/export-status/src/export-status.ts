@@ -57,6 +57,8 @@ export interface ExportTimes {
   status: ExportStatus;
   linkExpiresAt?: Date | null;
   fileExpiresAt?: Date | null;
+  /** Set once retention has removed the file. */
+  filePurgedAt?: Date | null;
 }
 
 /**
@@ -72,7 +74,7 @@ export function effectiveStatus(record: ExportTimes, now: Date): ExportStatus {
 
 /** Whether the file behind the export is still kept in storage. */
 export function isFileRetained(record: ExportTimes, now: Date): boolean {
-  return !!record.fileExpiresAt && record.fileExpiresAt.getTime() > now.getTime();
+  return !record.filePurgedAt && !!record.fileExpiresAt && record.fileExpiresAt.getTime() > now.getTime();
 }
 
 /**

@@ -21,6 +21,10 @@ export class AppConfig {
   @Matches(/^[A-Za-z0-9_-]*$/, { message: 'NATS_NAMESPACE may only hold letters, digits, "_" and "-"' })
   NATS_NAMESPACE = '';
 
+  /** Signs history browsing cursors so a tampered one is refused; set your own in production. */
+  @IsString() @Matches(/^\S{16,}$/, { message: 'CURSOR_SECRET must be at least 16 characters without spaces' })
+  CURSOR_SECRET = 'dev-only-cursor-secret-change-me';
+
   @IsUrl(URL_OPTIONS, { message: 'S3_ENDPOINT must be an http(s) URL such as http://127.0.0.1:9000' })
   S3_ENDPOINT = 'http://127.0.0.1:9000';
 
@@ -71,6 +75,25 @@ export class AppConfig {
   /** Longest date range of a history or delivery-report request. */
   @Transform(toInt) @IsInt() @Min(1) @Max(3660)
   EXPORT_MAX_RANGE_DAYS = 366;
+
+  /** How often the sweeper expires links, purges files and looks for stalled runs. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(3600)
+  EXPORT_SWEEP_INTERVAL_SECONDS = 30;
+
+  /** A PENDING run silent this long is put back on the bus, or FAILED (TIMEOUT) when its attempts are used up. */
+  @Transform(toInt) @IsInt() @Min(5)
+  EXPORT_STALE_RUN_SECONDS = 180;
+
+  /** On SIGTERM, how long a run in progress may go on before it is handed back to another worker. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(600)
+  EXPORT_SHUTDOWN_GRACE_SECONDS = 10;
+
+  /** Requests one API key may make per window, per gateway instance. */
+  @Transform(toInt) @IsInt() @Min(1)
+  RATE_LIMIT_REQUESTS = 600;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(3600)
+  RATE_LIMIT_WINDOW_SECONDS = 60;
 
   @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose'], { message: 'LOG_LEVEL must be one of fatal, error, warn, log, debug, verbose' })
   LOG_LEVEL = 'log';

@@ -1,8 +1,9 @@
 import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
-import { AccountsRepository } from '@exports/database';
-import { DomainError, ErrorCode } from '@exports/platform';
+import type { Request, Response } from 'express';
+import { AccountsRepository, hashApiKey } from '@exports/database';
+import { AppConfig, DomainError, ErrorCode } from '@exports/platform';
+import { RateLimiter } from '../rate-limit/rate-limiter';
 
 const PUBLIC = 'route:public';
 /** Routes anyone may call without an API key (health, docs). */
@@ -14,13 +15,21 @@ export interface AuthenticatedRequest extends Request {
   accountId: string;
 }
 
-/** Every route but the public ones needs `X-Api-Key`; the key's account scopes the request. */
+/**
+ * Every route but the public ones needs `X-Api-Key`; the key's account scopes the
+ * request, and the key's budget (per gateway instance) is spent: 429 when it is gone.
+ */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
+  private readonly limiter: RateLimiter;
+
   constructor(
     private readonly reflector: Reflector,
     private readonly accounts: AccountsRepository,
-  ) {}
+    private readonly config: AppConfig,
+  ) {
+    this.limiter = new RateLimiter(config.RATE_LIMIT_REQUESTS, config.RATE_LIMIT_WINDOW_SECONDS * 1000);
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC, [context.getHandler(), context.getClass()])) return true;
@@ -32,6 +41,15 @@ export class ApiKeyGuard implements CanActivate {
     const accountId = await this.accounts.accountIdForKey(key);
     if (!accountId) throw new DomainError(ErrorCode.Unauthorized, 'The API key in X-Api-Key is not valid');
     request.accountId = accountId;
+    const budget = this.limiter.take(hashApiKey(key));
+    const response = context.switchToHttp().getResponse<Response>();
+    response.setHeader('X-RateLimit-Limit', String(budget.limit));
+    response.setHeader('X-RateLimit-Remaining', String(budget.remaining));
+    if (!budget.allowed) {
+      throw new DomainError(ErrorCode.TooManyRequests, `Rate limit of ${budget.limit} requests per ${this.config.RATE_LIMIT_WINDOW_SECONDS} s reached for this API key`, undefined, {
+        retryAfter: budget.retryAfter,
+      });
+    }
     return true;
   }
 }

@@ -13,6 +13,7 @@ import { DomainError, ErrorCode } from '@exports/platform';
 import { AccountId } from '../auth/account-id.decorator';
 import { ApiErrors } from '../docs/api-errors.decorator';
 import { ExportsService } from './exports.service';
+import { ApiIdempotencyKey, IdempotencyKey } from './idempotency-key.decorator';
 
 const exportIdPipe = new ParseUUIDPipe({
   exceptionFactory: () => new DomainError(ErrorCode.Validation, 'exportId must be a UUID', [{ field: 'exportId', message: 'exportId must be a UUID' }]),
@@ -27,10 +28,19 @@ export class ExportsController {
   @Post('contacts')
   @HttpCode(202)
   @ApiOperation({ summary: 'Export contacts', description: 'Registers a CSV export of the contacts (all, or by list or id) and answers at once.' })
+  @ApiIdempotencyKey()
   @ApiAcceptedResponse({ type: ExportResourceDto })
-  @ApiErrors(400, 401, 413, 429, 503)
-  createContacts(@AccountId() accountId: string, @Body() body: CreateContactsExportDto): Promise<ExportResourceDto> {
-    return this.exports.create(accountId, ExportType.Contacts, body);
+  @ApiOkResponse({ type: ExportResourceDto, description: 'Replay of an earlier request with the same Idempotency-Key' })
+  @ApiErrors(400, 401, 409, 413, 429)
+  async createContacts(
+    @AccountId() accountId: string,
+    @Body() body: CreateContactsExportDto,
+    @IdempotencyKey() idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<ExportResourceDto> {
+    const { resource, replayed } = await this.exports.createOnce(accountId, ExportType.Contacts, body, idempotencyKey);
+    if (replayed) response.status(200);
+    return resource;
   }
 
   @Get()
@@ -57,7 +67,7 @@ export class ExportsController {
   })
   @ApiOkResponse({ type: DownloadLinkDto })
   @ApiAcceptedResponse({ type: ExportResourceDto })
-  @ApiErrors(400, 401, 404, 409, 503)
+  @ApiErrors(400, 401, 404, 409)
   async regenerate(
     @AccountId() accountId: string,
     @Param('exportId', exportIdPipe) exportId: string,

@@ -1,20 +1,19 @@
+import { createHash } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import {
   DownloadLinkDto,
-  exportRunMessageId,
   ExportErrorCode,
   ExportPageDto,
   ExportRequestBase,
-  ExportRequestedEvent,
   ExportResourceDto,
   ExportStatus,
   ExportType,
   ListExportsQueryDto,
-  Subjects,
 } from '@exports/contracts';
 import { ExportEntity, ExportsRepository, toExportResource } from '@exports/database';
 import { effectiveStatus, ExportEvent, regenerateEvent } from '@exports/export-status';
-import { AppConfig, DomainError, ErrorCode, JetStream } from '@exports/platform';
+import { OutboxRelay } from '@exports/export-pipeline';
+import { AppConfig, DomainError, ErrorCode } from '@exports/platform';
 import { ObjectStorage } from '@exports/storage';
 
 export type RegenerateResult = { kind: 'link'; link: DownloadLinkDto } | { kind: 'rerun'; resource: ExportResourceDto };
@@ -26,13 +25,28 @@ export class ExportsService {
 
   constructor(
     private readonly exports: ExportsRepository,
-    private readonly jetStream: JetStream,
+    private readonly relay: OutboxRelay,
     private readonly storage: ObjectStorage,
     private readonly config: AppConfig,
   ) {}
 
-  /** Registers the export as PENDING and puts its first run on the EXPORTS stream. */
+  /** Registers the export as PENDING; its first run goes to the bus through the outbox. */
   async create(accountId: string, type: ExportType, request: ExportRequestBase): Promise<ExportResourceDto> {
+    return (await this.createOnce(accountId, type, request)).resource;
+  }
+
+  /**
+   * Like {@link create}, once per `Idempotency-Key`: the same key and body give back the
+   * export made the first time (`replayed: true`); the same key with another body is a 409.
+   */
+  async createOnce(accountId: string, type: ExportType, request: ExportRequestBase, idempotencyKey?: string): Promise<{ resource: ExportResourceDto; replayed: boolean }> {
+    const { timezone, ...filters } = request;
+    const requested = { type, filters: dropUndefined(filters), timezone: timezone ?? 'UTC' };
+    const requestHash = idempotencyKey ? hashRequest(requested) : undefined;
+    if (idempotencyKey) {
+      const earlier = await this.exports.findByIdempotencyKey(accountId, idempotencyKey);
+      if (earlier) return { resource: this.replay(earlier, requestHash!), replayed: true };
+    }
     const open = await this.exports.countOpen(accountId);
     if (open >= this.config.EXPORT_MAX_OPEN_PER_ACCOUNT) {
       throw new DomainError(
@@ -42,16 +56,17 @@ export class ExportsService {
         { retryAfter: 5 },
       );
     }
-    const { timezone, ...filters } = request;
-    const record = await this.exports.create(accountId, { type, filters: dropUndefined(filters), timezone: timezone ?? 'UTC' });
-    try {
-      await this.handOff(record);
-    } catch (error) {
-      await this.exports.withdraw(accountId, record.id);
-      this.logger.error({ message: 'Export could not be queued; withdrawn', exportId: record.id, accountId, error: (error as Error).message });
-      throw new DomainError(ErrorCode.Unavailable, 'Exports cannot be queued right now; nothing was registered. Retry in a few seconds.');
-    }
+    const { record, created } = await this.exports.create(accountId, { ...requested, idempotencyKey, requestHash });
+    if (!created) return { resource: this.replay(record, requestHash!), replayed: true };
+    this.relay.kick();
     this.logger.log({ message: 'Export requested', exportId: record.id, accountId, type });
+    return { resource: toExportResource(record, new Date()), replayed: false };
+  }
+
+  private replay(record: ExportEntity, requestHash: string): ExportResourceDto {
+    if (record.requestHash !== requestHash) {
+      throw new DomainError(ErrorCode.Conflict, 'This Idempotency-Key was already used with a different request; use a new key for a new export');
+    }
     return toExportResource(record, new Date());
   }
 
@@ -102,21 +117,10 @@ export class ExportsService {
     if (event !== ExportEvent.RegeneratePurged && event !== ExportEvent.Retry) throw this.changedMeanwhile();
     const run = await this.exports.rerun(accountId, exportId, event);
     if (run === null) throw this.changedMeanwhile();
+    this.relay.kick();
     const rerun = await this.find(accountId, exportId);
-    try {
-      await this.handOff(rerun);
-    } catch (error) {
-      await this.exports.fail(accountId, exportId, run, ExportErrorCode.Internal, 'The export could not be queued; retry it with POST /exports/{exportId}');
-      this.logger.error({ message: 'Re-run could not be queued', exportId, accountId, error: (error as Error).message });
-      throw new DomainError(ErrorCode.Unavailable, 'Exports cannot be queued right now; retry in a few seconds');
-    }
     this.logger.log({ message: 'Export re-run requested', exportId, accountId, run });
     return { kind: 'rerun', resource: toExportResource(rerun, new Date()) };
-  }
-
-  private async handOff(record: ExportEntity): Promise<void> {
-    const event: ExportRequestedEvent = { exportId: record.id, accountId: record.accountId, type: record.type, run: record.run };
-    await this.jetStream.publish(Subjects.exportRequested[record.type], event, exportRunMessageId(event));
   }
 
   private async presign(record: ExportEntity, now: Date): Promise<DownloadLinkDto> {
@@ -142,6 +146,22 @@ export class ExportsService {
   private changedMeanwhile(): DomainError {
     return new DomainError(ErrorCode.Conflict, 'The export changed while the request was handled; read it again');
   }
+}
+
+/** A stable digest of what was asked, to tell a replay from a different request under one key. */
+function hashRequest(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 function dropUndefined(value: object): Record<string, unknown> {

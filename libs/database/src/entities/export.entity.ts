@@ -50,6 +50,10 @@ export class ExportEntity {
   @Column({ name: 'file_expires_at', type: 'timestamptz', nullable: true })
   fileExpiresAt!: Date | null;
 
+  /** Set when retention removed the file; a regenerate then re-runs the export. */
+  @Column({ name: 'file_purged_at', type: 'timestamptz', nullable: true })
+  filePurgedAt!: Date | null;
+
   @Column({ name: 'row_count', nullable: true, ...bigint })
   rowCount!: number | null;
 

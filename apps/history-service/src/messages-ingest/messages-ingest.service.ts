@@ -1,0 +1,33 @@
+import { BeforeApplicationShutdown, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Consumers, MessageRecordedEvent, MessageStatusEvent, Subjects } from '@exports/contracts';
+import { AppConfig, EventIngest, JetStream, route } from '@exports/platform';
+import { assertStorable, MessageChange } from './message-changes';
+import { MessagesStore } from './messages.store';
+
+/** Keeps message history and delivery reports from `platform.messages.*`, in batches. */
+@Injectable()
+export class MessagesIngestService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly ingest: EventIngest<MessageChange>;
+
+  constructor(jetStream: JetStream, store: MessagesStore, config: AppConfig) {
+    this.ingest = new EventIngest<MessageChange>(jetStream, {
+      durable: Consumers.historyServiceMessages,
+      filterSubject: Subjects.platform.messagesAll,
+      routes: {
+        [Subjects.platform.messagesRecorded]: route(MessageRecordedEvent, (event) => assertStorable({ kind: 'message', event })),
+        [Subjects.platform.messagesStatus]: route(MessageStatusEvent, (event) => assertStorable({ kind: 'report', event })),
+      },
+      apply: (changes) => store.apply(changes),
+      batchSize: 500,
+      ackWaitSeconds: config.EXPORT_ACK_WAIT_SECONDS,
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.ingest.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.ingest.stop();
+  }
+}

@@ -1,0 +1,162 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { DeliveryStatus } from '@exports/contracts';
+import { Batch, MessageChange, toBatch } from './message-changes';
+
+/** One writer at a time across instances: a report and its message in two concurrent batches would each miss the other. */
+const INGEST_LOCK = 7_422_101;
+
+/**
+ * When two statuses carry the same time, the one further along wins, so the outcome
+ * does not depend on the order events arrive in.
+ */
+const STATUS_RANK: Record<DeliveryStatus, number> = {
+  [DeliveryStatus.Unknown]: 0,
+  [DeliveryStatus.Sent]: 1,
+  [DeliveryStatus.Received]: 2,
+  [DeliveryStatus.Expired]: 3,
+  [DeliveryStatus.Error]: 4,
+  [DeliveryStatus.Delivered]: 5,
+};
+
+function rank(expression: string): string {
+  return `(CASE ${expression} ${Object.entries(STATUS_RANK).map(([status, value]) => `WHEN '${status}' THEN ${value}`).join(' ')} ELSE 0 END)`;
+}
+
+/** (at, status) is later than the stored (status_at, status). */
+function isNewer(at: string, status: string, stored: string): string {
+  return `(${at} > ${stored}.status_at OR (${at} = ${stored}.status_at AND ${rank(status)} > ${rank(`${stored}.status`)}))`;
+}
+
+const CONTENT = ['customer_message_id', 'campaign_id', 'channel', 'direction', 'sender', 'destination', 'body', 'send_date', 'cost', 'parts'];
+
+const INSERT_REPORTS = `
+  INSERT INTO delivery_reports (account_id, message_id, status, occurred_at, status_description, error_code)
+  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[])
+  ON CONFLICT DO NOTHING`;
+
+// The recorded status is the status at send time; content follows the latest record.
+// Rows that would not change are not rewritten, so a replay writes nothing.
+const EXCLUDED_IS_NEWER = isNewer('EXCLUDED.status_at', 'EXCLUDED.status', 'messages');
+const UPSERT_MESSAGES = `
+  INSERT INTO messages (account_id, message_id, customer_message_id, campaign_id, channel, direction, sender, destination, body,
+                        status, status_at, send_date, cost, parts)
+  SELECT a, m, cm, ca, ch, d, s, de, b, st, sd, sd, co, p
+  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+              $10::text[], $11::timestamptz[], $12::numeric[], $13::int[]) AS t(a, m, cm, ca, ch, d, s, de, b, st, sd, co, p)
+  ON CONFLICT (account_id, message_id) DO UPDATE SET
+    ${CONTENT.map((column) => `${column} = EXCLUDED.${column}`).join(', ')},
+    status = CASE WHEN ${EXCLUDED_IS_NEWER} THEN EXCLUDED.status ELSE messages.status END,
+    status_description = CASE WHEN ${EXCLUDED_IS_NEWER} THEN NULL ELSE messages.status_description END,
+    error_code = CASE WHEN ${EXCLUDED_IS_NEWER} THEN NULL ELSE messages.error_code END,
+    status_at = CASE WHEN ${EXCLUDED_IS_NEWER} THEN EXCLUDED.status_at ELSE messages.status_at END
+  WHERE (${CONTENT.map((c) => `messages.${c}`).join(', ')}) IS DISTINCT FROM (${CONTENT.map((c) => `EXCLUDED.${c}`).join(', ')})
+     OR ${EXCLUDED_IS_NEWER}`;
+
+// Status and delivery date follow the stored reports, whichever order they and the message came in.
+const REPORT_IS_NEWER = isNewer('n.occurred_at', 'n.status', 'm');
+const APPLY_REPORTS = `
+  WITH touched AS (
+    SELECT * FROM unnest($1::uuid[], $2::text[]) AS t(account_id, message_id)
+  ), latest AS (
+    SELECT DISTINCT ON (r.account_id, r.message_id) r.account_id, r.message_id, r.status, r.occurred_at, r.status_description, r.error_code
+    FROM delivery_reports r JOIN touched USING (account_id, message_id)
+    ORDER BY r.account_id, r.message_id, r.occurred_at DESC, ${rank('r.status')} DESC
+  ), delivered AS (
+    SELECT r.account_id, r.message_id, min(r.occurred_at) AS delivered_at
+    FROM delivery_reports r JOIN touched USING (account_id, message_id)
+    WHERE r.status = '${DeliveryStatus.Delivered}'
+    GROUP BY r.account_id, r.message_id
+  ), n AS (
+    SELECT latest.*, delivered.delivered_at
+    FROM latest FULL JOIN delivered USING (account_id, message_id)
+  )
+  UPDATE messages m SET
+    status = CASE WHEN ${REPORT_IS_NEWER} THEN n.status ELSE m.status END,
+    status_description = CASE WHEN ${REPORT_IS_NEWER} THEN n.status_description ELSE m.status_description END,
+    error_code = CASE WHEN ${REPORT_IS_NEWER} THEN n.error_code ELSE m.error_code END,
+    status_at = CASE WHEN ${REPORT_IS_NEWER} THEN n.occurred_at ELSE m.status_at END,
+    delivery_date = coalesce(n.delivered_at, m.delivery_date)
+  FROM n
+  WHERE m.account_id = n.account_id AND m.message_id = n.message_id
+    AND (${REPORT_IS_NEWER} OR (n.delivered_at IS NOT NULL AND m.delivery_date IS DISTINCT FROM n.delivered_at))`;
+
+/**
+ * Writes message events in batches: a few set-based statements per batch, not one round
+ * trip per event. Every report is kept; a message's status is the latest of its recorded
+ * status and its reports, so replays and out-of-order arrivals converge on the same row.
+ */
+@Injectable()
+export class MessagesStore {
+  private readonly logger = new Logger(MessagesStore.name);
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  async apply(changes: MessageChange[]): Promise<void> {
+    if (!changes.length) return;
+    try {
+      await this.write(toBatch(changes));
+    } catch (error) {
+      if (!isDataError(error) || changes.length === 1) throw error;
+      // One event PostgreSQL refuses must not hold back the rest: write them one by one.
+      for (const change of changes) await this.applyAlone(change);
+    }
+  }
+
+  private async applyAlone(change: MessageChange): Promise<void> {
+    try {
+      await this.write(toBatch([change]));
+    } catch (error) {
+      if (!isDataError(error)) throw error;
+      const { accountId } = change.event;
+      const messageId = change.kind === 'message' ? change.event.message.messageId : change.event.messageId;
+      this.logger.warn({ message: 'Invalid event dropped', kind: change.kind, accountId, messageId, reason: (error as Error).message });
+    }
+  }
+
+  private async write(batch: Batch): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock($1)', [INGEST_LOCK]);
+      await this.insertReports(manager, batch);
+      await this.upsertMessages(manager, batch);
+      if (batch.touched.accountIds.length) await manager.query(APPLY_REPORTS, [batch.touched.accountIds, batch.touched.messageIds]);
+    });
+  }
+
+  private async insertReports(manager: EntityManager, { reports }: Batch): Promise<void> {
+    if (!reports.accountIds.length) return;
+    await manager.query(INSERT_REPORTS, [
+      reports.accountIds,
+      reports.messageIds,
+      reports.statuses,
+      reports.occurredAts,
+      reports.statusDescriptions,
+      reports.errorCodes,
+    ]);
+  }
+
+  private async upsertMessages(manager: EntityManager, { messages }: Batch): Promise<void> {
+    if (!messages.accountIds.length) return;
+    await manager.query(UPSERT_MESSAGES, [
+      messages.accountIds,
+      messages.messageIds,
+      messages.customerMessageIds,
+      messages.campaignIds,
+      messages.channels,
+      messages.directions,
+      messages.senders,
+      messages.destinations,
+      messages.bodies,
+      messages.statuses,
+      messages.sendDates,
+      messages.costs,
+      messages.parts,
+    ]);
+  }
+}
+
+/** SQLSTATE class 22 (data exception) or 23 (integrity): the data, not the database, is at fault. */
+function isDataError(error: unknown): boolean {
+  const { code, driverError } = (error ?? {}) as { code?: unknown; driverError?: { code?: unknown } };
+  return [code, driverError?.code].some((c) => typeof c === 'string' && /^2[23]/.test(c));
+}

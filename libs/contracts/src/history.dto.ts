@@ -1,0 +1,159 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayNotEmpty,
+  IsArray,
+  IsDefined,
+  IsEnum,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  Min,
+} from 'class-validator';
+import { Channel, DeliveryStatus, MessageDirection } from './enums';
+import { IsIsoDateTimeWithOffset } from './validators';
+
+/**
+ * Query-string lists: `status=SENT`, `status=SENT&status=ERROR` and `status=SENT,ERROR` all give
+ * `['SENT','ERROR']`; an array (a JSON body, a NATS request) is taken as it is.
+ */
+export const toQueryArray = ({ value }: { value: unknown }) => {
+  if (value === undefined || value === null) return value;
+  const items = Array.isArray(value) ? value : [value];
+  return items.flatMap((item) => (typeof item === 'string' ? item.split(',').map((part) => part.trim()) : [item]));
+};
+
+/**
+ * A `+` in a query string arrives as a space (form encoding), so `...T10:00:00+01:00` sent
+ * unencoded reads `...T10:00:00 01:00`; a space before a final `hh:mm` can only have been a `+`.
+ */
+export const restorePlusOffset = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? value.replace(/ (\d{2}:\d{2})$/, '+$1') : value;
+
+/** Cursor text: base64url payload, a dot, base64url MAC. */
+export const CURSOR_PATTERN = /^[A-Za-z0-9_-]{1,1024}\.[A-Za-z0-9_-]{16,64}$/;
+
+/** `GET /messages/history`: one page of an account's messages, oldest first. */
+export class BrowseMessageHistoryQueryDto {
+  @ApiProperty({ enum: Channel, isArray: true, description: 'One channel, repeated, or comma-separated (`SMS,RCS`)', example: 'SMS' })
+  @IsDefined({ message: 'channel is required: SMS, RCS or WHATSAPP' })
+  @Transform(toQueryArray)
+  @IsArray()
+  @ArrayNotEmpty({ message: 'channel is required: SMS, RCS or WHATSAPP' })
+  @ArrayMaxSize(3)
+  @IsEnum(Channel, { each: true, message: 'channel must be SMS, RCS or WHATSAPP' })
+  channel!: Channel[];
+
+  @ApiProperty({ example: '2026-01-01T00:00:00+01:00', description: 'Inclusive lower bound of sendDate, with an offset (encode `+` as %2B)' })
+  @IsDefined({ message: 'from is required' })
+  @Transform(restorePlusOffset)
+  @IsIsoDateTimeWithOffset()
+  from!: string;
+
+  @ApiProperty({ example: '2026-01-31T23:59:59+01:00', description: 'Inclusive upper bound of sendDate, with an offset; from > to gives an empty page' })
+  @IsDefined({ message: 'to is required' })
+  @Transform(restorePlusOffset)
+  @IsIsoDateTimeWithOffset()
+  to!: string;
+
+  @ApiPropertyOptional({ enum: DeliveryStatus, isArray: true, description: 'One status, repeated, or comma-separated' })
+  @IsOptional()
+  @Transform(toQueryArray)
+  @IsArray()
+  @ArrayMaxSize(6)
+  @IsEnum(DeliveryStatus, { each: true, message: 'status must be one of SENT, DELIVERED, RECEIVED, ERROR, EXPIRED, UNKNOWN' })
+  status?: DeliveryStatus[];
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be an integer from 1 to 100' })
+  @Min(1, { message: 'limit must be an integer from 1 to 100' })
+  @Max(100, { message: 'limit must be an integer from 1 to 100' })
+  limit: number = 20;
+
+  @ApiPropertyOptional({ minimum: 0, default: 0, description: '0-based page (OFFSET paging; prefer `cursor` for deep pages). Not with `cursor`.' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'page must be an integer from 0 to 1000000' })
+  @Min(0, { message: 'page must be an integer from 0 to 1000000' })
+  @Max(1_000_000, { message: 'page must be an integer from 0 to 1000000' })
+  page?: number;
+
+  @ApiPropertyOptional({ description: '`nextCursor` of the previous page (keyset paging, same cost at any depth); valid only with the same channel, status, from and to' })
+  @IsOptional()
+  @IsString()
+  @Matches(CURSOR_PATTERN, { message: 'cursor is not a cursor this API returned' })
+  cursor?: string;
+}
+
+/** `history.browse` over NATS request-reply: the HTTP query plus the account it is scoped to. */
+export class BrowseMessageHistoryRequest extends BrowseMessageHistoryQueryDto {
+  @IsUUID('all', { message: 'accountId must be a UUID' })
+  accountId!: string;
+}
+
+export class MessageHistoryItemDto {
+  @ApiProperty({ example: 'msg-000123' })
+  messageId!: string;
+
+  @ApiPropertyOptional({ example: 'order-42' })
+  customerMessageId?: string;
+
+  @ApiProperty({ enum: Channel })
+  channel!: Channel;
+
+  @ApiProperty({ enum: MessageDirection })
+  direction!: MessageDirection;
+
+  @ApiProperty({ example: 'ACME' })
+  sender!: string;
+
+  @ApiProperty({ example: '+33612345678' })
+  destination!: string;
+
+  @ApiProperty({ example: 'Your code is 1234' })
+  body!: string;
+
+  @ApiProperty({ enum: DeliveryStatus })
+  status!: DeliveryStatus;
+
+  @ApiPropertyOptional({ example: 'Handset unreachable' })
+  statusDescription?: string;
+
+  @ApiPropertyOptional({ example: 'E042' })
+  errorCode?: string;
+
+  @ApiProperty({ format: 'date-time' })
+  sendDate!: string;
+
+  @ApiPropertyOptional({ format: 'date-time' })
+  deliveryDate?: string;
+
+  @ApiPropertyOptional({ example: 0.045 })
+  cost?: number;
+
+  @ApiProperty({ example: 1 })
+  parts!: number;
+}
+
+export class MessageHistoryPageDto {
+  @ApiProperty({ type: [MessageHistoryItemDto] })
+  messages!: MessageHistoryItemDto[];
+
+  @ApiProperty({ example: 0, description: '0-based number of this page (counted along the cursor chain too)' })
+  page!: number;
+
+  @ApiProperty({ example: 20 })
+  limit!: number;
+
+  @ApiProperty()
+  hasMore!: boolean;
+
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last page' })
+  nextCursor!: string | null;
+}

@@ -1,0 +1,84 @@
+import { DataSource } from 'typeorm';
+import { ExportErrorCode } from '@exports/contracts';
+import { ExportEvent, sourcesOf, transition } from '@exports/export-status';
+import { rowsOf } from './exports.repository';
+
+export interface PurgeCandidate {
+  id: string;
+  accountId: string;
+  objectKey: string;
+}
+
+/**
+ * Housekeeping across all accounts, for the sweeper only (never behind a customer
+ * request): write EXPIRED when links pass, find files past retention, and give up on
+ * runs that stopped heartbeating. Each change is conditional and emits its event.
+ */
+export class ExportsMaintenanceRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** COMPLETED → EXPIRED for every passed link, each with one `expired` event. */
+  async expireLinks(limit = 500): Promise<number> {
+    const to = transition(sourcesOf(ExportEvent.LinkExpire)[0], ExportEvent.LinkExpire);
+    const rows = await this.rows(
+      `WITH due AS (
+         SELECT id FROM exports WHERE status = ANY($1) AND link_expires_at <= now() ORDER BY link_expires_at LIMIT $2 FOR UPDATE SKIP LOCKED
+       ), moved AS (
+         UPDATE exports e SET status = $3, updated_at = now() FROM due WHERE e.id = due.id RETURNING e.id, e.account_id, e.run
+       )
+       INSERT INTO outbox (export_id, account_id, kind, run) SELECT id, account_id, 'expired', run FROM moved RETURNING export_id`,
+      [sourcesOf(ExportEvent.LinkExpire), limit, to],
+    );
+    return rows.length;
+  }
+
+  /** Files whose retention has passed and that are still in storage. */
+  async dueForPurge(limit = 100): Promise<PurgeCandidate[]> {
+    return this.rows<PurgeCandidate>(
+      `SELECT id, account_id AS "accountId", object_key AS "objectKey" FROM exports
+       WHERE file_expires_at <= now() AND file_purged_at IS NULL AND object_key IS NOT NULL AND status <> 'PENDING'
+       ORDER BY file_expires_at LIMIT $1`,
+      [limit],
+    );
+  }
+
+  async markPurged(candidate: PurgeCandidate): Promise<void> {
+    await this.rows(`UPDATE exports SET file_purged_at = now(), updated_at = now() WHERE id = $1 AND account_id = $2 AND file_purged_at IS NULL`, [
+      candidate.id,
+      candidate.accountId,
+    ]);
+  }
+
+  /**
+   * PENDING runs silent for `staleSeconds`: FAILED with TIMEOUT once attempts are used up;
+   * otherwise their run goes back on the bus (in case its message was lost). Returns counts.
+   */
+  async sweepStaleRuns(maxAttempts: number, staleSeconds: number, timeoutMessage: string): Promise<{ failed: number; redriven: number }> {
+    const failed = await this.rows(
+      `WITH moved AS (
+         UPDATE exports SET status = 'FAILED', error_code = $3, error_message = $4, updated_at = now()
+         WHERE status = 'PENDING' AND attempts >= $1 AND coalesce(heartbeat_at, updated_at) < now() - make_interval(secs => $2)
+         RETURNING id, account_id, run
+       )
+       INSERT INTO outbox (export_id, account_id, kind, run) SELECT id, account_id, 'failed', run FROM moved RETURNING export_id`,
+      [maxAttempts, staleSeconds, ExportErrorCode.Timeout, timeoutMessage],
+    );
+    const redriven = await this.rows(
+      `WITH due AS (
+         SELECT e.id FROM exports e
+         WHERE e.status = 'PENDING' AND e.attempts < $1 AND coalesce(e.heartbeat_at, e.updated_at) < now() - make_interval(secs => $2)
+           AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.export_id = e.id AND o.kind = 'run')
+         LIMIT 100 FOR UPDATE SKIP LOCKED
+       ), touched AS (
+         UPDATE exports e SET updated_at = now() FROM due WHERE e.id = due.id RETURNING e.id, e.account_id, e.run
+       )
+       INSERT INTO outbox (export_id, account_id, kind, run) SELECT id, account_id, 'run', run FROM touched RETURNING export_id`,
+      [maxAttempts, staleSeconds],
+    );
+    return { failed: failed.length, redriven: redriven.length };
+  }
+
+  private rows<T = Record<string, unknown>>(sql: string, params: unknown[]): Promise<T[]> {
+    return rowsOf<T>((q, p) => this.dataSource.query(q, p), sql, params);
+  }
+}

@@ -1,0 +1,84 @@
+import { Logger } from '@nestjs/common';
+import { ExportRequestedEvent, exportRunMessageId, Subjects } from '@exports/contracts';
+import { OutboxEntry, OutboxRepository, toExportResource } from '@exports/database';
+import { JetStream } from '@exports/platform';
+
+const IDLE_MS = 500;
+
+/**
+ * Publishes what the outbox owes the bus: export runs on EXPORTS (message id
+ * `<exportId>.<run>`) and lifecycle events on EXPORT_EVENTS (message id per outbox
+ * entry, so a re-publish after a crash is dropped by JetStream's dedupe window).
+ * While NATS is down entries wait in PostgreSQL; nothing accepted is lost.
+ */
+export class OutboxRelay {
+  private readonly logger = new Logger(OutboxRelay.name);
+  private running = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+  private failing = false;
+
+  constructor(
+    private readonly outbox: OutboxRepository,
+    private readonly jetStream: JetStream,
+  ) {}
+
+  start(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** Publish now rather than at the next tick (after a request wrote to the outbox). */
+  kick(): void {
+    this.wake?.();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let sent = 0;
+      try {
+        const result = await this.outbox.drain((entry) => this.publish(entry));
+        sent = result.sent;
+        if (result.error) this.reportFailure(result.error);
+        else if (this.failing) {
+          this.failing = false;
+          this.logger.log({ message: 'Outbox publishing again' });
+        }
+      } catch (error) {
+        this.reportFailure(error);
+      }
+      if (sent === 0 && this.running) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, IDLE_MS);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+      }
+    }
+  }
+
+  private async publish(entry: OutboxEntry): Promise<void> {
+    const record = entry.export;
+    if (entry.kind === 'run') {
+      const event: ExportRequestedEvent = { exportId: record.id, accountId: record.accountId, type: record.type, run: entry.run };
+      await this.jetStream.publish(Subjects.exportRequested[record.type], event, exportRunMessageId(event));
+      return;
+    }
+    await this.jetStream.publish(Subjects.exportEvents[entry.kind], toExportResource(record, new Date()), `event-${entry.id}`);
+  }
+
+  private reportFailure(error: unknown): void {
+    if (this.failing) return;
+    this.failing = true;
+    this.logger.warn({ message: 'Outbox cannot publish yet; entries kept for retry', reason: (error as Error)?.message ?? String(error) });
+  }
+}
