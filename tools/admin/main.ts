@@ -1,62 +1,84 @@
 import 'reflect-metadata';
-import { AccountsRepository, openDatabase } from '@exports/database';
-import { ConfigError, loadConfig } from '@exports/platform';
+import { DataSource } from 'typeorm';
+import { openDatabase } from '@exports/database';
+import { AppConfig, ConfigError, loadConfig } from '@exports/platform';
+import { ObjectStorage } from '@exports/storage';
+import { CliError, commandHelp, ExitCode, generalHelp, parseOptions, usageError } from './cli';
+import { AdminContext, COMMANDS } from './commands';
 
-const USAGE = `Usage: npm run admin -- <command> [options]
-
-Commands:
-  account:create --name <name>   Create an account and its first API key.
-                                 Prints one JSON line: {"accountId":"...","apiKey":"..."}
-  key:create --account <id>      Create another API key for an account; prints {"accountId","apiKey"}.
-  help                           Show this help.`;
-
-/** Values of `--flag value` pairs. */
-function option(args: string[], name: string): string | undefined {
-  const at = args.indexOf(`--${name}`);
-  return at === -1 ? undefined : args[at + 1];
+/** Operator commands: `npm run admin -- <command> [options]`; `help` lists them. */
+async function main(argv: string[]): Promise<ExitCode> {
+  const [name, ...args] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(`${generalHelp(COMMANDS)}\n`);
+    return ExitCode.Ok;
+  }
+  const command = COMMANDS.find((candidate) => candidate.name === name);
+  if (!command) throw usageError(`Unknown command "${name}"\n\n${generalHelp(COMMANDS)}`);
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`${commandHelp(command)}\n`);
+    return ExitCode.Ok;
+  }
+  const options = parseOptions(command, args);
+  const context = new Connections(loadConfig());
+  try {
+    await command.run(context, options);
+  } finally {
+    await context.close();
+  }
+  return ExitCode.Ok;
 }
 
-function fail(message: string, code = 2): never {
-  process.stderr.write(`${message}\n`);
-  process.exit(code);
+/** Opens the database and object storage only for the commands that use them. */
+class Connections implements AdminContext {
+  private dataSource?: Promise<DataSource>;
+  private objectStorage?: ObjectStorage;
+
+  constructor(private readonly config: AppConfig) {}
+
+  database(): Promise<DataSource> {
+    this.dataSource ??= openDatabase(this.config.DATABASE_URL, 2);
+    return this.dataSource;
+  }
+
+  storage(): ObjectStorage {
+    this.objectStorage ??= new ObjectStorage({
+      endpoint: this.config.S3_ENDPOINT,
+      publicUrl: this.config.s3PublicUrl,
+      accessKey: this.config.S3_ACCESS_KEY,
+      secretKey: this.config.S3_SECRET_KEY,
+      bucket: this.config.S3_BUCKET,
+      region: this.config.S3_REGION,
+      partSize: this.config.S3_PART_SIZE_MB * 1024 * 1024,
+    });
+    return this.objectStorage;
+  }
+
+  print(value: unknown): void {
+    process.stdout.write(`${JSON.stringify(value)}\n`);
+  }
+
+  note(message: string): void {
+    process.stderr.write(`${message}\n`);
+  }
+
+  async close(): Promise<void> {
+    const dataSource = await this.dataSource?.catch(() => undefined);
+    if (dataSource?.isInitialized) await dataSource.destroy();
+  }
 }
 
-async function main(): Promise<void> {
-  const [command, ...args] = process.argv.slice(2);
-  if (!command || command === 'help' || command === '--help' || args.includes('--help')) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
-  const config = loadConfig();
-  if (command === 'account:create') {
-    const name = option(args, 'name')?.trim();
-    if (!name || name.startsWith('--') || name.length > 200) fail('account:create needs --name <name> (1-200 characters)');
-    const dataSource = await openDatabase(config.DATABASE_URL, 2);
-    try {
-      const created = await new AccountsRepository(dataSource).createAccount(name);
-      process.stdout.write(`${JSON.stringify(created)}\n`);
-    } finally {
-      await dataSource.destroy();
-    }
-    return;
-  }
-  if (command === 'key:create') {
-    const accountId = option(args, 'account');
-    if (!accountId || !/^[0-9a-f-]{36}$/i.test(accountId)) fail('key:create needs --account <accountId> (a UUID)');
-    const dataSource = await openDatabase(config.DATABASE_URL, 2);
-    try {
-      const found: unknown[] = await dataSource.query('SELECT 1 FROM accounts WHERE id = $1', [accountId]);
-      if (!found.length) fail(`No account ${accountId}`, 1);
-      const apiKey = await new AccountsRepository(dataSource).createApiKey(accountId);
-      process.stdout.write(`${JSON.stringify({ accountId, apiKey })}\n`);
-    } finally {
-      await dataSource.destroy();
-    }
-    return;
-  }
-  fail(`Unknown command "${command}"\n\n${USAGE}`);
+function messageOf(error: unknown): string {
+  if (error instanceof CliError || error instanceof ConfigError) return error.message;
+  return `admin: ${error instanceof Error ? error.message : String(error)}`;
 }
 
-main().catch((error: unknown) => {
-  fail(error instanceof ConfigError ? error.message : `admin: ${(error as Error).message ?? String(error)}`, 1);
-});
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`${messageOf(error)}\n`);
+    process.exitCode = error instanceof CliError ? error.exitCode : ExitCode.Failed;
+  },
+);

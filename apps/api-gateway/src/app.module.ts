@@ -6,14 +6,20 @@ import { ApiKeyGuard } from './auth/api-key.guard';
 import { ExportsController } from './exports/exports.controller';
 import { ExportsService } from './exports/exports.service';
 import { HealthController } from './health/health.controller';
+import { DeliveryReportsExportController } from './history/delivery-reports-export.controller';
+import { HistoryClientModule } from './history/history-client.module';
+import { HistoryController } from './history/history.controller';
+import { MessageExportsService } from './history/message-exports.service';
 
 export const APP = 'api-gateway';
 
 @Module({
-  imports: [OutboxRelayModule],
-  controllers: [ExportsController, HealthController],
+  imports: [OutboxRelayModule, HistoryClientModule],
+  // DeliveryReportsExportController first: Express matches in order, and ExportsController has POST /exports/:exportId.
+  controllers: [DeliveryReportsExportController, ExportsController, HealthController, HistoryController],
   providers: [
     ExportsService,
+    MessageExportsService,
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_FILTER, useClass: HttpErrorFilter },
   ],

@@ -2,9 +2,10 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { createValidationPipe, jsonBodyParser, PlatformModule, runApp } from '@exports/platform';
+import { createValidationPipe, jsonBodyParser, Metrics, PlatformModule, runApp } from '@exports/platform';
 import { APP, AppModule } from './app.module';
 import { serveOpenApi } from './docs/openapi';
+import { httpObserver } from './health/http-observer';
 
 /** Request bodies are small filter objects; anything bigger is refused with 413. */
 const BODY_LIMIT = '64kb';
@@ -14,6 +15,7 @@ void runApp(APP, async (config, logger) => {
   class RootModule {}
 
   const app = await NestFactory.create<NestExpressApplication>(RootModule, { logger, bodyParser: false });
+  app.use(httpObserver(app.get(Metrics)));
   app.use(jsonBodyParser(BODY_LIMIT));
   app.useGlobalPipes(createValidationPipe());
   app.disable('x-powered-by');

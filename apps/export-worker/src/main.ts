@@ -4,8 +4,11 @@ import { Module } from '@nestjs/common';
 import { PlatformModule, runApp } from '@exports/platform';
 import { APP, AppModule } from './app.module';
 
+/** /metrics and /health of the export-worker, unless OPS_PORT says otherwise. */
+const OPS_PORT_DEFAULT = 9101;
+
 void runApp(APP, async (config, logger) => {
-  @Module({ imports: [PlatformModule.forApp(APP, config), AppModule] })
+  @Module({ imports: [PlatformModule.forApp(APP, config, { opsPort: config.OPS_PORT ?? OPS_PORT_DEFAULT }), AppModule] })
   class RootModule {}
 
   const app = await NestFactory.createApplicationContext(RootModule, { logger });

@@ -20,7 +20,7 @@ function rangeViolations(start: string, end: string, [startName, endName]: [stri
     return allowReversed ? [] : [{ field: endName, message: `${endName} must not be before ${startName}` }];
   }
   if (span > maxDays * DAY_MS) {
-    const message = `the range from ${startName} to ${endName} must not be longer than ${maxDays} days`;
+    const message = `${startName} and ${endName} must be at most ${maxDays} days apart`;
     return [
       { field: startName, message },
       { field: endName, message },

@@ -10,3 +10,4 @@ export * from './accounts.repository';
 export * from './export-resource.mapper';
 export * from './outbox.repository';
 export * from './exports-maintenance.repository';
+export * from './admin.repository';

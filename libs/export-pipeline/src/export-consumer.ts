@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { JsMsg } from 'nats';
 import { ExportRequestedEvent, ExportType, Subjects } from '@exports/contracts';
-import { JetStream, jsonOf, PullLoop, validatePayload } from '@exports/platform';
+import { JetStream, jsonOf, Metrics, PullLoop, validatePayload } from '@exports/platform';
 import { ExportRunner } from './export-runner';
 
 export interface ExportConsumerOptions {
@@ -28,6 +28,7 @@ export class ExportConsumer {
     private readonly jetStream: JetStream,
     private readonly runner: ExportRunner,
     private readonly options: ExportConsumerOptions,
+    private readonly metrics?: Metrics,
   ) {}
 
   static durableName(app: string, type: ExportType): string {
@@ -46,6 +47,7 @@ export class ExportConsumer {
         maxDeliver: -1,
         maxAckPending: 1000,
       });
+      this.metrics?.onScrape(() => this.jetStream.reportBacklog(this.metrics!, 'exports', durable));
       const loop = new PullLoop(this.jetStream, {
         stream: 'exports',
         durable,
@@ -70,6 +72,7 @@ export class ExportConsumer {
   }
 
   private async handle(message: JsMsg): Promise<void> {
+    if (message.info.deliveryCount > 1) this.metrics?.redeliveries.inc({ consumer: message.info.consumer });
     let event: ExportRequestedEvent;
     try {
       event = await validatePayload(ExportRequestedEvent, jsonOf(message), 'export request');

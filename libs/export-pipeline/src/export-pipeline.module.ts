@@ -10,7 +10,7 @@ import {
 import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { ExportsRepository, OutboxRepository } from '@exports/database';
-import { AppConfig, JetStream } from '@exports/platform';
+import { AppConfig, JetStream, Metrics } from '@exports/platform';
 import { ObjectStorage } from '@exports/storage';
 import { ExportConsumer } from './export-consumer';
 import { ExportRunner } from './export-runner';
@@ -85,7 +85,7 @@ export class ExportPipelineModule {
         },
         {
           provide: ExportRunner,
-          useFactory: (pool: Pool, exports: ExportsRepository, storage: ObjectStorage, config: AppConfig) =>
+          useFactory: (pool: Pool, exports: ExportsRepository, storage: ObjectStorage, config: AppConfig, metrics: Metrics) =>
             new ExportRunner(
               pool,
               exports,
@@ -97,19 +97,25 @@ export class ExportPipelineModule {
                 stallSeconds: config.EXPORT_ACK_WAIT_SECONDS * 2,
               },
               sources,
+              metrics,
             ),
-          inject: [EXPORT_POOL, ExportsRepository, ObjectStorage, AppConfig],
+          inject: [EXPORT_POOL, ExportsRepository, ObjectStorage, AppConfig, Metrics],
         },
         {
           provide: ExportConsumer,
-          useFactory: (jetStream: JetStream, runner: ExportRunner, config: AppConfig) =>
-            new ExportConsumer(jetStream, runner, {
-              app,
-              types: sources.map((source) => source.type),
-              ackWaitSeconds: config.EXPORT_ACK_WAIT_SECONDS,
-              concurrency: config.EXPORT_CONCURRENCY,
-            }),
-          inject: [JetStream, ExportRunner, AppConfig],
+          useFactory: (jetStream: JetStream, runner: ExportRunner, config: AppConfig, metrics: Metrics) =>
+            new ExportConsumer(
+              jetStream,
+              runner,
+              {
+                app,
+                types: sources.map((source) => source.type),
+                ackWaitSeconds: config.EXPORT_ACK_WAIT_SECONDS,
+                concurrency: config.EXPORT_CONCURRENCY,
+              },
+              metrics,
+            ),
+          inject: [JetStream, ExportRunner, AppConfig, Metrics],
         },
         ExportPipelineLifecycle,
       ],

@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { ExportErrorCode, ExportRequestedEvent, ExportType } from '@exports/contracts';
 import { ExportEntity, ExportsRepository } from '@exports/database';
 import { CsvMeter, exportFileName, exportObjectKey } from '@exports/export-files';
+import { Metrics } from '@exports/platform';
 import { ObjectStorage } from '@exports/storage';
 import { ExportSource } from './export-source';
 import { classifyFailure, customerMessage, StallError, StorageError } from './failure';
@@ -57,6 +58,7 @@ export class ExportRunner {
     private readonly storage: ObjectStorage,
     private readonly settings: ExportRunnerSettings,
     sources: ExportSource[],
+    private readonly metrics?: Metrics,
   ) {
     this.sources = new Map(sources.map((source) => [source.type, source]));
   }
@@ -88,6 +90,9 @@ export class ExportRunner {
       });
       if (completed) {
         this.logger.log({ message: 'Export completed', ...context, rowCount: file.rowCount, sizeBytes: file.sizeBytes, ms: Date.now() - started });
+        this.metrics?.exportsFinished.inc({ type: record.type, status: 'COMPLETED' });
+        this.metrics?.exportDuration.observe({ type: record.type }, (Date.now() - started) / 1000);
+        this.metrics?.exportRows.inc({ type: record.type }, file.rowCount);
       } else {
         this.logger.log({ message: 'Export was finished by another run; this run changed nothing', ...context });
       }
@@ -186,6 +191,7 @@ export class ExportRunner {
 
   private async failRun(record: ExportEntity, code: ExportErrorCode, attempts: number): Promise<void> {
     if (await this.exports.fail(record.accountId, record.id, record.run, code, customerMessage(code, attempts))) {
+      this.metrics?.exportsFinished.inc({ type: record.type, status: 'FAILED' });
       this.logger.warn({ message: 'Export failed', exportId: record.id, accountId: record.accountId, code, attempts });
     }
   }

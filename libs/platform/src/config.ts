@@ -52,6 +52,10 @@ export class AppConfig {
   @Transform(toInt) @IsInt({ message: 'PORT must be an integer' }) @Min(0) @Max(65535)
   PORT = 3000;
 
+  /** Port of a worker's /metrics and /health endpoints (0: any free port); each worker app has its own default. */
+  @IsOptional() @Transform(toInt) @IsInt({ message: 'OPS_PORT must be an integer' }) @Min(0) @Max(65535)
+  OPS_PORT?: number;
+
   @Transform(toInt) @IsInt() @Min(1) @Max(604800)
   EXPORT_LINK_TTL_SECONDS = 3600;
 
@@ -113,7 +117,7 @@ export class ConfigError extends Error {
 /** Reads and validates the environment; throws {@link ConfigError} naming each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const defaults = new AppConfig();
-  const known = Object.keys(defaults).concat('S3_PUBLIC_URL');
+  const known = Object.keys(defaults).concat('S3_PUBLIC_URL', 'OPS_PORT');
   const given: Record<string, string> = {};
   for (const key of known) {
     const value = env[key];

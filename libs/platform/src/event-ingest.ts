@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { ClassConstructor } from 'class-transformer';
 import { JsMsg } from 'nats';
 import { JetStream, jsonOf } from './jetstream';
+import { Metrics } from './metrics';
 import { PullLoop } from './pull-loop';
 import { validatePayload } from './validation';
 
@@ -36,6 +37,7 @@ export class EventIngest<Change> {
   constructor(
     private readonly jetStream: JetStream,
     private readonly options: IngestOptions<Change>,
+    private readonly metrics?: Metrics,
   ) {}
 
   get counts(): { ingested: number; rejected: number } {
@@ -52,6 +54,7 @@ export class EventIngest<Change> {
       maxDeliver: 20,
       maxAckPending: this.options.batchSize * 4,
     });
+    this.metrics?.onScrape(() => this.jetStream.reportBacklog(this.metrics!, 'platform', this.options.durable));
     this.loop = new PullLoop(this.jetStream, {
       stream: 'platform',
       durable: this.options.durable,
@@ -69,7 +72,9 @@ export class EventIngest<Change> {
   private async handle(messages: JsMsg[]): Promise<void> {
     const accepted: JsMsg[] = [];
     const changes: Change[] = [];
+    const consumer = this.options.durable;
     for (const message of messages) {
+      if (message.info.deliveryCount > 1) this.metrics?.redeliveries.inc({ consumer });
       const subject = this.jetStream.namespace.unprefix(message.subject);
       const toChange = this.options.routes[subject];
       try {
@@ -80,12 +85,18 @@ export class EventIngest<Change> {
         accepted.push(message);
       } catch (error) {
         this.rejected += 1;
+        this.metrics?.ingestedEvents.inc({ consumer, outcome: 'rejected' });
         this.logger.warn({ message: 'Invalid event terminated', subject, seq: message.seq, reason: (error as Error).message });
         message.term();
       }
     }
     await this.options.apply(changes);
     this.ingested += changes.length;
+    if (changes.length) {
+      this.metrics?.ingestedEvents.inc({ consumer, outcome: 'accepted' }, changes.length);
+      const newest = Math.max(...accepted.map((message) => message.info.timestampNanos / 1e6));
+      this.metrics?.ingestLagSeconds.set({ consumer }, Math.max(0, (Date.now() - newest) / 1000));
+    }
     await Promise.all(accepted.map((message) => message.ackAck().catch(() => message.ack())));
   }
 }

@@ -10,3 +10,6 @@ export * from './nest/bootstrap';
 export * from './event-ingest';
 export * from './retry';
 export * from './json-body';
+export * from './metrics';
+export * from './ops-server';
+export * from './nest/readiness';

@@ -13,6 +13,7 @@ import {
   StorageType,
 } from 'nats';
 import { NatsNamespace, StreamKey } from '@exports/contracts';
+import type { Metrics } from './metrics';
 
 export interface DurableConsumerOptions {
   stream: StreamKey;
@@ -121,6 +122,12 @@ export class JetStream {
 
   async consumer(stream: StreamKey, durable: string) {
     return this.client.consumers.get(this.namespace.stream(stream).name, this.namespace.consumer(durable));
+  }
+
+  /** Sets the backlog gauge of a durable consumer (called before a metrics scrape). */
+  async reportBacklog(metrics: Metrics, stream: StreamKey, durable: string): Promise<void> {
+    const info = await this.manager.consumers.info(this.namespace.stream(stream).name, this.namespace.consumer(durable));
+    metrics.consumerPending.set({ consumer: durable }, info.num_pending + info.num_ack_pending);
   }
 
   async close(): Promise<void> {

@@ -59,6 +59,7 @@ export class TestStack {
       S3_BUCKET: this.bucket,
       PORT: String(this.port),
       EXPORT_ACK_WAIT_SECONDS: '5',
+      OPS_PORT: '0',
       LOG_LEVEL: 'log',
       ...options.env,
     };

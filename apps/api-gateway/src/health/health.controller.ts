@@ -1,60 +1,41 @@
-import { Controller, Get, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Header, Res } from '@nestjs/common';
+import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { DataSource } from 'typeorm';
-import { JetStream } from '@exports/platform';
-import { ObjectStorage } from '@exports/storage';
+import { Metrics, Readiness } from '@exports/platform';
 import { Public } from '../auth/api-key.guard';
-
-type Check = 'ok' | string;
 
 @ApiTags('health')
 @Public()
-@Controller('health')
+@Controller()
 export class HealthController {
   constructor(
-    private readonly dataSource: DataSource,
-    private readonly jetStream: JetStream,
-    private readonly storage: ObjectStorage,
+    private readonly readiness: Readiness,
+    private readonly metrics: Metrics,
   ) {}
 
-  @Get('live')
+  @Get('health/live')
   @ApiOperation({ summary: 'Liveness: the process answers' })
+  @ApiOkResponse({ schema: { example: { status: 'ok' } } })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
-  @Get('ready')
+  @Get('health/ready')
   @ApiOperation({ summary: 'Readiness: PostgreSQL, NATS and object storage answer; 503 names what is down' })
-  async ready(@Res({ passthrough: true }) response: Response): Promise<{ status: string; checks: Record<string, Check> }> {
-    const [database, nats, storage] = await Promise.all([
-      probe(() => this.dataSource.query('SELECT 1')),
-      probe(async () => {
-        if (this.jetStream.connection.isClosed()) throw new Error('connection closed');
-        await this.jetStream.connection.flush();
-      }),
-      probe(() => this.storage.ping()),
-    ]);
-    const checks = { database, nats, storage };
-    const down = Object.entries(checks).filter(([, v]) => v !== 'ok');
+  @ApiOkResponse({ schema: { example: { status: 'ok', checks: { database: 'ok', nats: 'ok', storage: 'ok' } } } })
+  @ApiServiceUnavailableResponse({ schema: { example: { status: 'unavailable: storage', checks: { database: 'ok', nats: 'ok', storage: 'down: connect ECONNREFUSED' } } } })
+  async ready(@Res({ passthrough: true }) response: Response): Promise<{ status: string; checks: Record<string, string> }> {
+    const checks = await this.readiness.check();
+    const down = Object.entries(checks).filter(([, value]) => value !== 'ok');
     if (down.length) response.status(503);
     return { status: down.length ? `unavailable: ${down.map(([name]) => name).join(', ')}` : 'ok', checks };
   }
-}
 
-async function probe(check: () => Promise<unknown>, timeoutMs = 2000): Promise<Check> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      check(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
-    return 'ok';
-  } catch (error) {
-    return `down: ${(error as Error).message}`;
-  } finally {
-    clearTimeout(timer);
+  @Get('metrics')
+  @ApiExcludeEndpoint()
+  @Header('Cache-Control', 'no-store')
+  async scrape(@Res() response: Response): Promise<void> {
+    const { contentType, body } = await this.metrics.render();
+    response.type(contentType).send(body);
   }
 }

@@ -1,4 +1,4 @@
-import { DynamicModule, Global, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DynamicModule, Global, Inject, Injectable, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { NatsNamespace } from '@exports/contracts';
@@ -6,9 +6,35 @@ import { AccountsRepository, dataSourceOptions, ensureDatabase, ExportsRepositor
 import { ObjectStorage } from '@exports/storage';
 import { AppConfig } from '../config';
 import { JetStream } from '../jetstream';
+import { Metrics } from '../metrics';
+import { OpsServer } from '../ops-server';
 import { retryAtStart } from '../retry';
+import { Readiness } from './readiness';
 
 export const APP_NAME = Symbol('APP_NAME');
+const OPS_PORT = Symbol('OPS_PORT');
+
+/** The /metrics and /health endpoints of a worker app (the gateway serves them on its API port). */
+@Injectable()
+class OpsEndpoints implements OnApplicationBootstrap, OnApplicationShutdown {
+  private server?: OpsServer;
+
+  constructor(
+    private readonly metrics: Metrics,
+    private readonly readiness: Readiness,
+    @Inject(OPS_PORT) private readonly port: number | null,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.port === null) return;
+    this.server = new OpsServer(this.metrics, () => this.readiness.check());
+    await this.server.listen(this.port);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.server?.close();
+  }
+}
 
 @Injectable()
 class ConnectionsShutdown implements OnApplicationShutdown {
@@ -30,7 +56,8 @@ class ConnectionsShutdown implements OnApplicationShutdown {
 @Global()
 @Module({})
 export class PlatformModule {
-  static forApp(app: string, config: AppConfig, options: { poolSize?: number } = {}): DynamicModule {
+  /** `opsPort`: serve /metrics and /health on this port (workers); the gateway leaves it out. */
+  static forApp(app: string, config: AppConfig, options: { poolSize?: number; opsPort?: number } = {}): DynamicModule {
     return {
       module: PlatformModule,
       imports: [
@@ -48,6 +75,10 @@ export class PlatformModule {
       ],
       providers: [
         { provide: APP_NAME, useValue: app },
+        { provide: Metrics, useValue: new Metrics(app) },
+        { provide: OPS_PORT, useValue: options.opsPort ?? null },
+        Readiness,
+        OpsEndpoints,
         { provide: AppConfig, useValue: config },
         {
           provide: JetStream,
@@ -73,7 +104,7 @@ export class PlatformModule {
         { provide: AccountsRepository, useFactory: (ds: DataSource) => new AccountsRepository(ds), inject: [DataSource] },
         ConnectionsShutdown,
       ],
-      exports: [APP_NAME, AppConfig, JetStream, ObjectStorage, ExportsRepository, AccountsRepository],
+      exports: [APP_NAME, AppConfig, JetStream, ObjectStorage, ExportsRepository, AccountsRepository, Metrics, Readiness],
     };
   }
 }

@@ -1,0 +1,68 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { ClientProxy } from '@nestjs/microservices';
+import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
+import { BrowseMessageHistoryQueryDto, BrowseMessageHistoryRequest, MessageHistoryPageDto, NatsNamespace, Subjects } from '@exports/contracts';
+import { AppConfig, DomainError, ErrorCode, FieldError } from '@exports/platform';
+
+export const HISTORY_NATS_CLIENT = Symbol('HISTORY_NATS_CLIENT');
+
+/** How long a browse may wait for history-service before the customer gets a 503. */
+export const HISTORY_TIMEOUT_MS = 5_000;
+
+const CODE_OF_STATUS: Record<number, ErrorCode> = {
+  400: ErrorCode.Validation,
+  401: ErrorCode.Unauthorized,
+  404: ErrorCode.NotFound,
+  409: ErrorCode.Conflict,
+  413: ErrorCode.PayloadTooLarge,
+  429: ErrorCode.TooManyRequests,
+  503: ErrorCode.Unavailable,
+};
+
+/** history-service over NATS request-reply (`history.browse`), its error envelopes turned back into domain errors. */
+@Injectable()
+export class HistoryClient implements OnApplicationBootstrap {
+  private readonly logger = new Logger(HistoryClient.name);
+  private readonly subject: string;
+
+  constructor(
+    @Inject(HISTORY_NATS_CLIENT) private readonly client: ClientProxy,
+    config: AppConfig,
+  ) {
+    this.subject = new NatsNamespace(config.NATS_NAMESPACE).subject(Subjects.requests.historyBrowse);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.client.connect();
+  }
+
+  async browse(accountId: string, query: BrowseMessageHistoryQueryDto): Promise<MessageHistoryPageDto> {
+    const request: BrowseMessageHistoryRequest = { ...query, accountId };
+    try {
+      return await firstValueFrom(this.client.send<MessageHistoryPageDto, BrowseMessageHistoryRequest>(this.subject, request).pipe(timeout(HISTORY_TIMEOUT_MS)));
+    } catch (error) {
+      const envelope = envelopeIn(error);
+      if (envelope) {
+        const { status, error: _reason, message, details, ...extra } = envelope;
+        throw new DomainError(CODE_OF_STATUS[status] ?? ErrorCode.Internal, message, details, extra);
+      }
+      const reason = error instanceof TimeoutError ? `no answer within ${HISTORY_TIMEOUT_MS} ms` : ((error as Error)?.message ?? String(error));
+      this.logger.warn({ message: 'Message history unavailable', accountId, reason });
+      throw new DomainError(ErrorCode.Unavailable, 'Message history is not available right now; retry in a few seconds');
+    }
+  }
+}
+
+interface ReplyEnvelope {
+  status: number;
+  error: string;
+  message: string;
+  details?: FieldError[];
+  [extra: string]: unknown;
+}
+
+function envelopeIn(error: unknown): ReplyEnvelope | undefined {
+  if (typeof error !== 'object' || error === null || error instanceof Error) return undefined;
+  const { status, message } = error as { status?: unknown; message?: unknown };
+  return typeof status === 'number' && status >= 400 && status < 600 && typeof message === 'string' ? (error as ReplyEnvelope) : undefined;
+}

@@ -1,0 +1,71 @@
+import { DataSource } from 'typeorm';
+import { ExportEntity } from './entities/export.entity';
+import { rowsOf, toExportEntity } from './exports.repository';
+
+export interface AccountSummary {
+  id: string;
+  name: string;
+  createdAt: Date;
+  /** Keys not revoked. */
+  activeKeys: number;
+}
+
+/** What an operator may see of a key: never the hash. */
+export interface ApiKeySummary {
+  id: string;
+  accountId: string;
+  prefix: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+
+const KEY_COLUMNS = `id, account_id AS "accountId", key_prefix AS prefix, created_at AS "createdAt", revoked_at AS "revokedAt"`;
+
+/**
+ * Reads and writes across accounts for operators (the admin CLI), never behind a
+ * customer request: a customer reaches exports only through the account-scoped
+ * {@link ExportsRepository}.
+ */
+export class AdminRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Every account, oldest first, with its number of keys not revoked. */
+  async listAccounts(): Promise<AccountSummary[]> {
+    return this.rows<AccountSummary>(
+      `SELECT a.id, a.name, a.created_at AS "createdAt", count(k.id) FILTER (WHERE k.revoked_at IS NULL)::int AS "activeKeys"
+       FROM accounts a LEFT JOIN api_keys k ON k.account_id = a.id
+       GROUP BY a.id ORDER BY a.created_at, a.id`,
+      [],
+    );
+  }
+
+  async accountExists(accountId: string): Promise<boolean> {
+    return (await this.rows(`SELECT 1 FROM accounts WHERE id = $1`, [accountId])).length > 0;
+  }
+
+  /** The keys of an account, oldest first, revoked ones included. */
+  async listApiKeys(accountId: string): Promise<ApiKeySummary[]> {
+    return this.rows<ApiKeySummary>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE account_id = $1 ORDER BY created_at, id`, [accountId]);
+  }
+
+  /**
+   * Revokes a key (authentication ignores it from then on). Revoking it again keeps the
+   * first `revokedAt` (`revoked: false`); null for an unknown key.
+   */
+  async revokeApiKey(keyId: string): Promise<{ key: ApiKeySummary; revoked: boolean } | null> {
+    const updated = await this.rows<ApiKeySummary>(`UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING ${KEY_COLUMNS}`, [keyId]);
+    if (updated[0]) return { key: updated[0], revoked: true };
+    const existing = await this.rows<ApiKeySummary>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = $1`, [keyId]);
+    return existing[0] ? { key: existing[0], revoked: false } : null;
+  }
+
+  /** An export by id, whatever its account. */
+  async findExport(exportId: string): Promise<ExportEntity | null> {
+    const rows = await this.rows(`SELECT * FROM exports WHERE id = $1`, [exportId]);
+    return rows[0] ? toExportEntity(rows[0]) : null;
+  }
+
+  private rows<T = Record<string, unknown>>(sql: string, params: unknown[]): Promise<T[]> {
+    return rowsOf<T>((q, p) => this.dataSource.query(q, p), sql, params);
+  }
+}

@@ -1,0 +1,180 @@
+import { DataSource } from 'typeorm';
+import { ExportStatus } from '@exports/contracts';
+import {
+  AccountsRepository,
+  AdminRepository,
+  ExportEntity,
+  ExportsMaintenanceRepository,
+  ExportsRepository,
+  PurgeCandidate,
+  toExportResource,
+} from '@exports/database';
+import { effectiveStatus, ExportEvent } from '@exports/export-status';
+import { ObjectStorage } from '@exports/storage';
+import { Command, failure, uuidOption } from './cli';
+
+/** What a command works with; connections are opened on first use and closed by the caller. */
+export interface AdminContext {
+  database(): Promise<DataSource>;
+  storage(): ObjectStorage;
+  /** One JSON line on stdout. */
+  print(value: unknown): void;
+  /** A note for the operator, on stderr. */
+  note(message: string): void;
+}
+
+type AdminCommand = Command<AdminContext>;
+
+const accountCreate: AdminCommand = {
+  name: 'account:create',
+  summary: 'Create an account and its first API key.',
+  options: {
+    name: {
+      value: '<name>',
+      description: 'Name of the account (1-200 characters).',
+      check: (value) => (value.trim().length >= 1 && value.trim().length <= 200 ? undefined : 'must be 1-200 characters'),
+    },
+  },
+  output: 'one JSON line {"accountId","apiKey"}; the key is shown this once.',
+  async run(context, options) {
+    context.print(await new AccountsRepository(await context.database()).createAccount(options.name.trim()));
+  },
+};
+
+const accountList: AdminCommand = {
+  name: 'account:list',
+  summary: 'List the accounts, oldest first.',
+  options: {},
+  output: 'one JSON line per account {"id","name","createdAt","activeKeys"}.',
+  async run(context) {
+    for (const account of await new AdminRepository(await context.database()).listAccounts()) context.print(account);
+  },
+};
+
+const keyCreate: AdminCommand = {
+  name: 'key:create',
+  summary: 'Create another API key for an account.',
+  options: { account: uuidOption('The account.') },
+  output: 'one JSON line {"accountId","apiKey"}; the key is shown this once.',
+  async run(context, options) {
+    const dataSource = await context.database();
+    await requireAccount(dataSource, options.account);
+    const apiKey = await new AccountsRepository(dataSource).createApiKey(options.account);
+    context.print({ accountId: options.account, apiKey });
+  },
+};
+
+const keyList: AdminCommand = {
+  name: 'key:list',
+  summary: "List an account's API keys, revoked ones included (never the key or its hash).",
+  options: { account: uuidOption('The account.') },
+  output: 'one JSON line per key {"id","accountId","prefix","createdAt","revokedAt"}.',
+  async run(context, options) {
+    const dataSource = await context.database();
+    await requireAccount(dataSource, options.account);
+    for (const key of await new AdminRepository(dataSource).listApiKeys(options.account)) context.print(key);
+  },
+};
+
+const keyRevoke: AdminCommand = {
+  name: 'key:revoke',
+  summary: 'Revoke an API key: requests with it get 401 from then on. Revoking it again changes nothing.',
+  options: { 'key-id': uuidOption('The key, as "id" in key:list.') },
+  output: 'one JSON line with the key {"id","accountId","prefix","createdAt","revokedAt"}.',
+  async run(context, options) {
+    const result = await new AdminRepository(await context.database()).revokeApiKey(options['key-id']);
+    if (!result) throw failure(`No API key ${options['key-id']}`);
+    if (!result.revoked) context.note(`Key ${result.key.id} was already revoked`);
+    context.print(result.key);
+  },
+};
+
+const exportShow: AdminCommand = {
+  name: 'export:show',
+  summary: 'Show an export of any account, with its status as it reads now.',
+  options: { export: uuidOption('The export.') },
+  output: 'one JSON line: the export resource plus accountId, run, attempts, objectKey and the bookkeeping times.',
+  async run(context, options) {
+    context.print(exportView(await requireExport(await context.database(), options.export)));
+  },
+};
+
+const exportRetry: AdminCommand = {
+  name: 'export:retry',
+  summary: 'Run a FAILED export again with the same filters (it becomes PENDING in a new run); refuses any other status.',
+  options: { export: uuidOption('The export.') },
+  output: 'one JSON line: the export after the move, as export:show prints it.',
+  async run(context, options) {
+    const dataSource = await context.database();
+    const record = await requireExport(dataSource, options.export);
+    const status = effectiveStatus(record, new Date());
+    if (status !== ExportStatus.Failed) {
+      throw failure(`Export ${record.id} is ${status}: only a FAILED export can be retried${status === ExportStatus.Pending ? ' (it is still running)' : ''}`);
+    }
+    // The new run goes to the outbox in the same statement; the running apps publish it.
+    const run = await new ExportsRepository(dataSource).rerun(record.accountId, record.id, ExportEvent.Retry);
+    if (run === null) throw failure(`Export ${record.id} changed while it was retried; look at it again with export:show`);
+    context.print(exportView(await requireExport(dataSource, record.id)));
+  },
+};
+
+const filesPurgeExpired: AdminCommand = {
+  name: 'files:purge-expired',
+  summary: 'Remove now the files whose retention has passed (what the sweeper does on its timer).',
+  options: {},
+  output: 'one JSON line {"purged"}: how many exports had their file removed.',
+  async run(context) {
+    const maintenance = new ExportsMaintenanceRepository(await context.database());
+    const seen = new Set<string>();
+    let purged = 0;
+    for (;;) {
+      // markPurged takes each one out of the next batch; `seen` stops a row that cannot be marked from looping.
+      const batch = (await maintenance.dueForPurge()).filter((candidate) => !seen.has(candidate.id));
+      if (batch.length === 0) break;
+      for (const candidate of batch) {
+        seen.add(candidate.id);
+        await purge(context.storage(), maintenance, candidate, purged);
+        purged += 1;
+      }
+    }
+    context.print({ purged });
+  },
+};
+
+/** Every command, in the order help lists them. */
+export const COMMANDS: AdminCommand[] = [accountCreate, accountList, keyCreate, keyList, keyRevoke, exportShow, exportRetry, filesPurgeExpired];
+
+async function purge(storage: ObjectStorage, maintenance: ExportsMaintenanceRepository, candidate: PurgeCandidate, purgedSoFar: number): Promise<void> {
+  try {
+    await storage.removePrefix(`${candidate.accountId}/${candidate.id}/`);
+    await maintenance.markPurged(candidate);
+  } catch (error) {
+    throw failure(`Could not purge the file of export ${candidate.id} after ${purgedSoFar} purged: ${(error as Error).message}`);
+  }
+}
+
+async function requireAccount(dataSource: DataSource, accountId: string): Promise<void> {
+  if (!(await new AdminRepository(dataSource).accountExists(accountId))) throw failure(`No account ${accountId}`);
+}
+
+async function requireExport(dataSource: DataSource, exportId: string): Promise<ExportEntity> {
+  const record = await new AdminRepository(dataSource).findExport(exportId);
+  if (!record) throw failure(`No export ${exportId}`);
+  return record;
+}
+
+/** What customers see (status as it reads now), plus what an operator needs to follow the runs. */
+function exportView(record: ExportEntity): Record<string, unknown> {
+  const iso = (date: Date | null) => date?.toISOString() ?? null;
+  return {
+    ...toExportResource(record, new Date()),
+    accountId: record.accountId,
+    run: record.run,
+    attempts: record.attempts,
+    objectKey: record.objectKey,
+    timezone: record.timezone,
+    updatedAt: iso(record.updatedAt),
+    heartbeatAt: iso(record.heartbeatAt),
+    filePurgedAt: iso(record.filePurgedAt),
+  };
+}
