@@ -23,5 +23,6 @@ export const APP = 'api-gateway';
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_FILTER, useClass: HttpErrorFilter },
   ],
+  exports: [ExportsService],
 })
 export class AppModule {}

@@ -1,17 +1,23 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { MicroserviceOptions, Transport } from '@nestjs/microservices';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { NatsNamespace } from '@exports/contracts';
 import { createValidationPipe, jsonBodyParser, Metrics, PlatformModule, runApp } from '@exports/platform';
 import { APP, AppModule } from './app.module';
 import { serveOpenApi } from './docs/openapi';
+import { exportsRpcController } from './exports/exports.rpc-controller';
 import { httpObserver } from './health/http-observer';
 
 /** Request bodies are small filter objects; anything bigger is refused with 413. */
 const BODY_LIMIT = '64kb';
 
 void runApp(APP, async (config, logger) => {
-  @Module({ imports: [PlatformModule.forApp(APP, config), AppModule] })
+  @Module({
+    imports: [PlatformModule.forApp(APP, config), AppModule],
+    controllers: [exportsRpcController(new NatsNamespace(config.NATS_NAMESPACE))],
+  })
   class RootModule {}
 
   const app = await NestFactory.create<NestExpressApplication>(RootModule, { logger, bodyParser: false });
@@ -20,7 +26,13 @@ void runApp(APP, async (config, logger) => {
   app.useGlobalPipes(createValidationPipe());
   app.disable('x-powered-by');
   serveOpenApi(app);
+  // exports.create/get/list for internal services: core NATS request-reply, one queue group.
+  app.connectMicroservice<MicroserviceOptions>({
+    transport: Transport.NATS,
+    options: { servers: config.NATS_URL.split(','), queue: APP, name: `${APP}-requests`, maxReconnectAttempts: -1, reconnectTimeWait: 1000 },
+  });
+  await app.startAllMicroservices();
   await app.listen(config.PORT, '0.0.0.0');
-  logger.log({ message: 'api-gateway listening', url: `http://127.0.0.1:${config.PORT}` });
+  logger.log({ message: 'api-gateway listening', address: `http://127.0.0.1:${config.PORT}` });
   return app;
 });

@@ -37,7 +37,10 @@ describe('message history export (e2e)', () => {
     await waitFor(async () => (await count(stack, 'messages')) === messages.length + 1 && (await count(stack, 'delivery_reports')) === reports.length);
   }, 120_000);
 
-  afterAll(() => stack.stop(), 60_000);
+  afterAll(async () => {
+    for (const app of ['api-gateway', 'history-service'] as const) require('fs').writeFileSync(`/tmp/hx-${app}.log`, stack.logsOf(app).join('\n'));
+    await stack.stop();
+  }, 60_000);
 
   const rowsOf = (filter: (m: TestMessage) => boolean, timeZone?: string) =>
     inHistoryOrder(messages.filter(filter)).map((m) => expectedHistoryRow(m, reports, timeZone));

@@ -8,3 +8,4 @@ export * from './export-events';
 export * from './platform-events';
 export * from './history.dto';
 export * from './request-rules';
+export * from './export-rpc.dto';

@@ -95,5 +95,5 @@ export function fieldErrorsOf(errors: ValidationError[], parent = ''): FieldErro
 export function validationError(errors: ValidationError[], message = 'The request is not valid'): DomainError {
   const details = fieldErrorsOf(errors);
   const fields = [...new Set(details.map((d) => d.field))];
-  return new DomainError(ErrorCode.Validation, `${message}: ${fields.join(', ')}`, details);
+  return new DomainError(ErrorCode.Validation, fields.length ? `${message}: ${fields.join(', ')}` : message, details);
 }

@@ -13,3 +13,4 @@ export * from './json-body';
 export * from './metrics';
 export * from './ops-server';
 export * from './nest/readiness';
+export * from './rpc-envelope.filter';

@@ -1,4 +1,4 @@
-import { ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, PipeTransform, ValidationPipe } from '@nestjs/common';
 import { ClassConstructor, plainToInstance } from 'class-transformer';
 import { validate, ValidatorOptions } from 'class-validator';
 import { validationError } from './errors';
@@ -16,6 +16,20 @@ export function createValidationPipe(): ValidationPipe {
     transform: true,
     exceptionFactory: (errors) => validationError(errors),
   });
+}
+
+/**
+ * The pipe of NATS request-reply handlers: the HTTP pipe, plus a refusal of payloads
+ * that are not JSON objects (HTTP bodies are always objects by then; NATS payloads may be anything).
+ */
+export function createPayloadPipe(): PipeTransform {
+  const pipe = createValidationPipe();
+  return {
+    transform: (value: unknown, metadata: ArgumentMetadata) => {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw validationError([], 'The request must be a JSON object');
+      return pipe.transform(value, metadata);
+    },
+  };
 }
 
 /** Validates a plain payload (an ingested event, a NATS request) into its class, or throws a DomainError. */

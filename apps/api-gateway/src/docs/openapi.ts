@@ -1,19 +1,58 @@
+import { STATUS_CODES } from 'node:http';
 import { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, OperationObject, SwaggerModule } from '@nestjs/swagger';
+import { AppModule } from '../app.module';
 import { API_KEY_HEADER } from '../auth/api-key.guard';
+import { headerRefs, RATE_LIMIT_HEADERS, RETRY_AFTER_HEADER } from './rate-limit-headers';
+
+const API_KEY_SCHEME = 'apiKey';
+
+/** Responses given before the key is accepted, so without the rate-limit headers. */
+const BEFORE_RATE_LIMIT = new Set(['401', '413']);
 
 export function buildOpenApi(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Exports API')
     .setDescription(
       'Asynchronous exports (contacts, delivery reports, message history) and message history browsing. ' +
-        'Every route but health and docs needs the X-Api-Key header. Errors share one envelope: ' +
+        'Every route but health and docs needs the X-Api-Key header; each key has a request budget per window, ' +
+        'reported in `X-RateLimit-Limit` and `X-RateLimit-Remaining`. Errors share one envelope: ' +
         '`{ status, error, message, details?, errorId? }`.',
     )
     .setVersion('1.0')
-    .addApiKey({ type: 'apiKey', in: 'header', name: API_KEY_HEADER }, 'apiKey')
+    .addServer('/', 'This gateway')
+    .addApiKey({ type: 'apiKey', in: 'header', name: API_KEY_HEADER, description: 'The API key of the account, as made by `npm run admin -- account:create`' }, API_KEY_SCHEME)
+    .addTag('exports', 'Asynchronous CSV exports: request one, poll it, download it through a short-lived link, regenerate the link')
+    .addTag('message history', 'Browse the messages of an account, or export them as CSV')
+    .addTag('health', 'Liveness and readiness probes; no API key needed')
     .build();
-  return SwaggerModule.createDocument(app, config);
+  // The HTTP API is AppModule and what it imports: not the NATS request-reply controllers beside it.
+  const document = SwaggerModule.createDocument(app, config, { include: [AppModule], deepScanRoutes: true });
+  return describeAccessAndLimits(document);
+}
+
+/**
+ * What the route decorators cannot say once for all routes: routes without a key are
+ * marked public (`security: []`), keyed responses carry the rate-limit headers, 429s
+ * also `Retry-After`, and a response without a description gets its reason phrase.
+ */
+function describeAccessAndLimits(document: OpenAPIObject): OpenAPIObject {
+  document.components = { ...document.components, headers: { ...document.components?.headers, ...RATE_LIMIT_HEADERS, ...RETRY_AFTER_HEADER } };
+  for (const pathItem of Object.values(document.paths)) {
+    for (const method of ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const) {
+      const operation: OperationObject | undefined = pathItem[method];
+      if (!operation) continue;
+      operation.security ??= [];
+      const keyed = operation.security.some((requirement) => API_KEY_SCHEME in requirement);
+      for (const [status, response] of Object.entries(operation.responses)) {
+        if (!response || '$ref' in response) continue;
+        if (!response.description) response.description = STATUS_CODES[status] ?? status;
+        if (!keyed || BEFORE_RATE_LIMIT.has(status)) continue;
+        response.headers = { ...headerRefs(RATE_LIMIT_HEADERS), ...(status === '429' ? headerRefs(RETRY_AFTER_HEADER) : {}), ...response.headers };
+      }
+    }
+  }
+  return document;
 }
 
 /** Swagger UI at /docs, the JSON at /docs-json. */

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import {
   CreateContactsExportDto,
@@ -15,6 +15,8 @@ import { ApiErrors } from '../docs/api-errors.decorator';
 import { ExportsService } from './exports.service';
 import { ApiIdempotencyKey, IdempotencyKey } from './idempotency-key.decorator';
 
+const ApiExportId = () => ApiParam({ name: 'exportId', format: 'uuid', description: 'The export, as `exportId` in its resource', example: '0b7d6c1e-3f0a-4a8e-9d51-2f4c8e6b1a90' });
+
 const exportIdPipe = new ParseUUIDPipe({
   exceptionFactory: () => new DomainError(ErrorCode.Validation, 'exportId must be a UUID', [{ field: 'exportId', message: 'exportId must be a UUID' }]),
 });
@@ -29,7 +31,7 @@ export class ExportsController {
   @HttpCode(202)
   @ApiOperation({ summary: 'Export contacts', description: 'Registers a CSV export of the contacts (all, or by list or id) and answers at once.' })
   @ApiIdempotencyKey()
-  @ApiAcceptedResponse({ type: ExportResourceDto })
+  @ApiAcceptedResponse({ type: ExportResourceDto, description: 'Export registered as PENDING; poll it with GET /exports' })
   @ApiOkResponse({ type: ExportResourceDto, description: 'Replay of an earlier request with the same Idempotency-Key' })
   @ApiErrors(400, 401, 409, 413, 429)
   async createContacts(
@@ -45,16 +47,17 @@ export class ExportsController {
 
   @Get()
   @ApiOperation({ summary: 'List exports', description: 'Newest first; `page` is 0-based.' })
-  @ApiOkResponse({ type: ExportPageDto })
-  @ApiErrors(400, 401)
+  @ApiOkResponse({ type: ExportPageDto, description: 'One page of the exports of the account' })
+  @ApiErrors(400, 401, 429)
   list(@AccountId() accountId: string, @Query() query: ListExportsQueryDto): Promise<ExportPageDto> {
     return this.exports.list(accountId, query);
   }
 
   @Get(':exportId')
   @ApiOperation({ summary: 'Get a download link', description: 'A presigned link to the file of a COMPLETED export.' })
-  @ApiOkResponse({ type: DownloadLinkDto })
-  @ApiErrors(400, 401, 404, 409)
+  @ApiExportId()
+  @ApiOkResponse({ type: DownloadLinkDto, description: 'A presigned link, valid until `expiresAt`' })
+  @ApiErrors(400, 401, 404, 409, 429)
   link(@AccountId() accountId: string, @Param('exportId', exportIdPipe) exportId: string): Promise<DownloadLinkDto> {
     return this.exports.link(accountId, exportId);
   }
@@ -65,9 +68,10 @@ export class ExportsController {
     summary: 'Regenerate the download link',
     description: '200 with a fresh link while the file is kept; 202 with the export when it is run again (file purged, or export FAILED).',
   })
-  @ApiOkResponse({ type: DownloadLinkDto })
-  @ApiAcceptedResponse({ type: ExportResourceDto })
-  @ApiErrors(400, 401, 404, 409)
+  @ApiExportId()
+  @ApiOkResponse({ type: DownloadLinkDto, description: 'File still kept: a fresh link' })
+  @ApiAcceptedResponse({ type: ExportResourceDto, description: 'File purged, or export FAILED: the export runs again with the same filters (PENDING)' })
+  @ApiErrors(400, 401, 404, 409, 429)
   async regenerate(
     @AccountId() accountId: string,
     @Param('exportId', exportIdPipe) exportId: string,

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import {
+  describeViolations,
   DownloadLinkDto,
+  exportRequestViolations,
   ExportErrorCode,
   ExportPageDto,
   ExportRequestBase,
@@ -40,6 +42,8 @@ export class ExportsService {
    * export made the first time (`replayed: true`); the same key with another body is a 409.
    */
   async createOnce(accountId: string, type: ExportType, request: ExportRequestBase, idempotencyKey?: string): Promise<{ resource: ExportResourceDto; replayed: boolean }> {
+    const violations = exportRequestViolations(type, request, this.config.EXPORT_MAX_RANGE_DAYS);
+    if (violations.length) throw new DomainError(ErrorCode.Validation, describeViolations(violations), violations);
     const { timezone, ...filters } = request;
     const requested = { type, filters: dropUndefined(filters), timezone: timezone ?? 'UTC' };
     const requestHash = idempotencyKey ? hashRequest(requested) : undefined;

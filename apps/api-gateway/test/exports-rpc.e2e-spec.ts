@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
+import { connect } from 'nats';
+import { firstValueFrom } from 'rxjs';
+import { Subjects } from '@exports/contracts';
+import { CreatedAccount } from '@exports/database';
+import { TestStack } from '@exports/testing';
+
+/** exports.create / exports.get / exports.list over NATS request-reply, as another service calls them. */
+describe('exports request-reply (e2e)', () => {
+  const stack = new TestStack({ apps: ['api-gateway', 'export-worker'] });
+  let client: ClientProxy;
+  let a: CreatedAccount;
+  let b: CreatedAccount;
+
+  const call = async (subject: string, data: unknown): Promise<{ ok: boolean; body: any }> => {
+    try {
+      return { ok: true, body: await firstValueFrom(client.send(stack.namespace.subject(subject), data)) };
+    } catch (error) {
+      return { ok: false, body: error };
+    }
+  };
+
+  beforeAll(async () => {
+    await stack.start();
+    a = await stack.createAccount('A');
+    b = await stack.createAccount('B');
+    client = ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: ['nats://127.0.0.1:4222'] } });
+    await client.connect();
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await stack.stop();
+  }, 60_000);
+
+  it('creates, lists and links an export for the named account only', async () => {
+    const created = await call(Subjects.requests.exportsCreate, { accountId: a.accountId, type: 'CONTACTS', request: { listIds: ['vip'] } });
+    expect(created.ok).toBe(true);
+    expect(created.body).toMatchObject({ type: 'CONTACTS', status: 'PENDING', filters: { listIds: ['vip'] } });
+
+    const pending = await call(Subjects.requests.exportsGet, { accountId: a.accountId, exportId: created.body.exportId });
+    if (!pending.ok) expect(pending.body).toMatchObject({ status: 409 });
+
+    const done = await stack.waitForExport(a.apiKey, created.body.exportId);
+    expect(done.status).toBe('COMPLETED');
+    const link = await call(Subjects.requests.exportsGet, { accountId: a.accountId, exportId: created.body.exportId });
+    expect(link.ok).toBe(true);
+    expect(link.body).toMatchObject({ exportId: created.body.exportId, rowCount: 0, sha256: done.sha256 });
+    expect((await fetch(link.body.downloadUrl)).status).toBe(200);
+
+    const listA = await call(Subjects.requests.exportsList, { accountId: a.accountId, limit: 100 });
+    expect(listA.body.items.map((i: { exportId: string }) => i.exportId)).toContain(created.body.exportId);
+
+    const listB = await call(Subjects.requests.exportsList, { accountId: b.accountId });
+    expect(listB.body).toMatchObject({ items: [], page: 0, limit: 10, totalItems: 0 });
+    const foreign = await call(Subjects.requests.exportsGet, { accountId: b.accountId, exportId: created.body.exportId });
+    expect(foreign).toEqual({ ok: false, body: { status: 404, error: 'Not Found', message: `Export ${created.body.exportId} was not found` } });
+  });
+
+  it('gives back the same export for the same idempotency key', async () => {
+    const request = { accountId: a.accountId, type: 'CONTACTS', request: {}, idempotencyKey: `rpc-${randomUUID()}` };
+    const first = await call(Subjects.requests.exportsCreate, request);
+    const second = await call(Subjects.requests.exportsCreate, request);
+    expect(second.body.exportId).toBe(first.body.exportId);
+    const other = await call(Subjects.requests.exportsCreate, { ...request, request: { listIds: ['x'] } });
+    expect(other.body).toMatchObject({ status: 409, error: 'Conflict' });
+  });
+
+  it.each([
+    [Subjects.requests.exportsCreate, { type: 'CONTACTS', request: {} }, 'accountId'],
+    [Subjects.requests.exportsCreate, { accountId: 'nope', type: 'CONTACTS', request: {} }, 'accountId'],
+    [Subjects.requests.exportsCreate, { accountId: randomUUID(), type: 'EVERYTHING', request: {} }, 'type'],
+    [Subjects.requests.exportsCreate, { accountId: randomUUID(), type: 'CONTACTS', request: { listIds: 'vip' } }, 'listIds'],
+    [Subjects.requests.exportsCreate, { accountId: randomUUID(), type: 'CONTACTS', request: { extra: 1 } }, 'extra'],
+    [Subjects.requests.exportsCreate, { accountId: randomUUID(), type: 'DELIVERY_REPORTS', request: {} }, 'campaignId'],
+    [Subjects.requests.exportsCreate, { accountId: randomUUID(), type: 'MESSAGE_HISTORY', request: { startDateTime: '2026-01-01', endDateTime: '2026-01-02T00:00:00Z' } }, 'startDateTime'],
+    [Subjects.requests.exportsCreate, { accountId: randomUUID(), type: 'CONTACTS', request: {}, idempotencyKey: '' }, 'idempotencyKey'],
+    [Subjects.requests.exportsGet, { accountId: randomUUID(), exportId: 'x' }, 'exportId'],
+    [Subjects.requests.exportsList, { accountId: randomUUID(), limit: 1000 }, 'limit'],
+    [Subjects.requests.exportsList, { accountId: randomUUID(), unknown: true }, 'unknown'],
+  ])('%s refuses %j naming %s', async (subject, data, field) => {
+    const reply = await call(subject, data);
+    expect(reply.ok).toBe(false);
+    expect(reply.body).toMatchObject({ status: 400, error: 'Bad Request' });
+    expect(reply.body.details.map((d: { field: string }) => d.field)).toContain(field);
+  });
+
+  it('refuses payloads that are not objects', async () => {
+    for (const data of ['text', 42, [1, 2]]) {
+      const reply = await call(Subjects.requests.exportsList, data);
+      expect(reply).toEqual({ ok: false, body: { status: 400, error: 'Bad Request', message: 'The request must be a JSON object' } });
+    }
+    // null cannot go through Nest's client; a raw request, as a non-Nest service would send it.
+    const nc = await connect({ servers: 'nats://127.0.0.1:4222' });
+    try {
+      const subject = stack.namespace.subject(Subjects.requests.exportsList);
+      const raw = await nc.request(subject, JSON.stringify({ pattern: subject, data: null, id: 'raw-1' }), { timeout: 5000 });
+      expect(JSON.parse(raw.string())).toMatchObject({ id: 'raw-1', err: { status: 400, message: 'The request must be a JSON object' } });
+    } finally {
+      await nc.close();
+    }
+  });
+});

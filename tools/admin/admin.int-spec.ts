@@ -1,0 +1,291 @@
+import { execFile } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { AccountsRepository, openDatabase } from '@exports/database';
+import { ObjectStorage } from '@exports/storage';
+
+/** The compiled admin CLI as an operator runs it, against a database and bucket of its own. */
+describe('admin CLI (int)', () => {
+  const ROOT = resolve(__dirname, '../..');
+  const ENTRY = resolve(ROOT, 'dist/tools/admin/main.js');
+  const id = randomBytes(4).toString('hex');
+  const database = `exports_admin_${id}`;
+  const databaseUrl = `postgres://postgres@127.0.0.1:5432/${database}`;
+  const bucket = `admin-${id}`;
+  const s3 = { endpoint: requiredEnv('S3_ENDPOINT'), accessKey: process.env.S3_ACCESS_KEY ?? 'minioadmin', secretKey: process.env.S3_SECRET_KEY ?? 'minioadmin' };
+  const storage = new ObjectStorage({ ...s3, publicUrl: s3.endpoint, bucket });
+  const env = {
+    PATH: process.env.PATH ?? '',
+    DATABASE_URL: databaseUrl,
+    S3_ENDPOINT: s3.endpoint,
+    S3_ACCESS_KEY: s3.accessKey,
+    S3_SECRET_KEY: s3.secretKey,
+    S3_BUCKET: bucket,
+  };
+  let dataSource: DataSource;
+
+  interface Run {
+    code: number;
+    stdout: string;
+    stderr: string;
+  }
+
+  function admin(...args: string[]): Promise<Run> {
+    return new Promise((done) => {
+      execFile(process.execPath, [ENTRY, ...args], { cwd: ROOT, env, timeout: 30_000 }, (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        done({ code, stdout, stderr });
+      });
+    });
+  }
+
+  /** The JSON lines of a successful run. */
+  async function adminJson(...args: string[]): Promise<any[]> {
+    const run = await admin(...args);
+    if (run.code !== 0) throw new Error(`admin ${args.join(' ')} exited ${run.code}: ${run.stderr}`);
+    return run.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  }
+
+  async function insertExport(accountId: string, columns: Record<string, unknown>): Promise<string> {
+    const exportId = randomUUID();
+    const row: Record<string, unknown> = { id: exportId, account_id: accountId, type: 'CONTACTS', filters: JSON.stringify({ listIds: ['vip'] }), ...columns };
+    const names = Object.keys(row);
+    await dataSource.query(`INSERT INTO exports (${names.join(', ')}) VALUES (${names.map((_, i) => `$${i + 1}`).join(', ')})`, Object.values(row));
+    return exportId;
+  }
+
+  const exportRow = async (exportId: string) => (await dataSource.query(`SELECT * FROM exports WHERE id = $1`, [exportId]))[0];
+  const outboxOf = (exportId: string): Promise<Array<{ kind: string; run: number }>> => dataSource.query(`SELECT kind, run FROM outbox WHERE export_id = $1 ORDER BY id`, [exportId]);
+
+  beforeAll(async () => {
+    if (!existsSync(ENTRY)) throw new Error(`${ENTRY} is missing: run "npm run build" first`);
+    dataSource = await openDatabase(databaseUrl, 2);
+    await storage.ensureBucket();
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await storage.removePrefix('').catch(() => undefined);
+    await (storage as unknown as { client: { removeBucket(name: string): Promise<void> } }).client.removeBucket(bucket).catch(() => undefined);
+    const admin = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(database)} WITH (FORCE)`);
+    await admin.end();
+  });
+
+  describe('command line', () => {
+    it('lists every command in help, and each command has its own --help', async () => {
+      const help = await admin('help');
+      expect(help.code).toBe(0);
+      const commands = ['account:create', 'account:list', 'key:create', 'key:list', 'key:revoke', 'export:show', 'export:retry', 'files:purge-expired'];
+      for (const command of commands) {
+        expect(help.stdout).toContain(command);
+        const own = await admin(command, '--help');
+        expect(own).toMatchObject({ code: 0, stderr: '' });
+        expect(own.stdout).toContain(`Usage: npm run admin -- ${command}`);
+      }
+    });
+
+    it.each([
+      [['account:create'], '--name'],
+      [['key:create'], '--account'],
+      [['key:list'], '--account'],
+      [['key:revoke'], '--key-id'],
+      [['export:show'], '--export'],
+      [['export:retry'], '--export'],
+      [['key:list', '--account'], '--account'],
+      [['key:list', '--account', 'not-a-uuid'], '--account must be a UUID'],
+      [['key:list', '--account', randomUUID(), '--verbose'], 'unknown option --verbose'],
+      [['account:list', 'extra'], 'unexpected argument "extra"'],
+      [['no:such-command'], 'Unknown command "no:such-command"'],
+    ])('%j is a usage error (exit 2) naming %s', async (args, message) => {
+      const run = await admin(...args);
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toContain(message);
+    });
+  });
+
+  describe('accounts and keys', () => {
+    let account: { accountId: string; apiKey: string };
+    let second: { accountId: string; apiKey: string };
+
+    it('account:create prints exactly one JSON line {"accountId","apiKey"} and nothing else on stdout', async () => {
+      const run = await admin('account:create', '--name', 'Acme Ltd');
+      expect(run.code).toBe(0);
+      expect(run.stdout.endsWith('\n')).toBe(true);
+      const lines = run.stdout.slice(0, -1).split('\n');
+      expect(lines).toHaveLength(1);
+      account = JSON.parse(lines[0]);
+      expect(Object.keys(account).sort()).toEqual(['accountId', 'apiKey']);
+      expect(account.accountId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(await new AccountsRepository(dataSource).accountIdForKey(account.apiKey)).toBe(account.accountId);
+    });
+
+    it('account:list shows each account with its active key count', async () => {
+      const other = (await adminJson('account:create', '--name', 'Other'))[0];
+      const accounts = await adminJson('account:list');
+      expect(accounts).toEqual([
+        { id: account.accountId, name: 'Acme Ltd', createdAt: expect.any(String), activeKeys: 1 },
+        { id: other.accountId, name: 'Other', createdAt: expect.any(String), activeKeys: 1 },
+      ]);
+      expect(Date.parse(accounts[0].createdAt)).not.toBeNaN();
+    });
+
+    it('key:create adds a working key; key:list shows the keys without their hash', async () => {
+      second = (await adminJson('key:create', '--account', account.accountId))[0];
+      expect(second.accountId).toBe(account.accountId);
+      expect(second.apiKey).not.toBe(account.apiKey);
+      expect(await new AccountsRepository(dataSource).accountIdForKey(second.apiKey)).toBe(account.accountId);
+
+      const keys = await adminJson('key:list', '--account', account.accountId);
+      expect(keys).toHaveLength(2);
+      for (const key of keys) {
+        expect(Object.keys(key).sort()).toEqual(['accountId', 'createdAt', 'id', 'prefix', 'revokedAt']);
+        expect(key).toMatchObject({ accountId: account.accountId, revokedAt: null });
+      }
+      expect(keys.map((key) => key.prefix)).toEqual([account.apiKey, second.apiKey].map((apiKey) => apiKey.slice(0, 10)));
+      const hashes: Array<{ key_hash: string }> = await dataSource.query(`SELECT key_hash FROM api_keys`);
+      for (const { key_hash } of hashes) expect(JSON.stringify(keys)).not.toContain(key_hash);
+    });
+
+    it('key:revoke revokes one key: it no longer authenticates, the other one still does', async () => {
+      const keys = await adminJson('key:list', '--account', account.accountId);
+      const target = keys.find((key) => second.apiKey.startsWith(key.prefix))!;
+
+      const [revoked] = await adminJson('key:revoke', '--key-id', target.id);
+      expect(revoked).toMatchObject({ id: target.id, accountId: account.accountId, revokedAt: expect.any(String) });
+      const accounts = new AccountsRepository(dataSource);
+      expect(await accounts.accountIdForKey(second.apiKey)).toBeNull();
+      expect(await accounts.accountIdForKey(account.apiKey)).toBe(account.accountId);
+
+      const listed = await adminJson('key:list', '--account', account.accountId);
+      expect(listed.find((key) => key.id === target.id).revokedAt).toBe(revoked.revokedAt);
+      expect((await adminJson('account:list')).find((a) => a.id === account.accountId).activeKeys).toBe(1);
+
+      const again = await admin('key:revoke', '--key-id', target.id);
+      expect(again.code).toBe(0);
+      expect(JSON.parse(again.stdout).revokedAt).toBe(revoked.revokedAt);
+      expect(again.stderr).toContain('already revoked');
+    });
+
+    it('answers exit 1 for an unknown account or key', async () => {
+      for (const args of [
+        ['key:create', '--account', randomUUID()],
+        ['key:list', '--account', randomUUID()],
+        ['key:revoke', '--key-id', randomUUID()],
+      ]) {
+        const run = await admin(...args);
+        expect(run).toMatchObject({ code: 1, stdout: '' });
+        expect(run.stderr).toMatch(/^No (account|API key) [0-9a-f-]{36}\n$/);
+      }
+    });
+  });
+
+  describe('exports', () => {
+    let accountId: string;
+
+    beforeAll(async () => {
+      accountId = (await adminJson('account:create', '--name', 'Exports Inc'))[0].accountId;
+    });
+
+    it('export:show prints the export with its status as it reads now, and the run bookkeeping', async () => {
+      const objectKey = `${accountId}/x/contacts.csv`;
+      const exportId = await insertExport(accountId, {
+        status: 'COMPLETED',
+        run: 2,
+        attempts: 1,
+        completed_at: new Date(Date.now() - 7_200_000),
+        link_expires_at: new Date(Date.now() - 60_000),
+        file_expires_at: new Date(Date.now() + 86_400_000),
+        row_count: 42,
+        size_bytes: 1234,
+        sha256: 'ab'.repeat(32),
+        file_name: 'contacts.csv',
+        object_key: objectKey,
+      });
+      const [shown] = await adminJson('export:show', '--export', exportId);
+      expect(shown).toMatchObject({
+        exportId,
+        type: 'CONTACTS',
+        status: 'EXPIRED',
+        isAvailableForDownload: false,
+        filters: { listIds: ['vip'] },
+        rowCount: 42,
+        fileName: 'contacts.csv',
+        accountId,
+        run: 2,
+        attempts: 1,
+        objectKey,
+      });
+      expect((await exportRow(exportId)).status).toBe('COMPLETED');
+
+      const missing = await admin('export:show', '--export', randomUUID());
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(/^No export /);
+    });
+
+    it('export:retry runs a FAILED export again: PENDING, next run, the run in the outbox', async () => {
+      const exportId = await insertExport(accountId, { status: 'FAILED', run: 1, attempts: 3, error_code: 'TIMEOUT', error_message: 'gave up' });
+      const [retried] = await adminJson('export:retry', '--export', exportId);
+      expect(retried).toMatchObject({ exportId, status: 'PENDING', run: 2, attempts: 0, filters: { listIds: ['vip'] } });
+      expect(retried.error).toBeUndefined();
+      expect(await exportRow(exportId)).toMatchObject({ status: 'PENDING', run: 2, attempts: 0, error_code: null });
+      expect(await outboxOf(exportId)).toEqual([{ kind: 'run', run: 2 }]);
+    });
+
+    it.each([
+      ['COMPLETED', { link_expires_at: new Date(Date.now() + 3_600_000), file_expires_at: new Date(Date.now() + 86_400_000), object_key: 'k' }],
+      ['PENDING', {}],
+    ])('export:retry refuses a %s export (exit 1) and changes nothing', async (status, columns) => {
+      const exportId = await insertExport(accountId, { status, ...columns });
+      const run = await admin('export:retry', '--export', exportId);
+      expect(run).toMatchObject({ code: 1, stdout: '' });
+      expect(run.stderr).toContain(`is ${status}: only a FAILED export can be retried`);
+      expect(await exportRow(exportId)).toMatchObject({ status, run: 1 });
+      expect(await outboxOf(exportId)).toEqual([]);
+    });
+
+    it('files:purge-expired removes the files past retention now, and only those', async () => {
+      const expiredId = randomUUID();
+      const keptId = randomUUID();
+      const expiredKey = `${accountId}/${expiredId}/contacts.csv`;
+      const keptKey = `${accountId}/${keptId}/contacts.csv`;
+      await storage.upload(expiredKey, Readable.from([Buffer.from('id\nc-1\n')]));
+      await storage.upload(keptKey, Readable.from([Buffer.from('id\nc-2\n')]));
+      const completed = { status: 'COMPLETED', completed_at: new Date(Date.now() - 10 * 86_400_000), file_name: 'contacts.csv' };
+      await insertExport(accountId, {
+        id: expiredId,
+        ...completed,
+        link_expires_at: new Date(Date.now() - 9 * 86_400_000),
+        file_expires_at: new Date(Date.now() - 60_000),
+        object_key: expiredKey,
+      });
+      await insertExport(accountId, {
+        id: keptId,
+        ...completed,
+        link_expires_at: new Date(Date.now() - 60_000),
+        file_expires_at: new Date(Date.now() + 86_400_000),
+        object_key: keptKey,
+      });
+
+      expect(await adminJson('files:purge-expired')).toEqual([{ purged: 1 }]);
+      expect(await storage.stat(expiredKey)).toBeNull();
+      expect(await storage.stat(keptKey)).not.toBeNull();
+      expect((await exportRow(expiredId)).file_purged_at).toBeInstanceOf(Date);
+      expect((await exportRow(keptId)).file_purged_at).toBeNull();
+
+      expect(await adminJson('files:purge-expired')).toEqual([{ purged: 0 }]);
+    });
+  });
+});
+
+function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run through jest's int project (its global setup starts the S3 server)`);
+  return value;
+}
