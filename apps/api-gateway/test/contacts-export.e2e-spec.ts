@@ -165,6 +165,21 @@ describe('contacts export (e2e)', () => {
     expect(done.error).toBeUndefined();
   }, 90_000);
 
+  it('logs JSON lines that carry the export and account ids, never a key or a link', async () => {
+    const created = await stack.http('POST', '/exports/contacts', { apiKey: a.apiKey, body: { contactIds: ['c-001'] } });
+    const done = await stack.waitForExport(a.apiKey, created.body.exportId);
+    const link = await stack.http('GET', `/exports/${done.exportId}`, { apiKey: a.apiKey });
+    await sleep(200);
+    const lines = [...stack.logsOf('api-gateway'), ...stack.logsOf('export-worker')].map((line) => JSON.parse(line) as Record<string, unknown>);
+    const about = lines.filter((line) => line.exportId === done.exportId);
+    expect(about.map((line) => line.message)).toEqual(expect.arrayContaining(['Export requested', 'Export completed']));
+    expect(about.every((line) => line.accountId === a.accountId && typeof line.level === 'string' && typeof line.app === 'string')).toBe(true);
+    const everything = lines.map((line) => JSON.stringify(line)).join('\n');
+    expect(everything).not.toContain(a.apiKey);
+    expect(everything).not.toContain(new URL(link.body.downloadUrl).search);
+    expect(everything).not.toContain('Zoé');
+  });
+
   it('serves health and the API docs without a key', async () => {
     expect(await stack.http('GET', '/health/live')).toMatchObject({ status: 200, body: { status: 'ok' } });
     expect(await stack.http('GET', '/health/ready')).toMatchObject({ status: 200, body: { status: 'ok', checks: { database: 'ok', nats: 'ok', storage: 'ok' } } });
