@@ -39,10 +39,11 @@ export class PullLoop {
   }
 
   private async loop(): Promise<void> {
+    let consumer: Awaited<ReturnType<JetStream['consumer']>> | undefined;
     while (this.running) {
       let batch: JsMsg[] = [];
       try {
-        const consumer = await this.jetStream.consumer(this.options.stream, this.options.durable);
+        consumer ??= await this.jetStream.consumer(this.options.stream, this.options.durable);
         const messages = await consumer.fetch({ max_messages: this.options.batchSize, expires: 1000 });
         for await (const message of messages) batch.push(message);
         if (!batch.length || !this.running) {
@@ -51,7 +52,8 @@ export class PullLoop {
         }
         await this.options.handle(batch);
       } catch (error) {
-        this.logger.error({ message: 'Pull loop error; messages will be redelivered', durable: this.options.durable, error });
+        consumer = undefined; // looked up again: the server may have restarted
+        this.logger.error({ message: 'Pull loop error; messages will be redelivered', durable: this.options.durable, error: (error as Error).message });
         for (const message of batch) message.nak(2000);
         await delay(1000);
       } finally {
