@@ -229,6 +229,7 @@ describe('message history ingestion and browsing (e2e)', () => {
       ['a limit that is not a number', { ...base, limit: 'ten' }, 'limit'],
       ['a negative page', { ...base, page: -1 }, 'page'],
       ['a fractional page', { ...base, page: 1.5 }, 'page'],
+      ['a page beyond 10000', { ...base, page: 10_001 }, 'page'],
       ['an unknown parameter', { ...base, sort: 'desc' }, 'sort'],
       ['a range over 366 days', { ...base, from: '2025-01-01T00:00:00Z', to: '2026-01-03T00:00:00Z' }, 'from'],
     ])('refuses %s, naming the parameter', async (_what, query, field) => {

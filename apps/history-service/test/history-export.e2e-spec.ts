@@ -37,10 +37,7 @@ describe('message history export (e2e)', () => {
     await waitFor(async () => (await count(stack, 'messages')) === messages.length + 1 && (await count(stack, 'delivery_reports')) === reports.length);
   }, 120_000);
 
-  afterAll(async () => {
-    for (const app of ['api-gateway', 'history-service'] as const) require('fs').writeFileSync(`/tmp/hx-${app}.log`, stack.logsOf(app).join('\n'));
-    await stack.stop();
-  }, 60_000);
+  afterAll(() => stack.stop(), 60_000);
 
   const rowsOf = (filter: (m: TestMessage) => boolean, timeZone?: string) =>
     inHistoryOrder(messages.filter(filter)).map((m) => expectedHistoryRow(m, reports, timeZone));
@@ -121,20 +118,20 @@ describe('message history export (e2e)', () => {
     const exportCount = () => count(stack, 'exports');
     const valid = { startDateTime: START, endDateTime: END };
 
-    it.each<[string, Record<string, unknown>, string[], string?]>([
-      ['no startDateTime', { endDateTime: END }, ['startDateTime']],
-      ['no endDateTime', { startDateTime: START }, ['endDateTime']],
-      ['a date without offset', { ...valid, startDateTime: '2026-01-01T00:00:00' }, ['startDateTime']],
-      ['a date-only string', { ...valid, endDateTime: '2026-04-01' }, ['endDateTime']],
+    it.each<[string, Record<string, unknown>, string[], string]>([
+      ['no startDateTime', { endDateTime: END }, ['startDateTime'], 'startDateTime'],
+      ['no endDateTime', { startDateTime: START }, ['endDateTime'], 'endDateTime'],
+      ['a date without offset', { ...valid, startDateTime: '2026-01-01T00:00:00' }, ['startDateTime'], 'startDateTime'],
+      ['a date-only string', { ...valid, endDateTime: '2026-04-01' }, ['endDateTime'], 'endDateTime'],
       ['a start after the end', { startDateTime: END, endDateTime: START }, ['endDateTime'], 'must not be before'],
       ['a range over the limit', { startDateTime: '2025-01-01T00:00:00Z', endDateTime: '2026-01-03T00:00:00Z' }, ['startDateTime', 'endDateTime'], '366 days'],
-      ['an unknown channel', { ...valid, channel: 'FAX' }, ['channel']],
-      ['an empty channel list', { ...valid, channel: [] }, ['channel']],
-      ['an unknown status', { ...valid, status: ['SENT', 'READ'] }, ['status']],
-      ['an empty sender', { ...valid, sender: '' }, ['sender']],
-      ['a recipient that is not text', { ...valid, recipient: 33612345678 }, ['recipient']],
-      ['an unknown time zone', { ...valid, timezone: 'Mars/Olympus' }, ['timezone']],
-      ['an unknown field', { ...valid, campaignId: 'x' }, ['campaignId']],
+      ['an unknown channel', { ...valid, channel: 'FAX' }, ['channel'], 'channel'],
+      ['an empty channel list', { ...valid, channel: [] }, ['channel'], 'channel'],
+      ['an unknown status', { ...valid, status: ['SENT', 'READ'] }, ['status'], 'status'],
+      ['an empty sender', { ...valid, sender: '' }, ['sender'], 'sender'],
+      ['a recipient that is not text', { ...valid, recipient: 33612345678 }, ['recipient'], 'recipient'],
+      ['an unknown time zone', { ...valid, timezone: 'Mars/Olympus' }, ['timezone'], 'timezone'],
+      ['an unknown field', { ...valid, campaignId: 'x' }, ['campaignId'], 'campaignId'],
     ])('refuses %s, writing nothing', async (_what, body, fields, says) => {
       const before = await exportCount();
       const response = await stack.http('POST', PATH, { apiKey: a.apiKey, body });
@@ -142,7 +139,7 @@ describe('message history export (e2e)', () => {
       expect(response.body).toMatchObject({ status: 400, error: 'Bad Request' });
       expect([...new Set(response.body.details.map((d: { field: string }) => d.field))].sort()).toEqual([...fields].sort());
       for (const field of fields) expect(response.body.message).toContain(field);
-      if (says) expect(response.body.message).toContain(says);
+      expect(response.body.message).toContain(says);
       expect(await exportCount()).toBe(before);
     });
 

@@ -1,7 +1,7 @@
 import { IsEnum, IsInt, IsUUID, Min } from 'class-validator';
 import { ExportType } from './enums';
 
-/** Work on the EXPORTS stream: one message per run of an export; message id `<exportId>.<run>`. */
+/** Work on the EXPORTS stream: one message per run of an export; message id `<exportId>.<run>.<outboxId>`. */
 export class ExportRequestedEvent {
   @IsUUID()
   exportId!: string;
@@ -18,6 +18,10 @@ export class ExportRequestedEvent {
   run!: number;
 }
 
-export function exportRunMessageId(event: Pick<ExportRequestedEvent, 'exportId' | 'run'>): string {
-  return `${event.exportId}.${event.run}`;
+/**
+ * The JetStream message id of one publication of a run: a repeat of the same outbox entry is
+ * dropped as a duplicate, while a re-drive of a run whose message was lost (a new entry) is not.
+ */
+export function exportRunMessageId(event: Pick<ExportRequestedEvent, 'exportId' | 'run'>, outboxId: string): string {
+  return `${event.exportId}.${event.run}.${outboxId}`;
 }

@@ -37,6 +37,10 @@ export const restorePlusOffset = ({ value }: { value: unknown }) =>
 /** Cursor text: base64url payload, a dot, base64url MAC. */
 export const CURSOR_PATTERN = /^[A-Za-z0-9_-]{1,1024}\.[A-Za-z0-9_-]{16,64}$/;
 
+/** Deepest `page` (OFFSET paging reads every row before the page); `cursor` has no such limit. */
+export const MAX_PAGE = 10_000;
+const PAGE_MESSAGE = `page must be an integer from 0 to ${MAX_PAGE}; follow nextCursor to go deeper`;
+
 /** `GET /messages/history`: one page of an account's messages, oldest first. */
 export class BrowseMessageHistoryQueryDto {
   @ApiProperty({ enum: Channel, isArray: true, description: 'One channel, repeated, or comma-separated (`SMS,RCS`)', example: 'SMS' })
@@ -76,12 +80,17 @@ export class BrowseMessageHistoryQueryDto {
   @Max(100, { message: 'limit must be an integer from 1 to 100' })
   limit: number = 20;
 
-  @ApiPropertyOptional({ minimum: 0, default: 0, description: '0-based page (OFFSET paging; prefer `cursor` for deep pages). Not with `cursor`.' })
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: MAX_PAGE,
+    default: 0,
+    description: `0-based page number. Its cost grows with the depth (OFFSET), hence the maximum of ${MAX_PAGE}; \`cursor\` goes as deep as the data at the cost of page 1. Not with \`cursor\`.`,
+  })
   @IsOptional()
   @Type(() => Number)
-  @IsInt({ message: 'page must be an integer from 0 to 1000000' })
-  @Min(0, { message: 'page must be an integer from 0 to 1000000' })
-  @Max(1_000_000, { message: 'page must be an integer from 0 to 1000000' })
+  @IsInt({ message: PAGE_MESSAGE })
+  @Min(0, { message: PAGE_MESSAGE })
+  @Max(MAX_PAGE, { message: PAGE_MESSAGE })
   page?: number;
 
   @ApiPropertyOptional({ description: '`nextCursor` of the previous page (keyset paging, same cost at any depth); valid only with the same channel, status, from and to' })

@@ -3,9 +3,11 @@ import {
   DynamicModule,
   Inject,
   Injectable,
+  Logger,
   Module,
   OnApplicationBootstrap,
   OnApplicationShutdown,
+  OnModuleDestroy,
 } from '@nestjs/common';
 import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
@@ -18,6 +20,7 @@ import { ExportSource } from './export-source';
 import { OutboxRelay } from './outbox-relay';
 
 const EXPORT_POOL = Symbol('EXPORT_POOL');
+const poolLogger = new Logger('ExportPool');
 
 @Injectable()
 class OutboxRelayLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -47,7 +50,7 @@ class OutboxRelayLifecycle implements OnApplicationBootstrap, BeforeApplicationS
 export class OutboxRelayModule {}
 
 @Injectable()
-class ExportPipelineLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+class ExportPipelineLifecycle implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   constructor(
     private readonly consumer: ExportConsumer,
     private readonly config: AppConfig,
@@ -58,8 +61,11 @@ class ExportPipelineLifecycle implements OnApplicationBootstrap, BeforeApplicati
     await this.consumer.start();
   }
 
-  /** Stops taking work; runs in progress finish within the grace period or are handed back. */
-  async beforeApplicationShutdown(): Promise<void> {
+  /**
+   * Stops taking work; runs in progress finish within the grace period or are handed back.
+   * The first shutdown hook Nest calls, so no run is taken while the rest of the app stops.
+   */
+  async onModuleDestroy(): Promise<void> {
     await this.consumer.stop(this.config.EXPORT_SHUTDOWN_GRACE_SECONDS);
   }
 
@@ -79,8 +85,13 @@ export class ExportPipelineModule {
         {
           provide: EXPORT_POOL,
           // A pool of its own: COPY streams hold a connection for a whole run.
-          useFactory: (config: AppConfig) =>
-            new Pool({ connectionString: config.DATABASE_URL, max: config.EXPORT_CONCURRENCY * sources.length + 1, connectionTimeoutMillis: 10_000 }),
+          useFactory: (config: AppConfig) => {
+            const pool = new Pool({ connectionString: config.DATABASE_URL, max: config.EXPORT_CONCURRENCY * sources.length + 1, connectionTimeoutMillis: 10_000 });
+            // An idle connection that PostgreSQL drops (restart, failover) is an 'error' event: without a
+            // listener it would kill the process. The pool discards the client; the next run opens another.
+            pool.on('error', (error) => poolLogger.warn({ message: 'Idle export connection lost; it will be replaced', reason: error.message }));
+            return pool;
+          },
           inject: [AppConfig],
         },
         {

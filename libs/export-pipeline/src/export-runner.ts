@@ -135,6 +135,9 @@ export class ExportRunner {
     const meter = new CsvMeter((rows) => (rowsSoFar = rows), 250);
     let stoppedWith: Error | undefined;
     let stop: (error: Error) => void = (error) => (stoppedWith = error);
+    // A connection lost while checked out is an 'error' event on the client; unheard, it would kill the process.
+    const onConnectionLost = (error: Error) => stop(error);
+    client.on('error', onConnectionLost);
     let lastBytes = -1;
     let lastMoved = Date.now();
     // Heartbeats go out only while bytes move: a stuck run stops telling the bus it is alive.
@@ -178,13 +181,12 @@ export class ExportRunner {
         throw new StorageError(new Error(`stored object has ${stored?.size ?? 'no'} bytes, expected ${meter.sizeBytes}`));
       }
       return { rowCount: meter.rows, sizeBytes: meter.sizeBytes, sha256: meter.digest(), fileName, objectKey };
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
     } finally {
       clearInterval(heartbeat);
       signal.removeEventListener('abort', onAbort);
-      // A client whose COPY was cut off may be mid-protocol: discard it rather than reuse it.
+      client.off('error', onConnectionLost);
+      // On failure the client is discarded, which ends its read-only transaction. No ROLLBACK:
+      // a COPY cut off mid-stream still owns the connection, and a ROLLBACK would wait behind it forever.
       client.release(!clean);
     }
   }

@@ -25,7 +25,8 @@ export function classifyFailure(error: unknown): ExportErrorCode {
   if (error instanceof StorageError) return ExportErrorCode.StorageUnavailable;
   const { code, message } = (error ?? {}) as { code?: string; message?: string };
   if (code && (SOURCE_CODES.test(code) || SOCKET_CODES.has(code))) return ExportErrorCode.SourceUnavailable;
-  if (/Connection terminated|connection timeout|terminating connection/i.test(message ?? '')) return ExportErrorCode.SourceUnavailable;
+  // pg's own words for a connection that broke (or broke earlier: "... is not queryable").
+  if (/Connection terminated|connection timeout|terminating connection|connection error and is not queryable/i.test(message ?? '')) return ExportErrorCode.SourceUnavailable;
   return ExportErrorCode.Internal;
 }
 

@@ -7,7 +7,7 @@ const IDLE_MS = 500;
 
 /**
  * Publishes what the outbox owes the bus: export runs on EXPORTS (message id
- * `<exportId>.<run>`) and lifecycle events on EXPORT_EVENTS (message id per outbox
+ * `<exportId>.<run>.<outboxId>`) and lifecycle events on EXPORT_EVENTS (message id per outbox
  * entry, so a re-publish after a crash is dropped by JetStream's dedupe window).
  * While NATS is down entries wait in PostgreSQL; nothing accepted is lost.
  */
@@ -70,7 +70,7 @@ export class OutboxRelay {
     const record = entry.export;
     if (entry.kind === 'run') {
       const event: ExportRequestedEvent = { exportId: record.id, accountId: record.accountId, type: record.type, run: entry.run };
-      await this.jetStream.publish(Subjects.exportRequested[record.type], event, exportRunMessageId(event));
+      await this.jetStream.publish(Subjects.exportRequested[record.type], event, exportRunMessageId(event, entry.id));
       return;
     }
     await this.jetStream.publish(Subjects.exportEvents[entry.kind], toExportResource(record, new Date()), `event-${entry.id}`);

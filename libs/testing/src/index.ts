@@ -1,2 +1,4 @@
 export * from './s3-local-server';
 export * from './test-stack';
+export * from './machine-services';
+export * from './reliability';

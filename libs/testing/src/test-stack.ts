@@ -1,12 +1,15 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { connect, NatsConnection } from 'nats';
 import { NatsNamespace, StreamKey, Streams } from '@exports/contracts';
 import { AccountsRepository, CreatedAccount, openDatabase } from '@exports/database';
 import { ObjectStorage } from '@exports/storage';
+import { LocalS3Server, startLocalS3Server } from './s3-local-server';
 
 export type AppName = 'api-gateway' | 'export-worker' | 'history-service';
 
@@ -18,6 +21,20 @@ export interface TestStackOptions {
   apps: AppName[];
   /** Extra environment for every app, e.g. a short EXPORT_LINK_TTL_SECONDS. */
   env?: Record<string, string>;
+  /**
+   * Run an S3 server of this stack's own (in the test process, on a free port) instead of the
+   * shared one, so the test can stop it ({@link TestStack.stopS3}) and start it again.
+   */
+  ownS3?: boolean;
+}
+
+/** One message read back from a stream of this stack. */
+export interface StreamMessage<T = any> {
+  seq: number;
+  /** The documented subject (namespace removed). */
+  subject: string;
+  data: T;
+  msgId?: string;
 }
 
 export interface HttpResult<T = any> {
@@ -37,17 +54,20 @@ export class TestStack {
   readonly bucket: string;
   readonly port: number;
   readonly env: Record<string, string>;
-  readonly storage: ObjectStorage;
+  private objectStorage: ObjectStorage;
   private readonly processes = new Map<AppName, ChildProcess[]>();
   private readonly logs = new Map<AppName, string[]>();
+  private readonly instanceLogs = new Map<ChildProcess, string[]>();
   private nats?: NatsConnection;
+  private s3?: { server?: LocalS3Server; port: number; directory: string };
 
   constructor(private readonly options: TestStackOptions) {
     this.databaseUrl = `postgres://postgres@127.0.0.1:5432/exports_test_${this.id}`;
     this.namespace = new NatsNamespace(`t${this.id}`);
     this.bucket = `test-${this.id}`;
     this.port = 20000 + Math.floor(Math.random() * 20000);
-    const s3 = process.env.S3_ENDPOINT;
+    // With an S3 server of its own, the endpoint is known once start() has started it.
+    const s3 = options.ownS3 ? 'http://127.0.0.1:1' : process.env.S3_ENDPOINT;
     if (!s3) throw new Error('S3_ENDPOINT is not set: run the tests through jest (global setup starts the S3 server)');
     this.env = {
       DATABASE_URL: this.databaseUrl,
@@ -63,9 +83,18 @@ export class TestStack {
       LOG_LEVEL: 'log',
       ...options.env,
     };
-    this.storage = new ObjectStorage({
-      endpoint: s3,
-      publicUrl: s3,
+    this.objectStorage = this.storageAt(s3);
+  }
+
+  /** The bucket of this stack, as the test sees it. */
+  get storage(): ObjectStorage {
+    return this.objectStorage;
+  }
+
+  private storageAt(endpoint: string): ObjectStorage {
+    return new ObjectStorage({
+      endpoint,
+      publicUrl: endpoint,
       accessKey: this.env.S3_ACCESS_KEY,
       secretKey: this.env.S3_SECRET_KEY,
       bucket: this.bucket,
@@ -79,6 +108,11 @@ export class TestStack {
   async start(): Promise<this> {
     for (const app of this.options.apps) {
       if (!existsSync(entry(app))) throw new Error(`${entry(app)} is missing: run "npm run build" first`);
+    }
+    if (this.options.ownS3 && !this.s3) {
+      this.s3 = { port: 0, directory: await mkdtemp(join(tmpdir(), `stack-s3-${this.id}-`)) };
+      await this.startS3();
+      this.objectStorage = this.storageAt(this.env.S3_ENDPOINT);
     }
     // The database is created and migrated once, before the apps race to do it.
     (await openDatabase(this.databaseUrl, 1)).destroy();
@@ -95,11 +129,14 @@ export class TestStack {
     });
     const lines = this.logs.get(app) ?? [];
     this.logs.set(app, lines);
+    const own: string[] = [];
+    this.instanceLogs.set(child, own);
     const ready = new Promise<void>((resolveReady, reject) => {
       const timer = setTimeout(() => reject(new Error(`${app} did not start in 30 s:\n${lines.slice(-20).join('\n')}`)), 30_000);
       const onLine = (chunk: Buffer) => {
         for (const line of chunk.toString().split('\n').filter(Boolean)) {
           lines.push(line);
+          own.push(line);
           if (/"message":"(api-gateway listening|export-worker ready|history-service ready)"/.test(line)) {
             clearTimeout(timer);
             resolveReady();
@@ -127,6 +164,75 @@ export class TestStack {
 
   logsOf(app: AppName): string[] {
     return this.logs.get(app) ?? [];
+  }
+
+  /** The running instances of an app, oldest first. */
+  instances(app: AppName): ChildProcess[] {
+    return [...(this.processes.get(app) ?? [])];
+  }
+
+  /** The log lines of one instance (started by {@link startApp}). */
+  logsOfInstance(child: ChildProcess): string[] {
+    return this.instanceLogs.get(child) ?? [];
+  }
+
+  /**
+   * Sends a signal to one instance and waits for it to exit (SIGKILL after `forceAfterMs`);
+   * resolves with how it ended.
+   */
+  async killInstance(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL', forceAfterMs = 20_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    for (const [app, children] of this.processes) this.processes.set(app, children.filter((c) => c !== child));
+    await stopChild(child, signal, forceAfterMs);
+    return { code: child.exitCode, signal: child.signalCode };
+  }
+
+  /** Stops this stack's own S3 server (option `ownS3`): every request to it is refused until {@link startS3}. */
+  async stopS3(): Promise<void> {
+    if (!this.s3) throw new Error('stopS3 needs a TestStack with ownS3: true');
+    await this.s3.server?.close();
+    this.s3.server = undefined;
+  }
+
+  /** Starts this stack's own S3 server again, on the same port and with the same data. */
+  async startS3(): Promise<void> {
+    if (!this.s3) throw new Error('startS3 needs a TestStack with ownS3: true');
+    if (this.s3.server) return;
+    this.s3.server = await startLocalS3Server({
+      port: this.s3.port,
+      directory: this.s3.directory,
+      accessKey: this.env.S3_ACCESS_KEY,
+      secretKey: this.env.S3_SECRET_KEY,
+      silent: true,
+    });
+    this.s3.port = Number(new URL(this.s3.server.endpoint).port);
+    this.env.S3_ENDPOINT = this.s3.server.endpoint;
+  }
+
+  /** A NATS connection of the test (opened once, closed by {@link stop}). */
+  async natsConnection(): Promise<NatsConnection> {
+    this.nats ??= await connect({ servers: NATS_URL, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+    return this.nats;
+  }
+
+  /** Every message now in one of this stack's streams, oldest first (e.g. `exportEvents`). */
+  async streamMessages<T = any>(key: StreamKey): Promise<StreamMessage<T>[]> {
+    const jsm = await (await this.natsConnection()).jetstreamManager();
+    const name = this.namespace.stream(key).name;
+    let state: { first_seq: number; last_seq: number; messages: number };
+    try {
+      state = (await jsm.streams.info(name)).state;
+    } catch (error) {
+      if (/not found/i.test(String(error))) return [];
+      throw error;
+    }
+    const messages: StreamMessage<T>[] = [];
+    if (!state.messages) return messages;
+    for (let seq = state.first_seq; seq <= state.last_seq; seq++) {
+      const message = await jsm.streams.getMessage(name, { seq }).catch(() => undefined);
+      if (!message) continue;
+      messages.push({ seq, subject: this.namespace.unprefix(message.subject), data: message.json<T>(), msgId: message.header?.get('Nats-Msg-Id') || undefined });
+    }
+    return messages;
   }
 
   async createAccount(name = 'test account'): Promise<CreatedAccount> {
@@ -178,8 +284,7 @@ export class TestStack {
 
   /** Publishes an event on a documented subject in this stack's namespace, through JetStream. */
   async publish(subject: string, payload: unknown, msgID?: string): Promise<void> {
-    this.nats ??= await connect({ servers: NATS_URL });
-    const js = this.nats.jetstream();
+    const js = (await this.natsConnection()).jetstream();
     await js.publish(this.namespace.subject(subject), typeof payload === 'string' ? payload : JSON.stringify(payload), msgID ? { msgID } : undefined);
   }
 
@@ -195,6 +300,12 @@ export class TestStack {
 
   /** Stops the apps and removes the database, streams and bucket of this stack. */
   async stop(): Promise<void> {
+    // TEST_STACK_LOG_DIR=<dir> keeps each app's log lines, to read after a failure.
+    const logDir = process.env.TEST_STACK_LOG_DIR;
+    if (logDir) {
+      await mkdir(logDir, { recursive: true });
+      for (const [app, lines] of this.logs) await writeFile(join(logDir, `${this.id}-${app}.log`), lines.join('\n') + '\n');
+    }
     await Promise.all([...this.processes.keys()].map((app) => this.kill(app, 'SIGTERM')));
     this.nats ??= await connect({ servers: NATS_URL }).catch(() => undefined);
     if (this.nats) {
@@ -206,6 +317,11 @@ export class TestStack {
     }
     await this.storage.removePrefix('').catch(() => undefined);
     await (this.storage as unknown as { client?: { removeBucket(b: string): Promise<void> } }).client?.removeBucket(this.bucket).catch(() => undefined);
+    if (this.s3) {
+      await this.s3.server?.close().catch(() => undefined);
+      await rm(this.s3.directory, { recursive: true, force: true });
+      this.s3 = undefined;
+    }
     const admin = new Client({ connectionString: PG_ADMIN_URL });
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(`exports_test_${this.id}`)} WITH (FORCE)`).catch(() => undefined);
@@ -217,10 +333,10 @@ function entry(app: AppName): string {
   return join(ROOT, 'dist', 'apps', app, 'src', 'main.js');
 }
 
-function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+function stopChild(child: ChildProcess, signal: NodeJS.Signals, forceAfterMs = 20_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolveExit) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const force = setTimeout(() => child.kill('SIGKILL'), forceAfterMs);
     child.once('exit', () => {
       clearTimeout(force);
       resolveExit();

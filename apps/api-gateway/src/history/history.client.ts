@@ -32,8 +32,9 @@ export class HistoryClient implements OnApplicationBootstrap {
     this.subject = new NatsNamespace(config.NATS_NAMESPACE).subject(Subjects.requests.historyBrowse);
   }
 
+  /** Connects early so the first browse does not pay for it; a failure here is retried on the next send. */
   async onApplicationBootstrap(): Promise<void> {
-    await this.client.connect();
+    await this.client.connect().catch((error: unknown) => this.logger.warn({ message: 'NATS request client not connected yet', reason: (error as Error)?.message }));
   }
 
   async browse(accountId: string, query: BrowseMessageHistoryQueryDto): Promise<MessageHistoryPageDto> {

@@ -66,22 +66,23 @@ export class HistoryBrowseService {
   }
 }
 
+/** An item in the documented field order; empty optional values are left out. */
 function toItem(row: MessageRow): MessageHistoryItemDto {
-  const item: MessageHistoryItemDto = {
+  const optional = <K extends string, V>(key: K, value: V | null) => (value === null ? {} : ({ [key]: value } as Record<K, V>));
+  return {
     messageId: row.message_id,
+    ...optional('customerMessageId', row.customer_message_id),
     channel: row.channel as Channel,
     direction: row.direction as MessageDirection,
     sender: row.sender,
     destination: row.destination,
     body: row.body,
     status: row.status as DeliveryStatus,
+    ...optional('statusDescription', row.status_description),
+    ...optional('errorCode', row.error_code),
     sendDate: row.send_date.toISOString(),
+    ...optional('deliveryDate', row.delivery_date && row.delivery_date.toISOString()),
+    ...optional('cost', row.cost === null ? null : Number(row.cost)),
     parts: row.parts,
   };
-  if (row.customer_message_id !== null) item.customerMessageId = row.customer_message_id;
-  if (row.status_description !== null) item.statusDescription = row.status_description;
-  if (row.error_code !== null) item.errorCode = row.error_code;
-  if (row.delivery_date !== null) item.deliveryDate = row.delivery_date.toISOString();
-  if (row.cost !== null) item.cost = Number(row.cost);
-  return item;
 }

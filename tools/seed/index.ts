@@ -1,0 +1,3 @@
+export * from './seed-demo';
+export * from './demo-data';
+export * from './progress-bar';
