@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { AccountsRepository, openDatabase } from '@exports/database';
 import { ConfigError, loadConfig } from '@exports/platform';
 import { LocalS3Server, startLocalS3Server } from '@exports/testing';
+import { seedDemo } from '../seed';
 
 /**
  * `npm start`: the whole stack in the foreground on this machine. Starts the local
@@ -15,6 +16,9 @@ const ROOT = resolve(__dirname, '../../..'); // dist/tools/stack → repository 
 const APPS = ['api-gateway', 'export-worker', 'history-service'] as const;
 const READY = /"message":"(api-gateway listening|export-worker ready|history-service ready)"/;
 const COLOURS = ['\x1b[36m', '\x1b[35m', '\x1b[33m'];
+/** Same seed every start: re-seeding the demo account replays the same events, it does not add more. */
+const DEMO_CONTACTS = 200;
+const DEMO_MESSAGES = 1000;
 
 const children: ChildProcess[] = [];
 let s3: LocalS3Server | undefined;
@@ -126,6 +130,9 @@ async function main(): Promise<void> {
   await seedDemoData(demo.accountId, config.NATS_URL, config.NATS_NAMESPACE);
 
   const url = `http://127.0.0.1:${config.PORT}`;
+  const day = 86_400_000;
+  const monthAgo = new Date(Date.now() - 30 * day).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const tomorrow = new Date(Date.now() + day).toISOString().replace(/\.\d{3}Z$/, 'Z');
   say(`
 \x1b[1mThe stack is up.\x1b[0m
   Gateway:      ${url}   (API docs: ${url}/docs)
@@ -135,6 +142,7 @@ async function main(): Promise<void> {
 Try it:
   curl -s -X POST ${url}/exports/contacts -H 'X-Api-Key: ${demo.apiKey}' -H 'Content-Type: application/json' -d '{}'
   curl -s ${url}/exports -H 'X-Api-Key: ${demo.apiKey}'
+  curl -s '${url}/messages/history?channel=SMS&from=${monthAgo}&to=${tomorrow}&limit=5' -H 'X-Api-Key: ${demo.apiKey}'
 
 Ctrl-C stops everything.
 `);
@@ -142,9 +150,8 @@ Ctrl-C stops everything.
 
 /** A small demo data set for the demo account, published through the ingestion subjects. */
 async function seedDemoData(accountId: string, natsUrl: string, namespace: string): Promise<void> {
-  void accountId;
-  void natsUrl;
-  void namespace;
+  const summary = await seedDemo({ natsUrl, namespace, accountIds: [accountId], contacts: DEMO_CONTACTS, messages: DEMO_MESSAGES });
+  say(`Demo data published: ${summary.contacts} contacts, ${summary.messages} messages, ${summary.reports} delivery reports`);
 }
 
 main().catch((error: unknown) => {

@@ -9,7 +9,6 @@ import { HealthController } from './health/health.controller';
 import { DeliveryReportsExportController } from './history/delivery-reports-export.controller';
 import { HistoryClientModule } from './history/history-client.module';
 import { HistoryController } from './history/history.controller';
-import { MessageExportsService } from './history/message-exports.service';
 
 export const APP = 'api-gateway';
 
@@ -19,7 +18,6 @@ export const APP = 'api-gateway';
   controllers: [DeliveryReportsExportController, ExportsController, HealthController, HistoryController],
   providers: [
     ExportsService,
-    MessageExportsService,
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_FILTER, useClass: HttpErrorFilter },
   ],

@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { MicroserviceOptions, Transport } from '@nestjs/microservices';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { NatsNamespace } from '@exports/contracts';
-import { createValidationPipe, jsonBodyParser, Metrics, PlatformModule, runApp } from '@exports/platform';
+import { createValidationPipe, jsonBodyParser, Metrics, PlatformModule, runApp, TolerantNatsRequestDeserializer } from '@exports/platform';
 import { APP, AppModule } from './app.module';
 import { serveOpenApi } from './docs/openapi';
 import { exportsRpcController } from './exports/exports.rpc-controller';
@@ -29,7 +29,14 @@ void runApp(APP, async (config, logger) => {
   // exports.create/get/list for internal services: core NATS request-reply, one queue group.
   app.connectMicroservice<MicroserviceOptions>({
     transport: Transport.NATS,
-    options: { servers: config.NATS_URL.split(','), queue: APP, name: `${APP}-requests`, maxReconnectAttempts: -1, reconnectTimeWait: 1000 },
+    options: {
+      servers: config.NATS_URL.split(','),
+      queue: APP,
+      name: `${APP}-requests`,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 1000,
+      deserializer: new TolerantNatsRequestDeserializer(),
+    },
   });
   await app.startAllMicroservices();
   await app.listen(config.PORT, '0.0.0.0');

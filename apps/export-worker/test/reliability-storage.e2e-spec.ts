@@ -13,6 +13,7 @@ describe('object storage unavailable (e2e)', () => {
   let account: CreatedAccount;
   const exportIds: string[] = [];
   let s3Stops = 0;
+  let restoreEvents = async (): Promise<void> => undefined;
 
   beforeAll(async () => {
     await stack.start();
@@ -23,6 +24,7 @@ describe('object storage unavailable (e2e)', () => {
   afterAll(async () => {
     process.stdout.write(`reliability-storage: ${s3Stops} S3 stops, ${exportIds.length} exports\n`);
     await stack.startS3().catch(() => undefined);
+    await restoreEvents().catch(() => undefined);
     await stack.stop();
   }, 60_000);
 
@@ -43,6 +45,17 @@ describe('object storage unavailable (e2e)', () => {
   }
 
   it('retries while S3 is down, then FAILS with STORAGE_UNAVAILABLE; a re-run once it is back completes', async () => {
+    // Without its events stream the relay keeps the events in the outbox: the `failed` event is
+    // published only after the re-run has begun, and must still describe the failure.
+    const jsm = await (await stack.natsConnection()).jetstreamManager();
+    const eventsStream = stack.namespace.stream('exportEvents');
+    await jsm.streams.delete(eventsStream.name);
+    let streamBack = false;
+    const restoreStream = (restoreEvents = async () => {
+      if (streamBack) return;
+      streamBack = true;
+      await jsm.streams.add({ name: eventsStream.name, subjects: eventsStream.subjects });
+    });
     await stack.stopS3();
     s3Stops += 1;
     let failed: any;
@@ -64,8 +77,13 @@ describe('object storage unavailable (e2e)', () => {
     expect(link.body).toMatchObject({ exportStatus: 'FAILED', exportError: { code: 'STORAGE_UNAVAILABLE' } });
     expect(stack.logsOf('export-worker').filter((l) => l.includes('Export attempt failed') && l.includes(failed.exportId))).toHaveLength(3);
 
-    const rerun = await stack.http('POST', `/exports/${failed.exportId}`, { apiKey: account.apiKey });
-    expect(rerun.status).toBe(202);
+    try {
+      expect((await stack.query(`SELECT count(*)::int AS n FROM outbox WHERE kind = 'failed'`))[0].n).toBe(1);
+      const rerun = await stack.http('POST', `/exports/${failed.exportId}`, { apiKey: account.apiKey });
+      expect(rerun.status).toBe(202);
+    } finally {
+      await restoreStream();
+    }
     await expectFile(failed.exportId);
   });
 

@@ -271,6 +271,13 @@ describe('message history ingestion and browsing (e2e)', () => {
       expect(reply.response.messages).toEqual(expected((m) => m.channel === Channel.WhatsApp));
     });
 
+    it('answers a request that is not JSON with the 400 envelope, and keeps serving', async () => {
+      const reply = await nats.request(subject(), 'not json {', { timeout: 5000 });
+      expect(JSON.parse(reply.string()).err).toMatchObject({ status: 400, error: 'Bad Request' });
+      const after = await request({ accountId: a.accountId, channel: ['RCS'], from: FROM, to: TO, limit: 1 });
+      expect(after.response.messages).toHaveLength(1);
+    });
+
     it('validates the payload with the same rules and answers the error envelope', async () => {
       const missing = await request({ channel: ['SMS'], from: '2026-01-01', to: TO, extra: true });
       expect(missing.err).toMatchObject({ status: 400, error: 'Bad Request' });

@@ -24,9 +24,9 @@ export class ExportsMaintenanceRepository {
       `WITH due AS (
          SELECT id FROM exports WHERE status = ANY($1) AND link_expires_at <= now() ORDER BY link_expires_at LIMIT $2 FOR UPDATE SKIP LOCKED
        ), moved AS (
-         UPDATE exports e SET status = $3, updated_at = now() FROM due WHERE e.id = due.id RETURNING e.id, e.account_id, e.run
+         UPDATE exports e SET status = $3, updated_at = now() FROM due WHERE e.id = due.id RETURNING e.*
        )
-       INSERT INTO outbox (export_id, account_id, kind, run) SELECT id, account_id, 'expired', run FROM moved RETURNING export_id`,
+       INSERT INTO outbox (export_id, account_id, kind, run, snapshot) SELECT id, account_id, 'expired', run, to_jsonb(moved) FROM moved RETURNING export_id`,
       [sourcesOf(ExportEvent.LinkExpire), limit, to],
     );
     return rows.length;
@@ -58,9 +58,9 @@ export class ExportsMaintenanceRepository {
       `WITH moved AS (
          UPDATE exports SET status = 'FAILED', error_code = $3, error_message = $4, updated_at = now()
          WHERE status = 'PENDING' AND attempts >= $1 AND coalesce(heartbeat_at, updated_at) < now() - make_interval(secs => $2)
-         RETURNING id, account_id, run
+         RETURNING *
        )
-       INSERT INTO outbox (export_id, account_id, kind, run) SELECT id, account_id, 'failed', run FROM moved RETURNING export_id`,
+       INSERT INTO outbox (export_id, account_id, kind, run, snapshot) SELECT id, account_id, 'failed', run, to_jsonb(moved) FROM moved RETURNING export_id`,
       [maxAttempts, staleSeconds, ExportErrorCode.Timeout, timeoutMessage],
     );
     const redriven = await this.rows(

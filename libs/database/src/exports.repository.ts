@@ -186,9 +186,11 @@ export class ExportsRepository {
     const sources = sourcesOf(event);
     const target = transition(sources[0], event);
     const update = `UPDATE exports SET status = '${target}', updated_at = now(), ${change.set}
-       WHERE account_id = $1 AND id = $2 AND ${EFFECTIVE_STATUS} = ANY($3) AND ${change.where} RETURNING id, account_id, run`;
+       WHERE account_id = $1 AND id = $2 AND ${EFFECTIVE_STATUS} = ANY($3) AND ${change.where} RETURNING *`;
+    // The entry keeps the row as this change left it: its event says what happened, not what came later.
     const sql = change.outbox
-      ? `WITH moved AS (${update}) INSERT INTO outbox (export_id, account_id, kind, run) SELECT id, account_id, '${change.outbox}', run FROM moved RETURNING export_id`
+      ? `WITH moved AS (${update}) INSERT INTO outbox (export_id, account_id, kind, run, snapshot)
+         SELECT id, account_id, '${change.outbox}', run, to_jsonb(moved) FROM moved RETURNING export_id`
       : update;
     return (await this.rows(sql, [accountId, id, sources, ...change.params])).length > 0;
   }

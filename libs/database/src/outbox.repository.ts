@@ -26,8 +26,10 @@ export class OutboxRepository {
       const query = (sql: string, params: unknown[]) => manager.query(sql, params);
       const rows = await rowsOf<Record<string, unknown>>(
         query,
-        `SELECT o.id AS outbox_id, o.kind AS outbox_kind, o.run AS outbox_run, e.*
+        // An event entry carries the row as its change left it (snapshot); a run entry reads the row as it is.
+        `SELECT o.id AS outbox_id, o.kind AS outbox_kind, o.run AS outbox_run, s.*
          FROM outbox o JOIN exports e ON e.id = o.export_id AND e.account_id = o.account_id
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::exports, coalesce(o.snapshot, to_jsonb(e))) s
          WHERE o.publish_after <= now() ORDER BY o.id LIMIT $1 FOR UPDATE OF o SKIP LOCKED`,
         [limit],
       );

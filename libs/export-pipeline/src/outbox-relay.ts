@@ -73,7 +73,8 @@ export class OutboxRelay {
       await this.jetStream.publish(Subjects.exportRequested[record.type], event, exportRunMessageId(event, entry.id));
       return;
     }
-    await this.jetStream.publish(Subjects.exportEvents[entry.kind], toExportResource(record, new Date()), `event-${entry.id}`);
+    // The resource as of the change (a completed event published late must not read EXPIRED).
+    await this.jetStream.publish(Subjects.exportEvents[entry.kind], toExportResource(record, record.updatedAt), `event-${entry.id}`);
   }
 
   private reportFailure(error: unknown): void {

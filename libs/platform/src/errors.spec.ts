@@ -1,6 +1,6 @@
-import { IsInt, IsString, ValidateNested } from 'class-validator';
+import { IsInt, IsString, ValidateNested, ValidationError } from 'class-validator';
 import { Type } from 'class-transformer';
-import { DomainError, envelopeOf, ErrorCode } from './errors';
+import { DomainError, envelopeOf, ErrorCode, fieldErrorsOf, validationError } from './errors';
 import { validatePayload } from './validation';
 
 class Inner {
@@ -41,5 +41,13 @@ describe('error envelope', () => {
     for (const payload of [null, 'text', 42, [1]]) {
       await expect(validatePayload(Outer, payload, 'request')).rejects.toThrow('The request must be a JSON object');
     }
+  });
+});
+
+describe('fieldErrorsOf, a key that is the empty string', () => {
+  it('names it as "" so the message still points at it', () => {
+    const error = Object.assign(new ValidationError(), { property: '', constraints: { whitelistValidation: 'property  should not exist' }, children: [] });
+    expect(fieldErrorsOf([error])).toEqual([{ field: '""', message: '"" is not a known field' }]);
+    expect(validationError([error]).message).toBe('The request is not valid: ""');
   });
 });

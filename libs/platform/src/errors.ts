@@ -83,7 +83,9 @@ export function envelopeOf(error: DomainError): ErrorEnvelope {
 /** Flattens class-validator's tree into one `{ field, message }` per problem, with dotted paths. */
 export function fieldErrorsOf(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
-    const field = parent ? (/^\d+$/.test(error.property) ? `${parent}[${error.property}]` : `${parent}.${error.property}`) : error.property;
+    // A key that is the empty string is named as `""`, so the message still says which field is wrong.
+    const property = error.property === '' ? '""' : error.property;
+    const field = parent ? (/^\d+$/.test(property) ? `${parent}[${property}]` : `${parent}.${property}`) : property;
     const own = Object.values(error.constraints ?? {}).map((message) => ({
       field,
       message: message.startsWith('property ') && message.endsWith(' should not exist') ? `${field} is not a known field` : message,

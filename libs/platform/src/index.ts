@@ -14,3 +14,4 @@ export * from './metrics';
 export * from './ops-server';
 export * from './nest/readiness';
 export * from './rpc-envelope.filter';
+export * from './nats-request-deserializer';

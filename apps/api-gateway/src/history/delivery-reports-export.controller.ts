@@ -1,18 +1,18 @@
 import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { CreateDeliveryReportsExportDto, ExportResourceDto } from '@exports/contracts';
+import { CreateDeliveryReportsExportDto, ExportResourceDto, ExportType } from '@exports/contracts';
 import { AccountId } from '../auth/account-id.decorator';
 import { ApiErrors } from '../docs/api-errors.decorator';
 import { ApiIdempotencyKey, IdempotencyKey } from '../exports/idempotency-key.decorator';
-import { MessageExportsService } from './message-exports.service';
+import { ExportsService } from '../exports/exports.service';
 
 /** `POST /exports/delivery-reports`; registered before ExportsController so `POST /exports/:exportId` does not take it. */
 @ApiTags('exports')
 @ApiSecurity('apiKey')
 @Controller('exports')
 export class DeliveryReportsExportController {
-  constructor(private readonly exports: MessageExportsService) {}
+  constructor(private readonly exports: ExportsService) {}
 
   @Post('delivery-reports')
   @HttpCode(202)
@@ -30,7 +30,7 @@ export class DeliveryReportsExportController {
     @IdempotencyKey() idempotencyKey: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ): Promise<ExportResourceDto> {
-    const { resource, replayed } = await this.exports.createDeliveryReports(accountId, body, idempotencyKey);
+    const { resource, replayed } = await this.exports.createOnce(accountId, ExportType.DeliveryReports, body, idempotencyKey);
     if (replayed) response.status(200);
     return resource;
   }

@@ -1,12 +1,12 @@
 import { Body, Controller, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { BrowseMessageHistoryQueryDto, CreateMessageHistoryExportDto, ExportResourceDto, MessageHistoryPageDto } from '@exports/contracts';
+import { BrowseMessageHistoryQueryDto, CreateMessageHistoryExportDto, ExportResourceDto, ExportType, MessageHistoryPageDto } from '@exports/contracts';
 import { AccountId } from '../auth/account-id.decorator';
 import { ApiErrors } from '../docs/api-errors.decorator';
+import { ExportsService } from '../exports/exports.service';
 import { ApiIdempotencyKey, IdempotencyKey } from '../exports/idempotency-key.decorator';
 import { HistoryClient } from './history.client';
-import { MessageExportsService } from './message-exports.service';
 
 @ApiTags('message history')
 @ApiSecurity('apiKey')
@@ -14,7 +14,7 @@ import { MessageExportsService } from './message-exports.service';
 export class HistoryController {
   constructor(
     private readonly history: HistoryClient,
-    private readonly exports: MessageExportsService,
+    private readonly exports: ExportsService,
   ) {}
 
   @Get()
@@ -43,7 +43,7 @@ export class HistoryController {
     @IdempotencyKey() idempotencyKey: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ): Promise<ExportResourceDto> {
-    const { resource, replayed } = await this.exports.createMessageHistory(accountId, body, idempotencyKey);
+    const { resource, replayed } = await this.exports.createOnce(accountId, ExportType.MessageHistory, body, idempotencyKey);
     if (replayed) response.status(200);
     return resource;
   }

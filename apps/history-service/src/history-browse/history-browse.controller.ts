@@ -1,9 +1,8 @@
 import { Controller, Type, UseFilters } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { BrowseMessageHistoryRequest, MessageHistoryPageDto } from '@exports/contracts';
-import { createValidationPipe } from '@exports/platform';
+import { createPayloadPipe, RpcEnvelopeFilter } from '@exports/platform';
 import { HistoryBrowseService } from './history-browse.service';
-import { RpcEnvelopeFilter } from './rpc-envelope.filter';
 
 /**
  * The `history.browse` handler on the subject of this deployment's namespace, which is
@@ -17,7 +16,7 @@ export function historyBrowseController(subject: string): Type<unknown> {
     constructor(private readonly history: HistoryBrowseService) {}
 
     @MessagePattern(subject)
-    browse(@Payload(createValidationPipe()) request: BrowseMessageHistoryRequest): Promise<MessageHistoryPageDto> {
+    browse(@Payload(createPayloadPipe()) request: BrowseMessageHistoryRequest): Promise<MessageHistoryPageDto> {
       return this.history.browse(request);
     }
   }

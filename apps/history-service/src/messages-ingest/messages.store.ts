@@ -54,22 +54,25 @@ const UPSERT_MESSAGES = `
      OR ${EXCLUDED_IS_NEWER}`;
 
 // Status and delivery date follow the stored reports, whichever order they and the message came in.
+// LATERAL lookups per touched message keep to the primary key (account_id, message_id, status,
+// occurred_at) whatever the table's statistics say: a batch costs the same on a small or a huge table.
 const REPORT_IS_NEWER = isNewer('n.occurred_at', 'n.status', 'm');
 const APPLY_REPORTS = `
   WITH touched AS (
-    SELECT * FROM unnest($1::uuid[], $2::text[]) AS t(account_id, message_id)
-  ), latest AS (
-    SELECT DISTINCT ON (r.account_id, r.message_id) r.account_id, r.message_id, r.status, r.occurred_at, r.status_description, r.error_code
-    FROM delivery_reports r JOIN touched USING (account_id, message_id)
-    ORDER BY r.account_id, r.message_id, r.occurred_at DESC, ${rank('r.status')} DESC
-  ), delivered AS (
-    SELECT r.account_id, r.message_id, min(r.occurred_at) AS delivered_at
-    FROM delivery_reports r JOIN touched USING (account_id, message_id)
-    WHERE r.status = '${DeliveryStatus.Delivered}'
-    GROUP BY r.account_id, r.message_id
+    SELECT DISTINCT account_id, message_id FROM unnest($1::uuid[], $2::text[]) AS t(account_id, message_id)
   ), n AS (
-    SELECT latest.*, delivered.delivered_at
-    FROM latest FULL JOIN delivered USING (account_id, message_id)
+    SELECT t.account_id, t.message_id, latest.status, latest.occurred_at, latest.status_description, latest.error_code, delivered.delivered_at
+    FROM touched t
+    LEFT JOIN LATERAL (
+      SELECT r.status, r.occurred_at, r.status_description, r.error_code FROM delivery_reports r
+      WHERE r.account_id = t.account_id AND r.message_id = t.message_id
+      ORDER BY r.occurred_at DESC, ${rank('r.status')} DESC LIMIT 1
+    ) latest ON true
+    LEFT JOIN LATERAL (
+      SELECT min(r.occurred_at) AS delivered_at FROM delivery_reports r
+      WHERE r.account_id = t.account_id AND r.message_id = t.message_id AND r.status = '${DeliveryStatus.Delivered}'
+    ) delivered ON true
+    WHERE latest.occurred_at IS NOT NULL
   )
   UPDATE messages m SET
     status = CASE WHEN ${REPORT_IS_NEWER} THEN n.status ELSE m.status END,

@@ -1,6 +1,7 @@
 import { INestApplicationContext } from '@nestjs/common';
 import { AppConfig, ConfigError, loadConfig } from '../config';
 import { JsonLogger } from '../json-logger';
+import { isNatsBadJson } from '../nats-request-deserializer';
 
 /**
  * Reads the config (a bad value stops the process naming the variable), makes the
@@ -18,6 +19,16 @@ export async function runApp(app: string, start: (config: AppConfig, logger: Jso
     throw error;
   }
   const logger = new JsonLogger(app, config.LOG_LEVEL);
+  process.on('unhandledRejection', (reason) => {
+    // Nest decodes NATS requests outside any handler: one that is not JSON rejects there. The
+    // caller's mistake must not stop the service (apps reply 400 with TolerantNatsRequestDeserializer).
+    if (isNatsBadJson(reason)) {
+      logger.warn({ message: 'NATS request that is not JSON ignored' });
+      return;
+    }
+    logger.fatal({ message: 'Unhandled rejection', error: (reason as Error)?.stack ?? String(reason) });
+    process.exit(1);
+  });
   try {
     const context = await start(config, logger);
     let closing = false;
