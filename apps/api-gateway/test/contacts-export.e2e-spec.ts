@@ -180,6 +180,22 @@ describe('contacts export (e2e)', () => {
     expect(everything).not.toContain('Zoé');
   });
 
+  it('counts requests and completed exports in the Prometheus metrics of the gateway and the worker', async () => {
+    const created = await stack.http('POST', '/exports/contacts', { apiKey: a.apiKey, body: { contactIds: ['c-002'] } });
+    await stack.waitForExport(a.apiKey, created.body.exportId);
+    const gateway = await stack.http('GET', '/metrics');
+    expect(gateway.status).toBe(200);
+    expect(gateway.body).toMatch(/http_requests_total\{[^}]*method="POST",route="\/exports\/contacts",status="202"[^}]*\} [1-9]/);
+    const opsLine = stack.logsOf('export-worker').map((line) => JSON.parse(line)).find((line) => line.message === 'Ops endpoints listening');
+    const worker = await (await fetch(`http://127.0.0.1:${opsLine.port}/metrics`)).text();
+    const completed = worker.match(/exports_finished_total\{[^}]*type="CONTACTS",status="COMPLETED"[^}]*\} (\d+)/);
+    expect(Number(completed?.[1])).toBeGreaterThanOrEqual(1);
+    expect(worker).toMatch(/export_rows_total\{[^}]*type="CONTACTS"[^}]*\} [1-9]/);
+    expect(worker).toMatch(/ingest_events_total\{[^}]*outcome="rejected"[^}]*\} 2/);
+    const ready = await (await fetch(`http://127.0.0.1:${opsLine.port}/health/ready`)).json();
+    expect(ready).toEqual({ status: 'ok', checks: { database: 'ok', nats: 'ok', storage: 'ok' } });
+  });
+
   it('serves health and the API docs without a key', async () => {
     expect(await stack.http('GET', '/health/live')).toMatchObject({ status: 200, body: { status: 'ok' } });
     expect(await stack.http('GET', '/health/ready')).toMatchObject({ status: 200, body: { status: 'ok', checks: { database: 'ok', nats: 'ok', storage: 'ok' } } });
