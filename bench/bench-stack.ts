@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect, NatsConnection } from 'nats';
@@ -21,7 +21,9 @@ const ROOT = resolve(__dirname, '../..');
 export class BenchStack {
   readonly namespace = new NatsNamespace(`bench${randomBytes(3).toString('hex')}`);
   private s3?: { server: LocalS3Server; directory: string };
-  private app?: { child: ChildProcess; lines: string[] };
+  private app?: BenchApp;
+  private readonly apps = new Set<BenchApp>();
+  private readonly namespaces: NatsNamespace[] = [];
 
   private constructor(
     readonly config: AppConfig,
@@ -42,35 +44,49 @@ export class BenchStack {
   }
 
   async startHistoryService(): Promise<void> {
-    let s3Endpoint = process.env.S3_ENDPOINT;
-    if (!s3Endpoint) {
+    this.app = await this.startApp('history-service', { NATS_NAMESPACE: this.namespace.prefix, S3_BUCKET: 'bench' });
+  }
+
+  /** The S3 endpoint: S3_ENDPOINT, or a server started in this process on first use. */
+  async s3Endpoint(): Promise<string> {
+    const configured = process.env.S3_ENDPOINT;
+    if (configured) return configured;
+    if (!this.s3) {
       const directory = await mkdtemp(join(tmpdir(), 'exports-bench-s3-'));
-      const server = await startLocalS3Server({ port: 0, directory, accessKey: this.config.S3_ACCESS_KEY, secretKey: this.config.S3_SECRET_KEY });
+      const server = await startLocalS3Server({ port: 0, directory, accessKey: this.config.S3_ACCESS_KEY, secretKey: this.config.S3_SECRET_KEY, silent: true });
       this.s3 = { server, directory };
-      s3Endpoint = server.endpoint;
     }
-    const env = {
+    return this.s3.server.endpoint;
+  }
+
+  /**
+   * Starts an app from dist/ on the bench database and waits for its ready line; `env` gives
+   * at least NATS_NAMESPACE and S3_BUCKET. Stopped by {@link stopApp} or {@link close}.
+   */
+  async startApp(app: BenchAppName, env: Record<string, string>): Promise<BenchApp> {
+    const fullEnv = {
       PATH: process.env.PATH ?? '',
       DATABASE_URL: this.databaseUrl,
       NATS_URL: this.config.NATS_URL,
-      NATS_NAMESPACE: this.namespace.prefix,
-      S3_ENDPOINT: s3Endpoint,
+      S3_ENDPOINT: await this.s3Endpoint(),
       S3_ACCESS_KEY: this.config.S3_ACCESS_KEY,
       S3_SECRET_KEY: this.config.S3_SECRET_KEY,
-      S3_BUCKET: 'bench',
       EXPORT_MAX_RANGE_DAYS: '366',
+      OPS_PORT: '0',
       LOG_LEVEL: 'log',
+      ...env,
     };
-    const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', 'history-service', 'src', 'main.js')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], { cwd: ROOT, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: string[] = [];
-    this.app = { child, lines };
+    const started: BenchApp = { name: app, child, lines };
+    this.apps.add(started);
     await new Promise<void>((resolveReady, reject) => {
-      const timer = setTimeout(() => reject(new Error(`history-service did not start in 60 s:\n${lines.slice(-20).join('\n')}`)), 60_000);
+      const timer = setTimeout(() => reject(new Error(`${app} did not start in 60 s:\n${lines.slice(-20).join('\n')}`)), 60_000);
       const onData = (chunk: Buffer) => {
         for (const line of chunk.toString().split('\n').filter(Boolean)) {
           lines.push(line);
           if (lines.length > 200) lines.shift();
-          if (line.includes('"message":"history-service ready"')) {
+          if (/"message":"(api-gateway listening|export-worker ready|history-service ready)"/.test(line)) {
             clearTimeout(timer);
             resolveReady();
           }
@@ -80,9 +96,22 @@ export class BenchStack {
       child.stderr!.on('data', onData);
       child.once('exit', (code) => {
         clearTimeout(timer);
-        reject(new Error(`history-service exited with ${code}:\n${lines.slice(-20).join('\n')}`));
+        reject(new Error(`${app} exited with ${code}:\n${lines.slice(-20).join('\n')}`));
       });
     });
+    return started;
+  }
+
+  async stopApp(app: BenchApp): Promise<void> {
+    await stop(app.child);
+    this.apps.delete(app);
+  }
+
+  /** Another NATS namespace for apps of their own; its streams are deleted by {@link close}. */
+  newNamespace(): NatsNamespace {
+    const namespace = new NatsNamespace(`bench${randomBytes(3).toString('hex')}`);
+    this.namespaces.push(namespace);
+    return namespace;
   }
 
   /** The last lines the service logged, for a failure report. */
@@ -92,11 +121,13 @@ export class BenchStack {
 
   async close(): Promise<void> {
     await this.nats.close().catch(() => undefined);
-    if (this.app) await stop(this.app.child);
+    for (const app of this.apps) await stop(app.child);
     const nats = await connect({ servers: this.config.NATS_URL.split(',') }).catch(() => undefined);
     if (nats) {
       const manager = await nats.jetstreamManager();
-      for (const key of Object.keys(Streams) as StreamKey[]) await manager.streams.delete(this.namespace.stream(key).name).catch(() => undefined);
+      for (const namespace of [this.namespace, ...this.namespaces]) {
+        for (const key of Object.keys(Streams) as StreamKey[]) await manager.streams.delete(namespace.stream(key).name).catch(() => undefined);
+      }
       await nats.close();
     }
     if (this.s3) {
@@ -126,6 +157,26 @@ function stop(child: ChildProcess): Promise<void> {
     });
     child.kill('SIGTERM');
   });
+}
+
+export type BenchAppName = 'api-gateway' | 'export-worker' | 'history-service';
+
+export interface BenchApp {
+  name: BenchAppName;
+  child: ChildProcess;
+  lines: string[];
+}
+
+/** Peak resident set (VmHWM) of a running process, in MiB, from /proc. */
+export async function peakRssMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = /^VmHWM:\s+(\d+) kB/m.exec(status);
+  if (!kb) throw new Error(`no VmHWM in /proc/${pid}/status`);
+  return Number(kb[1]) / 1024;
+}
+
+export function median(samples: number[]): number {
+  return percentile(samples, 50);
 }
 
 export interface Measurement {

@@ -81,32 +81,7 @@ async function ensureData(dataSource: DataSource, options: BrowseBenchOptions): 
   await dataSource.transaction(async (manager) => {
     await manager.query(`SET LOCAL synchronous_commit = off`);
     for (const [account, rows] of [[ACCOUNT, options.rows], [OTHER_ACCOUNT, otherRows]] as const) {
-      // Spread evenly over the year in the order of i; every 50th shares its predecessor's
-      // send_date, so the message_id tie-break is exercised. 60% SMS, 25% WhatsApp, 15% RCS.
-      await manager.query(
-        `INSERT INTO messages (account_id, message_id, customer_message_id, campaign_id, channel, direction, sender, destination, body,
-                               status, status_description, error_code, status_at, send_date, delivery_date, cost, parts)
-         SELECT $1::uuid,
-                'msg-' || lpad(i::text, 9, '0'),
-                CASE WHEN i % 2 = 0 THEN 'cust-' || i END,
-                CASE i % 5 WHEN 0 THEN 'spring-sale' WHEN 1 THEN 'welcome' END,
-                CASE WHEN i % 20 < 12 THEN 'SMS' WHEN i % 20 < 17 THEN 'WHATSAPP' ELSE 'RCS' END,
-                CASE WHEN i % 13 = 0 THEN 'INBOUND' ELSE 'OUTBOUND' END,
-                'ACME',
-                '+336' || lpad((i % 100000000)::text, 8, '0'),
-                (ARRAY['Your code is ' || (i % 1000000), 'Hello, "friend"' || chr(10) || 'see you', 'Order #' || i || ' shipped 🎉', 'ご注文ありがとうございます'])[1 + i % 4],
-                CASE WHEN i % 13 = 0 THEN 'RECEIVED' WHEN i % 10 = 9 THEN 'ERROR' ELSE 'DELIVERED' END,
-                CASE WHEN i % 10 = 9 AND i % 13 <> 0 THEN 'Handset unreachable' END,
-                CASE WHEN i % 10 = 9 AND i % 13 <> 0 THEN 'E021' END,
-                sd + interval '20 seconds',
-                sd,
-                CASE WHEN i % 13 <> 0 AND i % 10 <> 9 THEN sd + interval '20 seconds' END,
-                0.045,
-                1 + i % 3
-         FROM generate_series(1, $2::int) AS i,
-              LATERAL (SELECT timestamptz '${FROM}' + ((i - (CASE WHEN i % 50 = 0 THEN 1 ELSE 0 END)) * (31536000.0 / $2::int)) * interval '1 second' AS sd) AS t`,
-        [account, rows],
-      );
+      await insertMessages(manager, account, rows);
     }
   });
   // Sets hint bits and the visibility map, so the first timed runs do not pay for them.
@@ -114,6 +89,38 @@ async function ensureData(dataSource: DataSource, options: BrowseBenchOptions): 
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   options.log(`  generated in ${seconds} s`);
   return `${(options.rows + otherRows).toLocaleString('en-US')} rows generated in ${seconds} s`;
+}
+
+/**
+ * Inserts `rows` generated messages for one account (in a transaction of the caller).
+ * Spread evenly over 2026 in the order of i; every 50th shares its predecessor's send_date,
+ * so the message_id tie-break is exercised. 60% SMS, 25% WhatsApp, 15% RCS.
+ */
+export async function insertMessages(db: { query(sql: string, params?: unknown[]): Promise<unknown> }, account: string, rows: number): Promise<void> {
+  await db.query(
+    `INSERT INTO messages (account_id, message_id, customer_message_id, campaign_id, channel, direction, sender, destination, body,
+                           status, status_description, error_code, status_at, send_date, delivery_date, cost, parts)
+     SELECT $1::uuid,
+            'msg-' || lpad(i::text, 9, '0'),
+            CASE WHEN i % 2 = 0 THEN 'cust-' || i END,
+            CASE i % 5 WHEN 0 THEN 'spring-sale' WHEN 1 THEN 'welcome' END,
+            CASE WHEN i % 20 < 12 THEN 'SMS' WHEN i % 20 < 17 THEN 'WHATSAPP' ELSE 'RCS' END,
+            CASE WHEN i % 13 = 0 THEN 'INBOUND' ELSE 'OUTBOUND' END,
+            'ACME',
+            '+336' || lpad((i % 100000000)::text, 8, '0'),
+            (ARRAY['Your code is ' || (i % 1000000), 'Hello, "friend"' || chr(10) || 'see you', 'Order #' || i || ' shipped 🎉', 'ご注文ありがとうございます'])[1 + i % 4],
+            CASE WHEN i % 13 = 0 THEN 'RECEIVED' WHEN i % 10 = 9 THEN 'ERROR' ELSE 'DELIVERED' END,
+            CASE WHEN i % 10 = 9 AND i % 13 <> 0 THEN 'Handset unreachable' END,
+            CASE WHEN i % 10 = 9 AND i % 13 <> 0 THEN 'E021' END,
+            sd + interval '20 seconds',
+            sd,
+            CASE WHEN i % 13 <> 0 AND i % 10 <> 9 THEN sd + interval '20 seconds' END,
+            0.045,
+            1 + i % 3
+     FROM generate_series(1, $2::int) AS i,
+          LATERAL (SELECT timestamptz '${FROM}' + ((i - (CASE WHEN i % 50 = 0 THEN 1 ELSE 0 END)) * (31536000.0 / $2::int)) * interval '1 second' AS sd) AS t`,
+    [account, rows],
+  );
 }
 
 /** The plan of the deep cursor page for one channel, as history-service queries it. */
