@@ -133,6 +133,13 @@ export class ObjectStorage {
     return keys.length;
   }
 
+  /** Empties and deletes the bucket itself (a test's own bucket, never the service's). */
+  async destroyBucket(): Promise<void> {
+    const keys = await this.listKeys('');
+    if (keys.length) await this.client.removeObjects(this.bucket, keys);
+    await this.client.removeBucket(this.bucket);
+  }
+
   /** Every key under `prefix`, at any depth, in key order. */
   async listKeys(prefix: string): Promise<string[]> {
     const keys: string[] = [];

@@ -315,8 +315,7 @@ export class TestStack {
       }
       await this.nats.close();
     }
-    await this.storage.removePrefix('').catch(() => undefined);
-    await (this.storage as unknown as { client?: { removeBucket(b: string): Promise<void> } }).client?.removeBucket(this.bucket).catch(() => undefined);
+    await this.storage.destroyBucket().catch(() => undefined);
     if (this.s3) {
       await this.s3.server?.close().catch(() => undefined);
       await rm(this.s3.directory, { recursive: true, force: true });
