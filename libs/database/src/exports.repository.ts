@@ -105,14 +105,24 @@ export class ExportsRepository {
     return { items, totalItems: count[0].total };
   }
 
-  /** Starts an attempt of `run`; null when the export is no longer PENDING in that run (a duplicate delivery). */
-  async startAttempt(accountId: string, id: string, run: number): Promise<ExportEntity | null> {
+  /**
+   * Starts an attempt of `run` and takes its lease: null when the export is no longer
+   * PENDING in that run (a duplicate delivery), or when another attempt heartbeated within
+   * `leaseSeconds` (a redelivery while that attempt still lives).
+   */
+  async startAttempt(accountId: string, id: string, run: number, leaseSeconds: number): Promise<ExportEntity | null> {
     const rows = await this.select(
       `UPDATE exports SET attempts = attempts + 1, heartbeat_at = now(), rows_exported = 0, updated_at = now()
-       WHERE account_id = $1 AND id = $2 AND run = $3 AND status = 'PENDING' RETURNING *`,
-      [accountId, id, run],
+       WHERE account_id = $1 AND id = $2 AND run = $3 AND status = 'PENDING'
+         AND (heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => $4)) RETURNING *`,
+      [accountId, id, run, leaseSeconds],
     );
     return rows[0] ?? null;
+  }
+
+  /** Ends a failed attempt that will be retried: its lease is released at once. */
+  async endAttempt(accountId: string, id: string, run: number): Promise<void> {
+    await this.rows(`UPDATE exports SET heartbeat_at = NULL WHERE account_id = $1 AND id = $2 AND run = $3 AND status = 'PENDING'`, [accountId, id, run]);
   }
 
   /** Gives back an attempt that was stopped on purpose (shutdown), so it does not count. */

@@ -106,6 +106,7 @@ export class ExportPipelineModule {
                 linkTtlSeconds: config.EXPORT_LINK_TTL_SECONDS,
                 retentionSeconds: config.EXPORT_RETENTION_SECONDS,
                 stallSeconds: config.EXPORT_ACK_WAIT_SECONDS * 2,
+                leaseSeconds: config.EXPORT_ACK_WAIT_SECONDS,
               },
               sources,
               metrics,

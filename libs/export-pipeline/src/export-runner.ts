@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Pool } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
-import { ExportErrorCode, ExportRequestedEvent, ExportType } from '@exports/contracts';
+import { ExportErrorCode, ExportRequestedEvent, ExportStatus, ExportType } from '@exports/contracts';
 import { ExportEntity, ExportsRepository } from '@exports/database';
 import { CsvMeter, exportFileName, exportObjectKey } from '@exports/export-files';
 import { Metrics } from '@exports/platform';
@@ -16,6 +16,8 @@ export interface ExportRunnerSettings {
   retentionSeconds: number;
   /** A run that moves no byte for this long is abandoned as TIMEOUT (and retried). */
   stallSeconds: number;
+  /** An attempt that heartbeated this recently owns the export; a redelivery waits for it. */
+  leaseSeconds: number;
   /** How often progress and the heartbeat are written while a file streams. */
   heartbeatMs?: number;
 }
@@ -65,10 +67,14 @@ export class ExportRunner {
 
   async run(event: ExportRequestedEvent, hooks: RunHooks): Promise<RunOutcome> {
     const context = { exportId: event.exportId, accountId: event.accountId, run: event.run };
-    const record = await this.exports.startAttempt(event.accountId, event.exportId, event.run);
+    const record = await this.exports.startAttempt(event.accountId, event.exportId, event.run, this.settings.leaseSeconds);
     if (!record) {
       const existing = await this.exports.findOne(event.accountId, event.exportId);
       if (!existing) return { kind: 'unknown' };
+      if (existing.status === ExportStatus.Pending && existing.run === event.run) {
+        this.logger.log({ message: 'Export is being run by another worker; delivery deferred', ...context });
+        return { kind: 'retry', delayMs: (this.settings.leaseSeconds * 1000) / 2 };
+      }
       this.logger.log({ message: 'Export is not pending in this run; delivery ignored', ...context, status: existing.status });
       return { kind: 'done' };
     }
@@ -109,6 +115,7 @@ export class ExportRunner {
         await this.failRun(record, code, record.attempts);
         return { kind: 'done' };
       }
+      await this.exports.endAttempt(record.accountId, record.id, record.run).catch(() => undefined);
       return { kind: 'retry', delayMs: Math.min(30_000, 1000 * 2 ** (record.attempts - 1)) };
     } finally {
       this.active.delete(abort);
