@@ -167,12 +167,12 @@ export interface BenchApp {
   lines: string[];
 }
 
-/** Peak resident set (VmHWM) of a running process, in MiB, from /proc. */
-export async function peakRssMiB(pid: number): Promise<number> {
+/** Peak resident set (VmHWM) of a running process, in MB (10^6 bytes), from /proc. */
+export async function peakRssMB(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const kb = /^VmHWM:\s+(\d+) kB/m.exec(status);
   if (!kb) throw new Error(`no VmHWM in /proc/${pid}/status`);
-  return Number(kb[1]) / 1024;
+  return (Number(kb[1]) * 1024) / 1e6;
 }
 
 export function median(samples: number[]): number {

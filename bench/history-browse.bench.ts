@@ -5,6 +5,8 @@ import { BenchStack, Measurement, percentile } from './bench-stack';
 
 const ACCOUNT = '00000000-0000-4000-8000-00000000be7c';
 const OTHER_ACCOUNT = '00000000-0000-4000-8000-0000000000aa';
+/** The account with `rows` messages, which the export benchmark reuses. */
+export const BROWSE_ACCOUNT = ACCOUNT;
 const FROM = '2026-01-01T00:00:00Z';
 const TO = '2026-12-31T23:59:59Z';
 const LIMIT = 20;
@@ -67,7 +69,7 @@ export async function runBrowseBench(stack: BenchStack, options: BrowseBenchOpti
   return { measurements, plan: await explainDeepPage(stack.dataSource, options.deepPage), setup };
 }
 
-async function ensureData(dataSource: DataSource, options: BrowseBenchOptions): Promise<string> {
+export async function ensureData(dataSource: DataSource, options: BrowseBenchOptions): Promise<string> {
   const counts = async (account: string) => (await dataSource.query(`SELECT count(*)::int AS n FROM messages WHERE account_id = $1`, [account]))[0].n as number;
   const otherRows = Math.ceil(options.rows / 10);
   if (!options.fresh && (await counts(ACCOUNT)) === options.rows && (await counts(OTHER_ACCOUNT)) === otherRows) {

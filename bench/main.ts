@@ -1,22 +1,34 @@
 import 'reflect-metadata';
 import { cpus, totalmem } from 'node:os';
 import { ConfigError, loadConfig } from '@exports/platform';
-import { BenchStack, Measurement, percentile } from './bench-stack';
-import { runBrowseBench } from './history-browse.bench';
+import { BenchStack, Measurement, median, percentile } from './bench-stack';
+import { ExportBenchResult, runExportBench } from './export.bench';
+import { ensureData, runBrowseBench } from './history-browse.bench';
+import { HttpLoadOptions, LoadResult, runHttpLoadBench } from './http-load.bench';
 import { IngestResult, runIngestBench } from './messages-ingest.bench';
 
-const USAGE = `Usage: npm run bench [-- --quick] [-- --fresh]
+const SECTIONS = ['browse', 'ingest', 'export', 'http'] as const;
+type Section = (typeof SECTIONS)[number];
+
+const USAGE = `Usage: npm run bench [-- --quick] [-- --fresh] [-- --only=export,http]
 
 1. Message-history browsing: page 1 against page 10,000, by cursor and by page number, on
    1,000,000 messages of one account, through NATS request-reply to the real history-service.
 2. Ingestion: a burst of 100,000 messages and their 100,000 delivery reports on the PLATFORM
    stream, then the same burst replayed.
+3. Export: a message-history export of the 1,000,000 messages (request -> COMPLETED through the
+   gateway and history-service) against psql \\copy of the same SELECT to /dev/null, side by side;
+   history-service peak RSS at 1M and at 5M rows; request -> COMPLETED of 1,000-row exports.
+4. HTTP load (autocannon, fixed rate): GET /messages/history at 200 req/s, POST /exports/contacts
+   at 300 req/s, against the gateway on localhost.
 
 history-service runs from dist/ (npm run bench builds first). Data goes to a database of its
 own (exports_bench on the DATABASE_URL server, or BENCH_DATABASE_URL), kept for the next run.
 
-  --quick   100,000 messages and page 1,000; a burst of 10,000 (also BENCH_QUICK=1)
-  --fresh   regenerate the browsing data even if it is there`;
+  --quick   100,000 messages and page 1,000; a burst of 10,000; exports of 100,000 against
+            500,000 rows; 5 s of HTTP load per route (also BENCH_QUICK=1)
+  --fresh   regenerate the browsing data even if it is there
+  --only    run only these sections (browse, ingest, export, http); the targets of the others show as not run`;
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -31,31 +43,68 @@ async function main(): Promise<void> {
   const deepPage = quick ? 1_000 : 10_000;
   const runs = quick ? 30 : 100;
   const burst = quick ? 10_000 : 100_000;
+  const only = args.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
+  const selected = (section: Section) => !only || only.includes(section);
+  if (only?.some((name) => !(SECTIONS as readonly string[]).includes(name))) throw new Error(`--only takes ${SECTIONS.join(', ')}`);
 
   const started = Date.now();
   const stack = await BenchStack.open(config);
   try {
     log(`Database ${stack.databaseName}; starting history-service from dist/ ...`);
     await stack.startHistoryService();
-    log('Browsing:');
-    const browse = await runBrowseBench(stack, { rows, deepPage, runs, fresh: args.includes('--fresh'), log });
-    log('Ingestion:');
-    const ingest = await runIngestBench(stack, { messages: burst, log });
+    const fresh = args.includes('--fresh');
+    let browse: Awaited<ReturnType<typeof runBrowseBench>> | undefined;
+    if (selected('browse')) {
+      log('Browsing:');
+      browse = await runBrowseBench(stack, { rows, deepPage, runs, fresh, log });
+    } else {
+      await ensureData(stack.dataSource, { rows, deepPage, runs, fresh, log });
+    }
+    let ingest: IngestResult[] | undefined;
+    if (selected('ingest')) {
+      log('Ingestion:');
+      ingest = await runIngestBench(stack, { messages: burst, log });
+    }
+    let exported: ExportBenchResult | undefined;
+    if (selected('export')) {
+      log('Export:');
+      exported = await runExportBench(stack, { rows, bigRows: quick ? 500_000 : 5_000_000, runs: quick ? 2 : 3, smallRuns: quick ? 10 : 20, log });
+    }
+    let load: LoadResult[] | undefined;
+    const loadOptions: HttpLoadOptions = { seconds: quick ? 5 : 10, log };
+    if (selected('http')) {
+      log('HTTP load:');
+      load = await runHttpLoadBench(stack, loadOptions);
+    }
 
     const lines = [
       '',
       `machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB; node ${process.version}; database ${stack.databaseName}`,
       '',
-      `Browsing: history.browse over NATS, ${rows.toLocaleString('en-US')} messages in one account (${Math.round(rows * 0.6).toLocaleString('en-US')} SMS), limit 20 (${browse.setup})`,
+      ...(browse
+        ? [
+            `Browsing: history.browse over NATS, ${rows.toLocaleString('en-US')} messages in one account (${Math.round(rows * 0.6).toLocaleString('en-US')} SMS), limit 20 (${browse.setup})`,
+            '',
+            browseTable(browse.measurements),
+            '',
+            `Plan of page ${deepPage.toLocaleString('en-US')} by cursor (SMS), in PostgreSQL:`,
+            ...browse.plan.map((line) => `    ${line}`),
+            '',
+          ]
+        : []),
+      ...(ingest ? ['Ingestion: one history-service instance, batches of up to 500 events', '', ingestTable(ingest), ''] : []),
+      ...(exported
+        ? [
+            `Export: message history of ${rows.toLocaleString('en-US')} messages, Europe/Paris, ${(exported.sizeBytes / 1e6).toFixed(0)} MB of CSV; ${exported.exportSeconds.length} interleaved runs each`,
+            '',
+            exportTable(exported),
+            '',
+          ]
+        : []),
+      ...(load ? [`HTTP load: autocannon (own process), fixed rate, ${loadOptions.seconds} s per route after 2 s of warm-up, 50 connections; latencies corrected for coordinated omission`, '', loadTable(load), ''] : []),
+      `Targets${quick ? ' (--quick: smaller data and shorter runs than the targets name)' : ''}:`,
       '',
-      browseTable(browse.measurements),
-      '',
-      `Plan of page ${deepPage.toLocaleString('en-US')} by cursor (SMS), in PostgreSQL:`,
-      ...browse.plan.map((line) => `    ${line}`),
-      '',
-      'Ingestion: one history-service instance, batches of up to 500 events',
-      '',
-      ingestTable(ingest),
+      targetTable(targets({ quick, rows, exported, load, ingest })),
       '',
       `total ${((Date.now() - started) / 1000).toFixed(0)} s`,
     ];
@@ -79,6 +128,85 @@ function ingestTable(results: IngestResult[]): string {
   return markdownTable(
     ['burst', 'events', 'published in s', 'all ingested in s', 'events/s'],
     results.map((r) => [r.name, r.events.toLocaleString('en-US'), r.publishSeconds.toFixed(1), r.ingestSeconds.toFixed(1), Math.round(r.events / r.ingestSeconds).toLocaleString('en-US')]),
+  );
+}
+
+function exportTable(r: ExportBenchResult): string {
+  const row = (name: string, seconds: number[]) => [name, String(seconds.length), median(seconds).toFixed(2), Math.min(...seconds).toFixed(2), Math.max(...seconds).toFixed(2)];
+  return markdownTable(
+    ['path', 'runs', 'median s', 'min s', 'max s'],
+    [
+      row('psql \\copy of the export SELECT to /dev/null', r.psqlSeconds),
+      row('psql \\copy of SELECT * to /dev/null (reference)', r.psqlRawSeconds),
+      row('export: POST -> COMPLETED (CSV, sha256, S3)', r.exportSeconds),
+      row(`export of ${r.bigRows.toLocaleString('en-US')} rows, fresh process`, [r.bigExportSeconds]),
+      row('export of 1,000 rows: POST -> COMPLETED', r.smallMs.map((ms) => ms / 1000)),
+    ],
+  ) + `\n\nhistory-service peak RSS (VmHWM): ${r.idleRssMB.toFixed(0)} MB after start, ${r.peakRssMB.toFixed(0)} MB after the ${r.rows.toLocaleString('en-US')}-row exports, ${r.bigPeakRssMB.toFixed(0)} MB after the ${r.bigRows.toLocaleString('en-US')}-row export`;
+}
+
+function loadTable(results: LoadResult[]): string {
+  return markdownTable(
+    ['route', 'req/s', 'achieved req/s', 'answered', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors', 'status codes'],
+    results.map((r) => [r.name, String(r.rate), r.achieved.toFixed(0), String(r.requests), r.p50.toFixed(1), r.p99.toFixed(1), r.max.toFixed(1), String(r.non2xx), String(r.errors), r.statusCodes]),
+  );
+}
+
+interface Target {
+  target: string;
+  measured: string;
+  pass: boolean | undefined;
+}
+
+function targets(input: { quick: boolean; rows: number; exported?: ExportBenchResult; load?: LoadResult[]; ingest?: IngestResult[] }): Target[] {
+  const { exported: e, load, ingest } = input;
+  const n = (value: number) => value.toLocaleString('en-US');
+  const notRun = (target: string): Target => ({ target, measured: 'not run', pass: undefined });
+  const list: Target[] = [];
+  if (e) {
+    const ratio = median(e.exportSeconds) / median(e.psqlSeconds);
+    list.push({
+      target: `full export of ${n(e.rows)} rows <= 1.25x psql \\copy (aim 1.1x)`,
+      measured: `${ratio.toFixed(2)}x (${median(e.exportSeconds).toFixed(2)} s / ${median(e.psqlSeconds).toFixed(2)} s)`,
+      pass: ratio <= 1.25,
+    });
+    const peak = Math.max(e.peakRssMB, e.bigPeakRssMB);
+    list.push({ target: 'export process peak RSS < 150 MB', measured: `${peak.toFixed(0)} MB`, pass: peak < 150 });
+    const flat = e.bigPeakRssMB / e.peakRssMB;
+    list.push({
+      target: `peak RSS at ${n(e.bigRows)} rows within 10% of ${n(e.rows)} rows`,
+      measured: `${flat.toFixed(2)}x (${e.bigPeakRssMB.toFixed(0)} MB / ${e.peakRssMB.toFixed(0)} MB)`,
+      pass: flat <= 1.1,
+    });
+    list.push({ target: '1,000-row export POST -> COMPLETED, median < 500 ms', measured: `${median(e.smallMs).toFixed(0)} ms (n=${e.smallMs.length})`, pass: median(e.smallMs) < 500 });
+  } else {
+    list.push(notRun('full export <= 1.25x psql \\copy'), notRun('export process peak RSS < 150 MB'), notRun('peak RSS flat (5M within 10% of 1M)'), notRun('1,000-row export median < 500 ms'));
+  }
+  const browse = load?.find((r) => r.name === 'GET /messages/history');
+  list.push(
+    browse
+      ? { target: 'GET /messages/history p99 < 25 ms at 200 req/s', measured: `${browse.p99.toFixed(1)} ms (${browse.achieved.toFixed(0)} req/s held, ${browse.non2xx + browse.errors} failed)`, pass: browse.p99 < 25 && browse.non2xx + browse.errors === 0 && browse.achieved >= browse.rate * 0.95 }
+      : notRun('GET /messages/history p99 < 25 ms at 200 req/s'),
+  );
+  const post = load?.find((r) => r.name.startsWith('POST'));
+  list.push(
+    post
+      ? { target: 'POST /exports/contacts p99 < 20 ms at 300 req/s, 0 errors', measured: `${post.p99.toFixed(1)} ms (${post.achieved.toFixed(0)} req/s held, ${post.non2xx + post.errors} failed)`, pass: post.p99 < 20 && post.non2xx + post.errors === 0 && post.achieved >= post.rate * 0.95 }
+      : notRun('POST /exports/contacts p99 < 20 ms at 300 req/s, 0 errors'),
+  );
+  const first = ingest?.[0];
+  list.push(
+    first
+      ? { target: '>= 20,000 platform events/s into PostgreSQL', measured: `${n(Math.round(first.events / first.ingestSeconds))} events/s (${n(first.events)} events)`, pass: first.events / first.ingestSeconds >= 20_000 }
+      : notRun('>= 20,000 platform events/s into PostgreSQL'),
+  );
+  return list;
+}
+
+function targetTable(list: Target[]): string {
+  return markdownTable(
+    ['target', 'measured', 'result'],
+    list.map((t) => [t.target, t.measured, t.pass === undefined ? '-' : t.pass ? 'pass' : 'MISS']),
   );
 }
 

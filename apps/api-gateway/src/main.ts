@@ -1,10 +1,10 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { MicroserviceOptions, Transport } from '@nestjs/microservices';
+import { MicroserviceOptions } from '@nestjs/microservices';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { NatsNamespace } from '@exports/contracts';
-import { createValidationPipe, jsonBodyParser, Metrics, PlatformModule, runApp, TolerantNatsRequestDeserializer } from '@exports/platform';
+import { createValidationPipe, jsonBodyParser, Metrics, natsRequestReplyOptions, PlatformModule, runApp } from '@exports/platform';
 import { APP, AppModule } from './app.module';
 import { serveOpenApi } from './docs/openapi';
 import { exportsRpcController } from './exports/exports.rpc-controller';
@@ -27,17 +27,7 @@ void runApp(APP, async (config, logger) => {
   app.disable('x-powered-by');
   serveOpenApi(app);
   // exports.create/get/list for internal services: core NATS request-reply, one queue group.
-  app.connectMicroservice<MicroserviceOptions>({
-    transport: Transport.NATS,
-    options: {
-      servers: config.NATS_URL.split(','),
-      queue: APP,
-      name: `${APP}-requests`,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 1000,
-      deserializer: new TolerantNatsRequestDeserializer(),
-    },
-  });
+  app.connectMicroservice<MicroserviceOptions>(natsRequestReplyOptions(APP, config));
   await app.startAllMicroservices();
   await app.listen(config.PORT, '0.0.0.0');
   logger.log({ message: 'api-gateway listening', address: `http://127.0.0.1:${config.PORT}` });

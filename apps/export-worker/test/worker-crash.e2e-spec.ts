@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { CreatedAccount } from '@exports/database';
-import { sleep, TestStack } from '@exports/testing';
+import { download, sleep, TestStack } from '@exports/testing';
 
 /** A worker killed in the middle of an export: JetStream redelivers, a new worker finishes it. */
 describe('export-worker killed mid-export (e2e)', () => {
@@ -50,27 +49,12 @@ describe('export-worker killed mid-export (e2e)', () => {
     expect((await stack.query('SELECT attempts FROM exports WHERE id = $1', [exportId]))[0].attempts).toBe(2);
 
     const link = await stack.http('GET', `/exports/${exportId}`, { apiKey: account.apiKey });
-    const response = await fetch(link.body.downloadUrl);
-    const hash = createHash('sha256');
-    let lines = 0;
-    let size = 0;
-    let first = '';
-    let tail = '';
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      const buffer = Buffer.from(chunk);
-      hash.update(buffer);
-      size += buffer.length;
-      if (first.length < 400) first += buffer.toString('utf8', 0, Math.min(buffer.length, 400));
-      for (let i = buffer.indexOf(10); i !== -1; i = buffer.indexOf(10, i + 1)) lines += 1;
-      tail = (tail + buffer.toString('utf8', Math.max(0, buffer.length - 400))).slice(-400);
-    }
-    expect(size).toBe(done.sizeBytes);
-    expect(hash.digest('hex')).toBe(done.sha256);
-    expect(lines).toBe(ROWS + 1);
-    expect(first.split('\n')[1]).toBe(
+    const file = await download(link.body.downloadUrl);
+    expect(file).toMatchObject({ status: 200, sizeBytes: done.sizeBytes, sha256: done.sha256, lines: ROWS + 1 });
+    expect(file.firstDataLine).toBe(
       'c-0000001,+33610000001,user1@example.com,First1,Last1,,list-1,"{""n"": ""1""}",false,2026-01-01T00:00:01.000+00:00,2026-02-01T00:00:00.000+00:00',
     );
-    expect(tail.trimEnd().split('\n').pop()).toMatch(/^c-0600000,\+33610600000,/);
+    expect(file.lastLine).toMatch(/^c-0600000,\+33610600000,/);
     expect(await stack.storage.listKeys(`${account.accountId}/${exportId}/`)).toEqual([`${account.accountId}/${exportId}/${done.fileName}`]);
   }, 240_000);
 });

@@ -193,7 +193,8 @@ describe('message history ingestion and browsing (e2e)', () => {
         expect(response.status).toBe(400);
         expect(response.body.details.map((d: { field: string }) => d.field)).toContain('cursor');
       }
-      for (const other of [{ channel: 'RCS' }, { status: 'SENT' }, { from: '2026-01-02T00:00:00Z' }, { to: '2026-03-01T00:00:00Z' }]) {
+      const others: Array<Record<string, string>> = [{ channel: 'RCS' }, { status: 'SENT' }, { from: '2026-01-02T00:00:00Z' }, { to: '2026-03-01T00:00:00Z' }];
+      for (const other of others) {
         const response = await browse({ ...query, ...other, cursor });
         expect(response.status).toBe(400);
         expect(response.body.message).toContain('cursor');

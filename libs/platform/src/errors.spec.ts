@@ -24,7 +24,7 @@ describe('error envelope', () => {
   });
 
   it('names every bad field, nested ones with a dotted path, and unknown fields', async () => {
-    const error: DomainError = await validatePayload(Outer, { name: 5, inner: { count: 'x' }, extra: true }, 'event').catch((e: DomainError) => e);
+    const error = (await validatePayload(Outer, { name: 5, inner: { count: 'x' }, extra: true }, 'event').catch((e: unknown) => e)) as DomainError;
     expect(error).toBeInstanceOf(DomainError);
     expect(error.code).toBe(ErrorCode.Validation);
     expect(error.details).toEqual(

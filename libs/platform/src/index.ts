@@ -15,3 +15,4 @@ export * from './ops-server';
 export * from './nest/readiness';
 export * from './rpc-envelope.filter';
 export * from './nats-request-deserializer';
+export * from './nats-request-reply';
