@@ -1,0 +1,40 @@
+import { TestStack } from '@exports/testing';
+
+/** Per-key rate limit and the cap on unfinished exports, as a client sees them. */
+describe('limits (e2e)', () => {
+  // No worker: exports stay PENDING, so the open-exports cap is reached on purpose. An hour-long
+  // window keeps the test inside one window of the fixed-window limiter.
+  const stack = new TestStack({ apps: ['api-gateway'], env: { RATE_LIMIT_REQUESTS: '6', RATE_LIMIT_WINDOW_SECONDS: '3600', EXPORT_MAX_OPEN_PER_ACCOUNT: '2' } });
+
+  beforeAll(() => stack.start());
+  afterAll(() => stack.stop(), 60_000);
+
+  it('refuses a third unfinished export with 429 saying why, then rate-limits the key with the headers', async () => {
+    const { apiKey } = await stack.createAccount('limited');
+    const first = await stack.http('POST', '/exports/contacts', { apiKey, body: {} });
+    expect(first.status).toBe(202);
+    expect(first.headers.get('x-ratelimit-limit')).toBe('6');
+    expect(first.headers.get('x-ratelimit-remaining')).toBe('5');
+    expect((await stack.http('POST', '/exports/contacts', { apiKey, body: {} })).status).toBe(202);
+
+    const third = await stack.http('POST', '/exports/contacts', { apiKey, body: {} });
+    expect(third.status).toBe(429);
+    expect(third.body).toMatchObject({ status: 429, error: 'Too Many Requests', retryAfter: 5 });
+    expect(third.body.message).toContain('2 unfinished exports (limit 2)');
+    expect((await stack.query(`SELECT count(*)::int AS n FROM exports`))[0].n).toBe(2);
+
+    for (let i = 0; i < 3; i++) expect((await stack.http('GET', '/exports', { apiKey })).status).toBe(200);
+    const limited = await stack.http('GET', '/exports', { apiKey });
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('x-ratelimit-remaining')).toBe('0');
+    const retryAfter = Number(limited.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(3600);
+    expect(limited.body).toMatchObject({ status: 429, error: 'Too Many Requests', retryAfter });
+    expect(limited.body.message).toBe('Rate limit of 6 requests per 3600 s reached for this API key');
+
+    // The budget is per key: another key of another account is not affected.
+    const other = await stack.createAccount('other');
+    expect((await stack.http('GET', '/exports', { apiKey: other.apiKey })).status).toBe(200);
+  });
+});
