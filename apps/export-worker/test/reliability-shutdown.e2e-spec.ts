@@ -1,5 +1,6 @@
 import { CreatedAccount } from '@exports/database';
-import { download, eventsByExport, exportRow, holdInTransaction, insertContacts, outboxDrained, TestStack, waitingOn, waitUntil } from '@exports/testing';
+import { eventsByExport, exportRow, holdInTransaction, insertContacts, outboxDrained, TestStack, waitingOn, waitUntil } from '@exports/testing';
+import { expectStoredFile, requestContactsExport } from './contacts-export-checks';
 
 /**
  * SIGTERM on a worker mid-export: it stops taking work, finishes the run within
@@ -25,20 +26,13 @@ describe('export-worker graceful shutdown (e2e)', () => {
   }, 60_000);
 
   async function requestExport(): Promise<string> {
-    const created = await stack.http('POST', '/exports/contacts', { apiKey: account.apiKey, body: {} });
-    expect(created.status).toBe(202);
-    exportIds.push(created.body.exportId);
-    return created.body.exportId;
+    const exportId = await requestContactsExport(stack, account);
+    exportIds.push(exportId);
+    return exportId;
   }
 
   async function expectExactFile(exportId: string): Promise<any> {
-    const done = await stack.waitForExport(account.apiKey, exportId, 90_000);
-    expect(done).toMatchObject({ status: 'COMPLETED', rowCount: ROWS });
-    const link = await stack.http('GET', `/exports/${exportId}`, { apiKey: account.apiKey });
-    const file = await download(link.body.downloadUrl);
-    expect(file).toMatchObject({ status: 200, sha256: done.sha256, sizeBytes: done.sizeBytes, lines: ROWS + 1 });
-    expect(await stack.storage.listKeys(`${account.accountId}/${exportId}/`)).toEqual([`${account.accountId}/${exportId}/${done.fileName}`]);
-    return done;
+    return (await expectStoredFile(stack, account, exportId, ROWS)).done;
   }
 
   const mentions = (lines: string[], text: string, exportId?: string) => lines.filter((l) => l.includes(`"message":"${text}"`) && (!exportId || l.includes(exportId)));

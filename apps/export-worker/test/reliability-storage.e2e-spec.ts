@@ -1,5 +1,6 @@
 import { CreatedAccount } from '@exports/database';
-import { download, eventsByExport, exportRow, insertContacts, outboxDrained, TestStack, waitUntil } from '@exports/testing';
+import { eventsByExport, exportRow, insertContacts, outboxDrained, TestStack, waitUntil } from '@exports/testing';
+import { expectStoredFile, requestContactsExport } from './contacts-export-checks';
 
 /**
  * The S3 server goes away: runs are retried, then the export is FAILED with
@@ -29,19 +30,13 @@ describe('object storage unavailable (e2e)', () => {
   }, 60_000);
 
   async function requestExport(): Promise<string> {
-    const created = await stack.http('POST', '/exports/contacts', { apiKey: account.apiKey, body: {} });
-    expect(created.status).toBe(202);
-    exportIds.push(created.body.exportId);
-    return created.body.exportId;
+    const exportId = await requestContactsExport(stack, account);
+    exportIds.push(exportId);
+    return exportId;
   }
 
   async function expectFile(exportId: string): Promise<void> {
-    const done = await stack.waitForExport(account.apiKey, exportId, 90_000);
-    expect(done).toMatchObject({ status: 'COMPLETED', rowCount: ROWS });
-    const link = await stack.http('GET', `/exports/${exportId}`, { apiKey: account.apiKey });
-    const file = await download(link.body.downloadUrl);
-    expect(file).toMatchObject({ status: 200, sha256: done.sha256, sizeBytes: done.sizeBytes, lines: ROWS + 1 });
-    expect(await stack.storage.listKeys(`${account.accountId}/${exportId}/`)).toEqual([`${account.accountId}/${exportId}/${done.fileName}`]);
+    await expectStoredFile(stack, account, exportId, ROWS);
   }
 
   it('retries while S3 is down, then FAILS with STORAGE_UNAVAILABLE; a re-run once it is back completes', async () => {

@@ -1,0 +1,30 @@
+import { CreatedAccount } from '@exports/database';
+import { download, DownloadedFile, TestStack } from '@exports/testing';
+
+/** Requests an export of every contact of the account and checks it was accepted. */
+export async function requestContactsExport(stack: TestStack, account: CreatedAccount): Promise<string> {
+  const created = await stack.http('POST', '/exports/contacts', { apiKey: account.apiKey, body: {} });
+  expect(created.status).toBe(202);
+  return created.body.exportId;
+}
+
+/**
+ * Waits for COMPLETED with `rows` rows, downloads the file through its link and checks its
+ * checksum, size and line count, and that it is the only object under the export's prefix.
+ */
+export async function expectStoredFile(
+  stack: TestStack,
+  account: CreatedAccount,
+  exportId: string,
+  rows: number,
+  timeoutMs = 90_000,
+): Promise<{ done: any; file: DownloadedFile }> {
+  const done = await stack.waitForExport(account.apiKey, exportId, timeoutMs);
+  expect(done).toMatchObject({ status: 'COMPLETED', rowCount: rows });
+  const link = await stack.http('GET', `/exports/${exportId}`, { apiKey: account.apiKey });
+  expect(link.status).toBe(200);
+  const file = await download(link.body.downloadUrl);
+  expect(file).toMatchObject({ status: 200, sha256: done.sha256, sizeBytes: done.sizeBytes, lines: rows + 1 });
+  expect(await stack.storage.listKeys(`${account.accountId}/${exportId}/`)).toEqual([`${account.accountId}/${exportId}/${done.fileName}`]);
+  return { done, file };
+}
