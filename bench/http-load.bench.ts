@@ -1,30 +1,7 @@
 import { spawn } from 'node:child_process';
 import { AccountsRepository } from '@exports/database';
-import { BenchStack } from './bench-stack';
+import { BenchStack, percentile } from './bench-stack';
 import { BROWSE_ACCOUNT } from './history-browse.bench';
-
-/** The options of autocannon 8 this bench passes, and the part of its JSON result it reads. */
-interface LoadOptions {
-  url: string;
-  method?: 'GET' | 'POST';
-  headers?: Record<string, string>;
-  body?: string;
-  connections?: number;
-  duration?: number;
-  overallRate: number;
-  maxOverallRequests: number;
-  timeout?: number;
-}
-
-interface LoadRunResult {
-  latency: { p50: number; p99: number; max: number };
-  requests: { total: number };
-  duration: number;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  statusCodeStats: Record<string, { count: number }>;
-}
 
 export interface HttpLoadOptions {
   /** Seconds of load per route. */
@@ -49,108 +26,158 @@ export interface LoadResult {
   statusCodes: string;
 }
 
+export interface HttpLoadResult {
+  routes: LoadResult[];
+  /** The exports the POST load registered, drained afterwards by an export-worker. */
+  drain: { exports: number; completed: number; seconds: number };
+}
+
+/** Accounts the POST load is spread over (round robin), each under the open-exports cap. */
+const EXPORT_ACCOUNTS = 100;
+
 /**
- * The gateway under a fixed request rate (autocannon, `overallRate`, bounded by duration and
- * count, localhost only): GET /messages/history (page 1 of the browsing account, through NATS
- * to history-service) and POST /exports/contacts (registers an export; an export-worker drains
- * them). Latencies are corrected for coordinated omission, as autocannon does at a fixed rate.
+ * The gateway under a fixed arrival rate (loadtest's `requestsPerSecond`: one request every
+ * 1/rate s, sent whether or not earlier ones are answered, keep-alive connections added as
+ * needed), bounded by count and time, on localhost: GET /messages/history (page 1 of the
+ * browsing account, through NATS to history-service) and POST /exports/contacts. The
+ * export-worker is started after the POST load, to drain what it registered: on two cores it
+ * would otherwise compete with the gateway under test; the drain is timed and checked instead.
  */
-export async function runHttpLoadBench(stack: BenchStack, options: HttpLoadOptions): Promise<LoadResult[]> {
+export async function runHttpLoadBench(stack: BenchStack, options: HttpLoadOptions): Promise<HttpLoadResult> {
   const namespace = stack.newNamespace();
   const port = 20000 + Math.floor(Math.random() * 20000);
   const env = {
     NATS_NAMESPACE: namespace.prefix,
     S3_BUCKET: `bench-load-${namespace.prefix}`,
     RATE_LIMIT_REQUESTS: '100000000',
-    EXPORT_MAX_OPEN_PER_ACCOUNT: '1000000',
+    EXPORT_MAX_OPEN_PER_ACCOUNT: '1000',
   };
-  const apps = [
-    await stack.startApp('history-service', env),
-    await stack.startApp('export-worker', env),
-    await stack.startApp('api-gateway', { ...env, PORT: String(port) }),
-  ];
+  const apps = [await stack.startApp('history-service', env), await stack.startApp('api-gateway', { ...env, PORT: String(port) })];
   try {
     const accounts = new AccountsRepository(stack.dataSource);
     const browseKey = await accounts.createApiKey(BROWSE_ACCOUNT);
-    const { apiKey: exportKey } = await accounts.createAccount('bench http load');
+    const exportAccounts = await Promise.all(Array.from({ length: EXPORT_ACCOUNTS }, (_, i) => accounts.createAccount(`bench http load ${i}`)));
     const base = `http://127.0.0.1:${port}`;
     const history = `${base}/messages/history?channel=SMS&from=2026-01-01T00:00:00Z&to=2026-12-31T23:59:59Z&limit=20`;
     const check = await fetch(history, { headers: { 'X-Api-Key': browseKey } });
     if (check.status !== 200) throw new Error(`GET /messages/history answered ${check.status}: ${await check.text()}`);
 
-    const results: LoadResult[] = [];
-    const load = async (name: string, rate: number, request: { url: string; method: 'GET' | 'POST'; headers: Record<string, string>; body?: string }, seconds = options.seconds) => {
-      // A short warm-up at the same rate (JIT, connection pools), not measured.
-      await autocannon({ ...request, connections: 10, overallRate: rate, duration: 2, maxOverallRequests: rate * 2, timeout: 10 });
+    const routes: LoadResult[] = [];
+    const load = async (name: string, rate: number, request: LoadRequest, seconds = options.seconds) => {
+      // Warm-up at the same rate (JIT, connection pools), not measured.
+      await generateLoad({ ...request, rate, seconds: 3 });
       options.log(`  ${name}: ${rate} req/s for ${seconds} s ...`);
-      // 50 connections: enough for the offered rate to hold while responses take up to ~150 ms.
-      const result = await autocannon({ ...request, connections: 50, overallRate: rate, duration: seconds, maxOverallRequests: rate * seconds, timeout: 10 });
-      const statusCodes = Object.entries(result.statusCodeStats)
-        .map(([code, { count }]) => `${code}: ${count}`)
-        .join(', ');
-      const row: LoadResult = {
-        name,
-        rate,
-        achieved: result.requests.total / result.duration,
-        requests: result.requests.total,
-        seconds: result.duration,
-        p50: result.latency.p50,
-        p99: result.latency.p99,
-        max: result.latency.max,
-        non2xx: result.non2xx,
-        errors: result.errors + result.timeouts,
-        statusCodes,
-      };
-      options.log(`    p50 ${row.p50} ms, p99 ${row.p99} ms, ${row.requests} answered (${statusCodes}), ${row.errors} errors`);
-      results.push(row);
+      const row = { name, ...(await generateLoad({ ...request, rate, seconds })) };
+      options.log(`    p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms, ${row.requests} answered (${row.statusCodes}), ${row.errors} errors`);
+      routes.push(row);
     };
+    const browse: LoadRequest = { url: history, method: 'GET', keys: [browseKey] };
     // The same request at a low rate: what one request costs when nothing queues.
-    await load('GET /messages/history (reference, low rate)', 20, { url: history, method: 'GET', headers: { 'X-Api-Key': browseKey } }, 5);
-    await load('GET /messages/history', 200, { url: history, method: 'GET', headers: { 'X-Api-Key': browseKey } });
+    await load('GET /messages/history (reference, low rate)', 20, browse, 5);
+    await load('GET /messages/history', 200, browse);
     await load('POST /exports/contacts', 300, {
       url: `${base}/exports/contacts`,
       method: 'POST',
-      headers: { 'X-Api-Key': exportKey, 'Content-Type': 'application/json' },
+      keys: exportAccounts.map((account) => account.apiKey),
       body: JSON.stringify({ timezone: 'Europe/Paris' }),
     });
-    return results;
+
+    options.log('  draining the registered exports (export-worker) ...');
+    const ids = exportAccounts.map((account) => account.accountId);
+    const started = Date.now();
+    apps.push(await stack.startApp('export-worker', env));
+    let counts = await exportCounts(stack, ids);
+    while (counts.pending > 0 && Date.now() - started < 600_000) {
+      await new Promise((resolveWait) => setTimeout(resolveWait, 500));
+      counts = await exportCounts(stack, ids);
+    }
+    const drain = { exports: counts.total, completed: counts.completed, seconds: (Date.now() - started) / 1000 };
+    options.log(`    ${drain.completed} of ${drain.exports} exports COMPLETED in ${drain.seconds.toFixed(1)} s`);
+    return { routes, drain };
   } finally {
     for (const app of apps.reverse()) await stack.stopApp(app);
   }
 }
 
+async function exportCounts(stack: BenchStack, accountIds: string[]): Promise<{ total: number; pending: number; completed: number }> {
+  const [row] = (await stack.dataSource.query(
+    `SELECT count(*)::int AS total, count(*) FILTER (WHERE status = 'PENDING')::int AS pending, count(*) FILTER (WHERE status = 'COMPLETED')::int AS completed
+     FROM exports WHERE account_id = ANY($1::uuid[])`,
+    [accountIds],
+  )) as Array<{ total: number; pending: number; completed: number }>;
+  return row;
+}
+
+interface LoadRequest {
+  url: string;
+  method: 'GET' | 'POST';
+  /** API keys, used in turn (X-Api-Key). */
+  keys: string[];
+  body?: string;
+}
+
 /**
- * autocannon's own command line in a child process, so the load generator does not share an
- * event loop (or its CPU time) with the bench process, which also hosts the S3 stand-in.
+ * Runs loadtest in a process of its own (so the load generator does not share an event loop
+ * with the bench, which also hosts the S3 stand-in) and collects every request's latency and
+ * status. loadtest is an ES module; the script below is its whole use.
  */
-function autocannon(options: LoadOptions): Promise<LoadRunResult> {
-  const args = [
-    require.resolve('autocannon/autocannon.js'),
-    '--json', '--no-progress',
-    '-c', String(options.connections ?? 10),
-    '-d', String(options.duration ?? 10),
-    '-R', String(options.overallRate),
-    '-O', String(options.maxOverallRequests),
-    '-t', String(options.timeout ?? 10),
-    '-m', options.method ?? 'GET',
-    ...Object.entries(options.headers ?? {}).flatMap(([name, value]) => ['-H', `${name}=${value}`]),
-    ...(options.body !== undefined ? ['-b', options.body] : []),
-    options.url,
-  ];
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+const LOAD_SCRIPT = `
+import { loadTest } from 'loadtest';
+const { keys, ...options } = JSON.parse(process.argv[1]);
+const latencies = [];
+const codes = {};
+let errors = 0;
+let next = 0;
+const result = await loadTest({
+  ...options,
+  agentKeepAlive: true,
+  quiet: true,
+  requestGenerator: (_options, params, client, callback) =>
+    client({ ...params, headers: { ...params.headers, 'X-Api-Key': keys[next++ % keys.length] } }, callback),
+  statusCallback: (error, answer) => {
+    if (answer && answer.statusCode) {
+      codes[answer.statusCode] = (codes[answer.statusCode] || 0) + 1;
+      latencies.push(answer.requestElapsed);
+    } else errors += 1;
+  },
+});
+process.stdout.write(JSON.stringify({ latencies, codes, errors, seconds: result.elapsedSeconds }));
+`;
+
+async function generateLoad(request: LoadRequest & { rate: number; seconds: number }): Promise<Omit<LoadResult, 'name'>> {
+  const options = {
+    url: request.url,
+    method: request.method,
+    keys: request.keys,
+    ...(request.body !== undefined ? { body: request.body, contentType: 'application/json' } : {}),
+    requestsPerSecond: request.rate,
+    maxRequests: request.rate * request.seconds,
+    maxSeconds: request.seconds + 10,
+    timeout: 10_000,
+  };
+  const output = await new Promise<string>((resolveRun, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', LOAD_SCRIPT, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code !== 0) return reject(new Error(`autocannon exited with ${code}: ${stderr}`));
-      try {
-        resolveRun(JSON.parse(stdout) as LoadRunResult);
-      } catch {
-        reject(new Error(`autocannon printed no JSON: ${stdout.slice(0, 500)} ${stderr.slice(0, 500)}`));
-      }
-    });
+    child.once('exit', (code) => (code === 0 ? resolveRun(stdout) : reject(new Error(`load generator exited with ${code}: ${stderr.slice(0, 1000)}`))));
   });
+  const run = JSON.parse(output.slice(output.lastIndexOf('{"latencies"'))) as { latencies: number[]; codes: Record<string, number>; errors: number; seconds: number };
+  const requests = run.latencies.length;
+  return {
+    rate: request.rate,
+    achieved: requests / run.seconds,
+    requests,
+    seconds: run.seconds,
+    p50: percentile(run.latencies, 50),
+    p99: percentile(run.latencies, 99),
+    max: Math.max(...run.latencies),
+    non2xx: Object.entries(run.codes).reduce((sum, [code, count]) => (code.startsWith('2') ? sum : sum + count), 0),
+    errors: run.errors,
+    statusCodes: Object.entries(run.codes)
+      .map(([code, count]) => `${code}: ${count}`)
+      .join(', '),
+  };
 }

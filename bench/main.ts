@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from '@exports/platform';
 import { BenchStack, Measurement, median, percentile } from './bench-stack';
 import { ExportBenchResult, runExportBench } from './export.bench';
 import { ensureData, runBrowseBench } from './history-browse.bench';
-import { HttpLoadOptions, LoadResult, runHttpLoadBench } from './http-load.bench';
+import { HttpLoadOptions, HttpLoadResult, LoadResult, runHttpLoadBench } from './http-load.bench';
 import { IngestResult, runIngestBench } from './messages-ingest.bench';
 
 const SECTIONS = ['browse', 'ingest', 'export', 'http'] as const;
@@ -19,8 +19,8 @@ const USAGE = `Usage: npm run bench [-- --quick] [-- --fresh] [-- --only=export,
 3. Export: a message-history export of the 1,000,000 messages (request -> COMPLETED through the
    gateway and history-service) against psql \\copy of the same SELECT to /dev/null, side by side;
    history-service peak RSS at 1M and at 5M rows; request -> COMPLETED of 1,000-row exports.
-4. HTTP load (autocannon, fixed rate): GET /messages/history at 200 req/s, POST /exports/contacts
-   at 300 req/s, against the gateway on localhost.
+4. HTTP load (loadtest, fixed arrival rate): GET /messages/history at 200 req/s, POST
+   /exports/contacts at 300 req/s, against the gateway on localhost; then the exports drained.
 
 history-service runs from dist/ (npm run bench builds first). Data goes to a database of its
 own (exports_bench on the DATABASE_URL server, or BENCH_DATABASE_URL), kept for the next run.
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
       log('Export:');
       exported = await runExportBench(stack, { rows, bigRows: quick ? 500_000 : 5_000_000, runs: quick ? 2 : 3, smallRuns: quick ? 10 : 20, log });
     }
-    let load: LoadResult[] | undefined;
+    let load: HttpLoadResult | undefined;
     const loadOptions: HttpLoadOptions = { seconds: quick ? 5 : 10, log };
     if (selected('http')) {
       log('HTTP load:');
@@ -101,10 +101,19 @@ async function main(): Promise<void> {
             '',
           ]
         : []),
-      ...(load ? [`HTTP load: autocannon (own process), fixed rate, ${loadOptions.seconds} s per route after 2 s of warm-up, 50 connections; latencies corrected for coordinated omission`, '', loadTable(load), ''] : []),
+      ...(load
+        ? [
+            `HTTP load: loadtest (own process), fixed arrival rate (one request every 1/rate s, keep-alive), ${loadOptions.seconds} s per route after 3 s of warm-up; POST spread over 100 accounts`,
+            '',
+            loadTable(load.routes),
+            '',
+            `The ${load.drain.exports.toLocaleString('en-US')} exports registered were then drained by an export-worker: ${load.drain.completed.toLocaleString('en-US')} COMPLETED in ${load.drain.seconds.toFixed(1)} s.`,
+            '',
+          ]
+        : []),
       `Targets${quick ? ' (--quick: smaller data and shorter runs than the targets name)' : ''}:`,
       '',
-      targetTable(targets({ quick, rows, exported, load, ingest })),
+      targetTable(targets({ quick, rows, exported, load: load?.routes, ingest })),
       '',
       `total ${((Date.now() - started) / 1000).toFixed(0)} s`,
     ];

@@ -41,14 +41,20 @@ export function IsIsoDateTimeWithOffset(options?: ValidationOptions): PropertyDe
 
 const IANA_NAME = /^(UTC|[A-Za-z]+(\/[A-Za-z0-9_+-]+){1,2})$/;
 
+/** Names already found valid: a formatter per check is costly, and the valid names are a few hundred. */
+const knownTimeZones = new Set<string>();
+
 export function isIanaTimeZone(value: unknown): value is string {
-  if (typeof value !== 'string' || !IANA_NAME.test(value)) return false;
+  if (typeof value !== 'string') return false;
+  if (knownTimeZones.has(value)) return true;
+  if (!IANA_NAME.test(value)) return false;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: value });
-    return true;
   } catch {
     return false;
   }
+  knownTimeZones.add(value);
+  return true;
 }
 
 export function IsIanaTimeZone(options?: ValidationOptions): PropertyDecorator {

@@ -48,32 +48,29 @@ export class ExportsRepository {
    * Registers a PENDING export and its first run in the outbox, atomically. With an
    * idempotency key already used by the account, returns that export instead (`created: false`).
    */
-  async create(accountId: string, request: NewExport): Promise<{ record: ExportEntity; created: boolean }> {
-    return this.dataSource.transaction(async (manager) => {
-      const inserted = await select(
-        (sql, params) => manager.query(sql, params),
-        `INSERT INTO exports (id, account_id, type, status, filters, timezone, idempotency_key, request_hash, created_at, updated_at)
-         VALUES ($1, $2, $3, 'PENDING', $4, $5, $6, $7, now(), now())
+  /**
+   * Registers a PENDING export and the outbox entry of its first run, unless the account already
+   * has `maxOpen` unfinished exports or the idempotency key was used before. One statement: one
+   * round trip, and atomic without a transaction. `open` is the account's unfinished exports as
+   * counted (up to `maxOpen`: the cap needs no more, and the open-exports index reads no more).
+   */
+  async create(accountId: string, request: NewExport, maxOpen: number): Promise<{ record?: ExportEntity; open: number }> {
+    const rows = await this.rows(
+      `WITH open_exports AS (
+         SELECT count(*)::int AS open FROM (SELECT 1 FROM exports WHERE account_id = $2 AND status = 'PENDING' LIMIT $8) AS pending
+       ), inserted AS (
+         INSERT INTO exports (id, account_id, type, status, filters, timezone, idempotency_key, request_hash, created_at, updated_at)
+         SELECT $1::uuid, $2::uuid, $3::text, 'PENDING', $4::jsonb, $5::text, $6::text, $7::text, now(), now() FROM open_exports WHERE open < $8
          ON CONFLICT (account_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-         RETURNING *`,
-        [randomUUID(), accountId, request.type, JSON.stringify(request.filters), request.timezone, request.idempotencyKey ?? null, request.requestHash ?? null],
-      );
-      if (inserted[0]) {
-        await enqueue(manager, inserted[0], 'run');
-        return { record: inserted[0], created: true };
-      }
-      const existing = await select((sql, params) => manager.query(sql, params), `SELECT * FROM exports WHERE account_id = $1 AND idempotency_key = $2`, [
-        accountId,
-        request.idempotencyKey,
-      ]);
-      return { record: existing[0], created: false };
-    });
-  }
-
-  /** Exports of the account not yet finished (PENDING). */
-  async countOpen(accountId: string): Promise<number> {
-    const rows = await this.rows<{ open: number }>(`SELECT count(*)::int AS open FROM exports WHERE account_id = $1 AND status = 'PENDING'`, [accountId]);
-    return rows[0].open;
+         RETURNING *
+       ), queued AS (
+         INSERT INTO outbox (export_id, account_id, kind, run) SELECT id, account_id, 'run', run FROM inserted
+       )
+       SELECT inserted.*, open_exports.open AS open_count FROM open_exports LEFT JOIN inserted ON true`,
+      [randomUUID(), accountId, request.type, JSON.stringify(request.filters), request.timezone, request.idempotencyKey ?? null, request.requestHash ?? null, maxOpen],
+    );
+    const row = rows[0];
+    return { record: row.id === null ? undefined : toExportEntity(row), open: Number(row.open_count) };
   }
 
   async findByIdempotencyKey(accountId: string, key: string): Promise<ExportEntity | null> {

@@ -4,6 +4,8 @@ import { OutboxEntry, OutboxRepository, toExportResource } from '@exports/databa
 import { JetStream } from '@exports/platform';
 
 const IDLE_MS = 500;
+/** Entries published per transaction. */
+const BATCH = 100;
 
 /**
  * Publishes what the outbox owes the bus: export runs on EXPORTS (message id
@@ -17,6 +19,7 @@ export class OutboxRelay {
   private loop?: Promise<void>;
   private wake?: () => void;
   private failing = false;
+  private kicked = false;
 
   constructor(
     private readonly outbox: OutboxRepository,
@@ -36,15 +39,17 @@ export class OutboxRelay {
 
   /** Publish now rather than at the next tick (after a request wrote to the outbox). */
   kick(): void {
+    this.kicked = true;
     this.wake?.();
   }
 
   private async run(): Promise<void> {
     while (this.running) {
-      let sent = 0;
+      this.kicked = false;
+      let full = false;
       try {
-        const result = await this.outbox.drain((entry) => this.publish(entry));
-        sent = result.sent;
+        const result = await this.outbox.drain((entry) => this.publish(entry), BATCH);
+        full = result.sent === BATCH;
         if (result.error) this.reportFailure(result.error);
         else if (this.failing) {
           this.failing = false;
@@ -53,7 +58,9 @@ export class OutboxRelay {
       } catch (error) {
         this.reportFailure(error);
       }
-      if (sent === 0 && this.running) {
+      // Again at once when the batch was full or a request wrote meanwhile; otherwise wait for
+      // the next kick or tick (an empty poll per request would double the relay's queries).
+      if (!full && !this.kicked && this.running) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, IDLE_MS);
           this.wake = () => {

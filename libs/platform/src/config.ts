@@ -47,7 +47,7 @@ export class AppConfig {
 
   /** Upload part size; bounds the memory of a streamed upload. */
   @Transform(toInt) @IsInt() @Min(5) @Max(512)
-  S3_PART_SIZE_MB = 16;
+  S3_PART_SIZE_MB = 8;
 
   @Transform(toInt) @IsInt({ message: 'PORT must be an integer' }) @Min(0) @Max(65535)
   PORT = 3000;

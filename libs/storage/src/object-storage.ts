@@ -1,5 +1,5 @@
 import { Client, type ClientOptions } from 'minio';
-import { finished, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 
 export interface ObjectStorageOptions {
   /** Where this service reaches S3, e.g. http://minio:9000. */
@@ -11,11 +11,11 @@ export interface ObjectStorageOptions {
   bucket: string;
   /** Default us-east-1. Known up front, so presigning never asks the server for the bucket's region. */
   region?: string;
-  /** Multipart part size in bytes, default 16 MiB: a streamed upload holds about one part in memory. */
+  /** Multipart part size in bytes (S3: at least 5 MiB), default 8 MiB: a streamed upload holds two parts in memory. */
   partSize?: number;
 }
 
-export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
+export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 /** S3 refuses presigned links that live longer than 7 days. */
 export const MAX_PRESIGN_SECONDS = 604_800;
 const DEFAULT_PING_TIMEOUT_MS = 5_000;
@@ -25,6 +25,8 @@ const NOT_FOUND_CODES = new Set(['NotFound', 'NoSuchKey']);
 export class ObjectStorage {
   readonly bucket: string;
   readonly region: string;
+  /** Bytes per upload part; an upload holds two. */
+  readonly partSize: number;
   private readonly client: Client;
   /** Same keys, public host: used only to sign links, never to send a request. */
   private readonly signer: Client;
@@ -33,8 +35,8 @@ export class ObjectStorage {
     this.bucket = options.bucket;
     this.region = options.region ?? 'us-east-1';
     const credentials = { accessKey: options.accessKey, secretKey: options.secretKey, region: this.region };
-    // Without partSize, minio assumes a 5 TiB object for a stream of unknown size and buffers ~528 MiB parts.
-    this.client = new Client({ ...endpointOptions(options.endpoint, 'endpoint'), ...credentials, partSize: options.partSize ?? DEFAULT_PART_SIZE });
+    this.partSize = options.partSize ?? DEFAULT_PART_SIZE;
+    this.client = new Client({ ...endpointOptions(options.endpoint, 'endpoint'), ...credentials });
     this.signer = new Client({ ...endpointOptions(options.publicUrl, 'publicUrl'), ...credentials });
   }
 
@@ -51,38 +53,48 @@ export class ObjectStorage {
   }
 
   /**
-   * Streams `body` to `key` as a multipart upload of unknown size. The object appears only when
-   * the upload completes. If `body` fails, the upload fails (minio alone would wait forever);
-   * if the upload fails, `body` is destroyed so its producer stops.
+   * Streams `body` to `key`. The bytes are copied into two part buffers of `partSize`, reused:
+   * one is uploaded while the other fills, so memory stays at two parts whatever the size. A
+   * body that fits in one part is one plain PUT; a longer one is a multipart upload, and the
+   * object appears only when it completes. If `body` fails, the upload is aborted; if the
+   * upload fails, `body` is destroyed so its producer stops.
    */
   async upload(key: string, body: Readable, contentType = 'text/csv; charset=utf-8'): Promise<{ etag: string }> {
-    const metadata = { 'Content-Type': contentType };
-    const chunks: AsyncIterator<Buffer | string> = body[Symbol.asyncIterator]();
-    const first = await chunks.next();
-    if (first.done) {
-      // A multipart upload needs at least one part; an empty object is one plain PUT.
-      const { etag } = await this.client.putObject(this.bucket, key, Buffer.alloc(0), 0, metadata);
-      return { etag };
-    }
-
-    const source = Readable.from(prepend(first.value, chunks), { objectMode: false });
-    let stopWatching = (): void => undefined;
-    const sourceFailed = new Promise<never>((_, reject) => {
-      stopWatching = finished(source, { writable: false }, (error) => error && reject(error));
-    });
-    const uploaded = this.client.putObject(this.bucket, key, source, undefined, metadata);
-    // If the source fails first, minio's promise is abandoned and may settle later: keep that quiet.
-    uploaded.catch(() => undefined);
+    const headers = { 'Content-Type': contentType };
+    const buffers: Buffer[] = [];
+    let current = 0;
+    let filled = 0;
+    let multipart: MultipartUpload | undefined;
     try {
-      const { etag } = await Promise.race([uploaded, sourceFailed]);
-      return { etag };
+      for await (const chunk of body as AsyncIterable<Buffer | string>) {
+        const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        let offset = 0;
+        while (offset < bytes.length) {
+          buffers[current] ??= Buffer.allocUnsafeSlow(this.partSize);
+          const copied = bytes.copy(buffers[current], filled, offset);
+          filled += copied;
+          offset += copied;
+          if (filled === this.partSize) {
+            multipart ??= new MultipartUpload(this.client, this.bucket, key, await this.client.initiateNewMultipartUpload(this.bucket, key, headers));
+            // Waits for the previous part, whose buffer is filled next.
+            await multipart.send(buffers[current]);
+            current = 1 - current;
+            filled = 0;
+          }
+        }
+      }
+      const rest = (buffers[current] ?? Buffer.alloc(0)).subarray(0, filled);
+      if (!multipart) {
+        const { etag } = await this.client.putObject(this.bucket, key, rest, rest.length, headers);
+        return { etag };
+      }
+      if (rest.length) await multipart.send(rest);
+      return await multipart.complete();
     } catch (error) {
-      source.destroy();
-      // Best effort: MinIO keeps the parts of an abandoned upload until told otherwise.
-      await this.client.removeIncompleteUpload(this.bucket, key).catch(() => undefined);
+      body.destroy();
+      // Best effort: S3 keeps the parts of an abandoned upload until told otherwise.
+      await multipart?.abort().catch(() => undefined);
       throw error;
-    } finally {
-      stopWatching();
     }
   }
 
@@ -203,12 +215,6 @@ function errorCode(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-async function* prepend<T>(first: T, rest: AsyncIterator<T>): AsyncGenerator<T> {
-  yield first;
-  // Delegating keeps return(): stopping this generator early destroys the original stream.
-  yield* { [Symbol.asyncIterator]: () => rest };
-}
-
 /**
  * `attachment; filename="..."` with the name reduced to letters, digits, space, ".", "_" and "-":
  * safe inside the quoted string, and encoded the same way by every S3 signer and server.
@@ -238,4 +244,41 @@ function endpointOptions(url: string, name: string): Pick<ClientOptions, 'endPoi
     port: parsed.port ? Number(parsed.port) : useSSL ? 443 : 80,
     useSSL,
   };
+}
+
+/** The parts of one multipart upload: at most one in flight while the next is filled. */
+class MultipartUpload {
+  private readonly etags: Array<{ part: number; etag: string }> = [];
+  private inFlight: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly client: Client,
+    private readonly bucket: string,
+    private readonly key: string,
+    private readonly uploadId: string,
+  ) {}
+
+  /** Waits for the part in flight (a failure surfaces here), then starts uploading `part`. */
+  async send(part: Buffer): Promise<void> {
+    await this.inFlight;
+    const partNumber = this.etags.length + 1;
+    const upload = this.client.uploadPart({ bucketName: this.bucket, objectName: this.key, uploadID: this.uploadId, partNumber, headers: {} }, part);
+    this.etags.push({ part: partNumber, etag: '' });
+    this.inFlight = upload.then(({ etag }) => {
+      this.etags[partNumber - 1].etag = etag;
+    });
+    // Handled at the next send or at complete; until then, not an unhandled rejection.
+    this.inFlight.catch(() => undefined);
+  }
+
+  async complete(): Promise<{ etag: string }> {
+    await this.inFlight;
+    const { etag } = await this.client.completeMultipartUpload(this.bucket, this.key, this.uploadId, this.etags);
+    return { etag };
+  }
+
+  async abort(): Promise<void> {
+    await this.inFlight.catch(() => undefined);
+    await this.client.abortMultipartUpload(this.bucket, this.key, this.uploadId);
+  }
 }

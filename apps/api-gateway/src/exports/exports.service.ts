@@ -47,24 +47,19 @@ export class ExportsService {
     const { timezone, ...filters } = request;
     const requested = { type, filters: dropUndefined(filters), timezone: timezone ?? 'UTC' };
     const requestHash = idempotencyKey ? hashRequest(requested) : undefined;
-    if (idempotencyKey) {
-      const earlier = await this.exports.findByIdempotencyKey(accountId, idempotencyKey);
-      if (earlier) return { resource: this.replay(earlier, requestHash!), replayed: true };
+    const cap = this.config.EXPORT_MAX_OPEN_PER_ACCOUNT;
+    const { record, open } = await this.exports.create(accountId, { ...requested, idempotencyKey, requestHash }, cap);
+    if (record) {
+      this.relay.kick();
+      this.logger.log({ message: 'Export requested', exportId: record.id, accountId, type });
+      return { resource: toExportResource(record, new Date()), replayed: false };
     }
-    const open = await this.exports.countOpen(accountId);
-    if (open >= this.config.EXPORT_MAX_OPEN_PER_ACCOUNT) {
-      throw new DomainError(
-        ErrorCode.TooManyRequests,
-        `The account already has ${open} unfinished exports (limit ${this.config.EXPORT_MAX_OPEN_PER_ACCOUNT}); wait for one to finish`,
-        undefined,
-        { retryAfter: 5 },
-      );
-    }
-    const { record, created } = await this.exports.create(accountId, { ...requested, idempotencyKey, requestHash });
-    if (!created) return { resource: this.replay(record, requestHash!), replayed: true };
-    this.relay.kick();
-    this.logger.log({ message: 'Export requested', exportId: record.id, accountId, type });
-    return { resource: toExportResource(record, new Date()), replayed: false };
+    // Not written: the key was used before (a replay, whatever the cap says), or the cap is reached.
+    const earlier = idempotencyKey ? await this.exports.findByIdempotencyKey(accountId, idempotencyKey) : null;
+    if (earlier) return { resource: this.replay(earlier, requestHash!), replayed: true };
+    throw new DomainError(ErrorCode.TooManyRequests, `The account already has ${open} unfinished exports (limit ${cap}); wait for one to finish`, undefined, {
+      retryAfter: 5,
+    });
   }
 
   private replay(record: ExportEntity, requestHash: string): ExportResourceDto {
