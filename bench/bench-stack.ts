@@ -7,7 +7,7 @@ import { connect, NatsConnection } from 'nats';
 import { DataSource } from 'typeorm';
 import { NatsNamespace, Streams, StreamKey } from '@exports/contracts';
 import { openDatabase } from '@exports/database';
-import { AppConfig } from '@exports/platform';
+import { AppConfig, nodeFlagsOf } from '@exports/platform';
 import { LocalS3Server, startLocalS3Server } from '@exports/testing';
 
 /** The repository root: this file runs from dist/bench/. */
@@ -47,6 +47,11 @@ export class BenchStack {
     this.app = await this.startApp('history-service', { NATS_NAMESPACE: this.namespace.prefix, S3_BUCKET: 'bench' });
   }
 
+  /** Stops the history-service of {@link startHistoryService} (its durable consumers stay on the server). */
+  async stopHistoryService(): Promise<void> {
+    if (this.app) await this.stopApp(this.app);
+  }
+
   /** The S3 endpoint: S3_ENDPOINT, or a server started in this process on first use. */
   async s3Endpoint(): Promise<string> {
     const configured = process.env.S3_ENDPOINT;
@@ -76,7 +81,7 @@ export class BenchStack {
       LOG_LEVEL: 'log',
       ...env,
     };
-    const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], { cwd: ROOT, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeFlagsOf(app), join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], { cwd: ROOT, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: string[] = [];
     const started: BenchApp = { name: app, child, lines };
     this.apps.add(started);

@@ -52,6 +52,9 @@ export async function runHttpLoadBench(stack: BenchStack, options: HttpLoadOptio
     RATE_LIMIT_REQUESTS: '100000000',
     EXPORT_MAX_OPEN_PER_ACCOUNT: '1000',
   };
+  // The bench's own history-service runs on another namespace with the same database: its
+  // outbox relay would publish these exports' runs where no export-worker listens.
+  await stack.stopHistoryService();
   const apps = [await stack.startApp('history-service', env), await stack.startApp('api-gateway', { ...env, PORT: String(port) })];
   try {
     const accounts = new AccountsRepository(stack.dataSource);
@@ -87,15 +90,22 @@ export async function runHttpLoadBench(stack: BenchStack, options: HttpLoadOptio
     const started = Date.now();
     apps.push(await stack.startApp('export-worker', env));
     let counts = await exportCounts(stack, ids);
+    let reported = Date.now();
     while (counts.pending > 0 && Date.now() - started < 600_000) {
       await new Promise((resolveWait) => setTimeout(resolveWait, 500));
       counts = await exportCounts(stack, ids);
+      if (Date.now() - reported >= 15_000) {
+        reported = Date.now();
+        options.log(`    ${counts.completed} COMPLETED, ${counts.pending} PENDING after ${((reported - started) / 1000).toFixed(0)} s`);
+      }
     }
+    if (counts.pending > 0) options.log(`    export-worker's last lines:\n${apps.at(-1)!.lines.slice(-40).join('\n')}`);
     const drain = { exports: counts.total, completed: counts.completed, seconds: (Date.now() - started) / 1000 };
     options.log(`    ${drain.completed} of ${drain.exports} exports COMPLETED in ${drain.seconds.toFixed(1)} s`);
     return { routes, drain };
   } finally {
     for (const app of apps.reverse()) await stack.stopApp(app);
+    await stack.startHistoryService();
   }
 }
 

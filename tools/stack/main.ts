@@ -3,7 +3,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { AccountsRepository, openDatabase } from '@exports/database';
-import { ConfigError, loadConfig } from '@exports/platform';
+import { ConfigError, loadConfig, nodeFlagsOf } from '@exports/platform';
 import { LocalS3Server, startLocalS3Server } from '@exports/testing';
 import { seedDemo } from '../seed';
 
@@ -55,7 +55,7 @@ function pretty(app: string, colour: string, line: string): string {
 }
 
 function startApp(app: (typeof APPS)[number], index: number, env: NodeJS.ProcessEnv): Promise<void> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeFlagsOf(app), join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   return new Promise((ready, failed) => {
     const onData = (chunk: Buffer) => {

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { JsMsg } from 'nats';
 import { ExportRequestedEvent, ExportType, Subjects } from '@exports/contracts';
-import { JetStream, jsonOf, Metrics, PullLoop, validatePayload } from '@exports/platform';
+import { JetStream, jsonOf, Metrics, PullLoop, checkPayload } from '@exports/platform';
 import { ExportRunner } from './export-runner';
 
 export interface ExportConsumerOptions {
@@ -75,7 +75,7 @@ export class ExportConsumer {
     if (message.info.deliveryCount > 1) this.metrics?.redeliveries.inc({ consumer: message.info.consumer });
     let event: ExportRequestedEvent;
     try {
-      event = await validatePayload(ExportRequestedEvent, jsonOf(message), 'export request');
+      event = checkPayload(ExportRequestedEvent, jsonOf(message), 'export request');
     } catch (error) {
       this.logger.error({ message: 'Invalid export request terminated', subject: message.subject, reason: (error as Error).message });
       message.term();

@@ -16,3 +16,4 @@ export * from './nest/readiness';
 export * from './rpc-envelope.filter';
 export * from './nats-request-deserializer';
 export * from './nats-request-reply';
+export * from './node-flags';

@@ -1,6 +1,6 @@
 import { ArgumentMetadata, PipeTransform, ValidationPipe } from '@nestjs/common';
 import { ClassConstructor, plainToInstance } from 'class-transformer';
-import { validate, ValidatorOptions } from 'class-validator';
+import { validateSync, ValidatorOptions } from 'class-validator';
 import { validationError } from './errors';
 
 export const VALIDATOR_OPTIONS: ValidatorOptions = {
@@ -32,13 +32,17 @@ export function createPayloadPipe(): PipeTransform {
   };
 }
 
-/** Validates a plain payload (an ingested event, a NATS request) into its class, or throws a DomainError. */
-export async function validatePayload<T extends object>(cls: ClassConstructor<T>, payload: unknown, label = 'payload'): Promise<T> {
+/**
+ * Validates a plain payload (an ingested event, a NATS request) into its class, or throws a
+ * DomainError. Synchronous: no payload class has an asynchronous rule, and an ingested event
+ * is checked in tens of microseconds instead of a promise per rule.
+ */
+export function checkPayload<T extends object>(cls: ClassConstructor<T>, payload: unknown, label = 'payload'): T {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     throw validationError([], `The ${label} must be a JSON object`);
   }
   const instance = plainToInstance(cls, payload);
-  const errors = await validate(instance, VALIDATOR_OPTIONS);
+  const errors = validateSync(instance, VALIDATOR_OPTIONS);
   if (errors.length) throw validationError(errors, `The ${label} is not valid`);
   return instance;
 }

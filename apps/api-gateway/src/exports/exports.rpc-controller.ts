@@ -11,7 +11,7 @@ import {
   NatsNamespace,
   Subjects,
 } from '@exports/contracts';
-import { createPayloadPipe, RpcEnvelopeFilter, validatePayload } from '@exports/platform';
+import { createPayloadPipe, RpcEnvelopeFilter, checkPayload } from '@exports/platform';
 import { ExportsService } from './exports.service';
 
 /**
@@ -28,7 +28,7 @@ export function exportsRpcController(namespace: NatsNamespace): Type<unknown> {
 
     @MessagePattern(namespace.subject(Subjects.requests.exportsCreate))
     async create(@Payload(createPayloadPipe()) message: CreateExportRpcRequest): Promise<ExportResourceDto> {
-      const request = await validatePayload(EXPORT_REQUEST_CLASSES[message.type], message.request, 'request');
+      const request = checkPayload(EXPORT_REQUEST_CLASSES[message.type], message.request, 'request');
       return (await this.exports.createOnce(message.accountId, message.type, request, message.idempotencyKey)).resource;
     }
 

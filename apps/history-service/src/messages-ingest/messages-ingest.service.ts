@@ -19,6 +19,9 @@ export class MessagesIngestService implements OnApplicationBootstrap, BeforeAppl
       },
       apply: (changes) => store.apply(changes),
       batchSize: 500,
+      // The store converges whatever the order of batches (one writer at a time, status derived
+      // from every report kept): the next batch is validated while this one is written.
+      concurrency: 2,
       ackWaitSeconds: config.EXPORT_ACK_WAIT_SECONDS,
     });
   }
