@@ -139,7 +139,15 @@ export class ExportRunner {
     const client = await this.pool.connect();
     let clean = false;
     let rowsSoFar = 0;
-    const meter = new CsvMeter((rows) => (rowsSoFar = rows), 250);
+    let shown = false;
+    const meter = new CsvMeter((rows) => {
+      rowsSoFar = rows;
+      // The first rows are shown at once (a poller sees the run move); then once per heartbeat.
+      if (!shown && rows > 0) {
+        shown = true;
+        this.exports.heartbeat(record.accountId, record.id, record.run, rows).catch(() => undefined);
+      }
+    }, 250);
     let stoppedWith: Error | undefined;
     let stop: (error: Error) => void = (error) => (stoppedWith = error);
     // A connection lost while checked out is an 'error' event on the client; unheard, it would kill the process.
