@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { ExportErrorCode, ExportStatus, ExportType } from '@exports/contracts';
 import { ExportEvent, sourcesOf, transition } from '@exports/export-status';
 import { ExportEntity } from './entities/export.entity';
@@ -44,10 +44,6 @@ type Query = (sql: string, params: unknown[]) => Promise<unknown>;
 export class ExportsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /**
-   * Registers a PENDING export and its first run in the outbox, atomically. With an
-   * idempotency key already used by the account, returns that export instead (`created: false`).
-   */
   /**
    * Registers a PENDING export and the outbox entry of its first run, unless the account already
    * has `maxOpen` unfinished exports or the idempotency key was used before. One statement: one
@@ -209,10 +205,6 @@ export class ExportsRepository {
   private rows<T = Record<string, unknown>>(sql: string, params: unknown[]): Promise<T[]> {
     return rowsOf<T>((q, p) => this.dataSource.query(q, p), sql, params);
   }
-}
-
-async function enqueue(manager: EntityManager, record: ExportEntity, kind: OutboxKind): Promise<void> {
-  await manager.query(`INSERT INTO outbox (export_id, account_id, kind, run) VALUES ($1, $2, $3, $4)`, [record.id, record.accountId, kind, record.run]);
 }
 
 /** The rows of any statement: TypeORM answers `[rows, count]` for UPDATE and DELETE. */

@@ -31,7 +31,7 @@ export class OutboxRepository {
    * died is due again when the lease ends (re-published under the same message id, which
    * JetStream drops as a duplicate).
    */
-  async drain(publish: (entry: OutboxEntry) => Promise<void>, limit = 100): Promise<{ sent: number; error?: unknown }> {
+  async drain(publish: (entry: OutboxEntry) => Promise<void>, limit: number): Promise<{ sent: number; error?: unknown }> {
     const query = (sql: string, params: unknown[]) => this.dataSource.query(sql, params);
     const rows = await rowsOf<Record<string, unknown>>(
       query,

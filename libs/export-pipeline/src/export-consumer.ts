@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { JsMsg } from 'nats';
 import { ExportRequestedEvent, ExportType, Subjects } from '@exports/contracts';
-import { JetStream, jsonOf, Metrics, PullLoop, checkPayload } from '@exports/platform';
+import { checkPayload, JetStream, jsonOf, Metrics, PullLoop } from '@exports/platform';
 import { ExportRunner } from './export-runner';
 
 export interface ExportConsumerOptions {

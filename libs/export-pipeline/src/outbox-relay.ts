@@ -4,7 +4,7 @@ import { OutboxEntry, OutboxRepository, toExportResource } from '@exports/databa
 import { JetStream } from '@exports/platform';
 
 const IDLE_MS = 500;
-/** Entries published per transaction. */
+/** Entries claimed and published at a time. */
 const BATCH = 100;
 
 /**

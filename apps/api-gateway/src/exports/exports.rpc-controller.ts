@@ -11,7 +11,7 @@ import {
   NatsNamespace,
   Subjects,
 } from '@exports/contracts';
-import { createPayloadPipe, RpcEnvelopeFilter, checkPayload } from '@exports/platform';
+import { checkPayload, createPayloadPipe, RpcEnvelopeFilter } from '@exports/platform';
 import { ExportsService } from './exports.service';
 
 /**
