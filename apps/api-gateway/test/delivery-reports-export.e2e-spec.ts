@@ -1,5 +1,5 @@
 import { parse } from 'csv-parse/sync';
-import { Channel, DeliveryStatus, MessageDirection, Subjects } from '@exports/contracts';
+import { Channel, DeliveryStatus, MessageDirection, MessageStatusEvent, PlatformMessage, Subjects } from '@exports/contracts';
 import { CreatedAccount } from '@exports/database';
 import { spreadsheetSafe } from '@exports/export-files';
 import { sleep, TestStack } from '@exports/testing';
@@ -7,26 +7,9 @@ import { sleep, TestStack } from '@exports/testing';
 const PATH = '/exports/delivery-reports';
 const HEADER = ['messageId', 'customerMessageId', 'campaignId', 'channel', 'sender', 'destination', 'status', 'statusDescription', 'errorCode', 'sendDate', 'occurredAt'];
 
-interface Message {
-  messageId: string;
-  customerMessageId?: string;
-  campaignId?: string;
-  channel: Channel;
-  direction: MessageDirection;
-  sender: string;
-  destination: string;
-  body: string;
-  status: DeliveryStatus;
-  sendDate: string;
-}
-
-interface Report {
-  messageId: string;
-  status: DeliveryStatus;
-  statusDescription?: string;
-  errorCode?: string;
-  occurredAt: string;
-}
+/** The payloads published on `platform.messages.recorded` and `platform.messages.status` (without the account). */
+type Message = PlatformMessage;
+type Report = Omit<MessageStatusEvent, 'accountId'>;
 
 /**
  * POST /exports/delivery-reports: reports ingested by history-service, exported by

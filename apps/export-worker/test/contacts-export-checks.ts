@@ -1,10 +1,11 @@
 import { CreatedAccount } from '@exports/database';
 import { download, DownloadedFile, TestStack } from '@exports/testing';
 
-/** Requests an export of every contact of the account and checks it was accepted. */
-export async function requestContactsExport(stack: TestStack, account: CreatedAccount): Promise<string> {
+/** Requests an export of every contact of the account, checks it was accepted, and adds its id to `requested`. */
+export async function requestContactsExport(stack: TestStack, account: CreatedAccount, requested: string[]): Promise<string> {
   const created = await stack.http('POST', '/exports/contacts', { apiKey: account.apiKey, body: {} });
   expect(created.status).toBe(202);
+  requested.push(created.body.exportId);
   return created.body.exportId;
 }
 

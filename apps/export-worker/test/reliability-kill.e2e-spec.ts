@@ -42,11 +42,7 @@ describe('export-worker SIGKILLed at every point of a large export (e2e)', () =>
     await stack.stop();
   }, 60_000);
 
-  async function requestExport(): Promise<string> {
-    const exportId = await requestContactsExport(stack, account);
-    exportIds.push(exportId);
-    return exportId;
-  }
+  const requestExport = () => requestContactsExport(stack, account, exportIds);
 
   async function killWorker(): Promise<void> {
     const [worker] = stack.instances('export-worker');

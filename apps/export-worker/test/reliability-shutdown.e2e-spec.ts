@@ -25,11 +25,7 @@ describe('export-worker graceful shutdown (e2e)', () => {
     await stack.stop();
   }, 60_000);
 
-  async function requestExport(): Promise<string> {
-    const exportId = await requestContactsExport(stack, account);
-    exportIds.push(exportId);
-    return exportId;
-  }
+  const requestExport = () => requestContactsExport(stack, account, exportIds);
 
   async function expectExactFile(exportId: string): Promise<any> {
     return (await expectStoredFile(stack, account, exportId, ROWS)).done;

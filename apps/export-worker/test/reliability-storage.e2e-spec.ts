@@ -29,11 +29,7 @@ describe('object storage unavailable (e2e)', () => {
     await stack.stop();
   }, 60_000);
 
-  async function requestExport(): Promise<string> {
-    const exportId = await requestContactsExport(stack, account);
-    exportIds.push(exportId);
-    return exportId;
-  }
+  const requestExport = () => requestContactsExport(stack, account, exportIds);
 
   async function expectFile(exportId: string): Promise<void> {
     await expectStoredFile(stack, account, exportId, ROWS);

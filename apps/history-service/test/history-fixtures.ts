@@ -1,32 +1,13 @@
 import { parse } from 'csv-parse/sync';
-import { Channel, DeliveryStatus, MessageDirection, Subjects } from '@exports/contracts';
+import { Channel, DeliveryStatus, MessageDirection, MessageStatusEvent, PlatformMessage, Subjects } from '@exports/contracts';
 import { spreadsheetSafe } from '@exports/export-files';
 import { sleep, TestStack } from '@exports/testing';
 
-/** A message as published on `platform.messages.recorded`. */
-export interface TestMessage {
-  messageId: string;
-  customerMessageId?: string;
-  campaignId?: string;
-  channel: Channel;
-  direction: MessageDirection;
-  sender: string;
-  destination: string;
-  body: string;
-  status: DeliveryStatus;
-  sendDate: string;
-  cost?: number;
-  parts?: number;
-}
+/** A message as published on `platform.messages.recorded`: the contract's own payload type. */
+export type TestMessage = PlatformMessage;
 
-/** A delivery report as published on `platform.messages.status`. */
-export interface TestReport {
-  messageId: string;
-  status: DeliveryStatus;
-  statusDescription?: string;
-  errorCode?: string;
-  occurredAt: string;
-}
+/** A delivery report as published on `platform.messages.status`, without its account. */
+export type TestReport = Omit<MessageStatusEvent, 'accountId'>;
 
 /** Bodies a CSV writer or a spreadsheet could get wrong. */
 export const BODIES = [
