@@ -17,6 +17,22 @@ export class AppConfig {
   @Matches(/^(nats|tls):\/\/[^\s]+(,(nats|tls):\/\/[^\s]+)*$/, { message: 'NATS_URL must be one or more nats:// URLs separated by commas' })
   NATS_URL = 'nats://127.0.0.1:4222';
 
+  /** File holding this app's NATS nkey seed (`SU...`), written by `npm run nats -- init`. */
+  @IsOptional() @IsString() @Matches(/^\S+$/, { message: 'NATS_NKEY_SEED_FILE must be a file path' })
+  NATS_NKEY_SEED_FILE?: string;
+
+  /** User and password, for a NATS server set up with them instead of nkeys. */
+  @IsOptional() @IsString() @Matches(/^\S+$/, { message: 'NATS_USER must not be empty' })
+  NATS_USER?: string;
+
+  @IsOptional() @IsString() @Matches(/^\S+$/, { message: 'NATS_PASSWORD must not be empty' })
+  NATS_PASSWORD?: string;
+
+  /** TLS towards NATS (passed through to the client): CA bundle, and a client certificate and key for mutual TLS. */
+  @IsOptional() @IsString() NATS_TLS_CA_FILE?: string;
+  @IsOptional() @IsString() NATS_TLS_CERT_FILE?: string;
+  @IsOptional() @IsString() NATS_TLS_KEY_FILE?: string;
+
   /** Prefix for every subject, stream and consumer; empty in production, unique per test run. */
   @Matches(/^[A-Za-z0-9_-]*$/, { message: 'NATS_NAMESPACE may only hold letters, digits, "_" and "-"' })
   NATS_NAMESPACE = '';
@@ -107,6 +123,9 @@ export class AppConfig {
   }
 }
 
+/** Settings without a default (they are not own properties of a fresh AppConfig). */
+const OPTIONAL_SETTINGS = ['NATS_NKEY_SEED_FILE', 'NATS_USER', 'NATS_PASSWORD', 'NATS_TLS_CA_FILE', 'NATS_TLS_CERT_FILE', 'NATS_TLS_KEY_FILE'];
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
@@ -117,7 +136,7 @@ export class ConfigError extends Error {
 /** Reads and validates the environment; throws {@link ConfigError} naming each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const defaults = new AppConfig();
-  const known = Object.keys(defaults).concat('S3_PUBLIC_URL', 'OPS_PORT');
+  const known = Object.keys(defaults).concat('S3_PUBLIC_URL', 'OPS_PORT', ...OPTIONAL_SETTINGS);
   const given: Record<string, string> = {};
   for (const key of known) {
     const value = env[key];
@@ -129,6 +148,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   );
   if (config.EXPORT_RETENTION_SECONDS < config.EXPORT_LINK_TTL_SECONDS) {
     problems.push('EXPORT_RETENTION_SECONDS: must be at least EXPORT_LINK_TTL_SECONDS, or links would outlive their files');
+  }
+  if (Boolean(config.NATS_USER) !== Boolean(config.NATS_PASSWORD)) {
+    problems.push('NATS_USER, NATS_PASSWORD: set both or neither');
+  }
+  if (config.NATS_NKEY_SEED_FILE && config.NATS_USER) {
+    problems.push('NATS_NKEY_SEED_FILE, NATS_USER: choose one way to authenticate to NATS');
+  }
+  if (Boolean(config.NATS_TLS_CERT_FILE) !== Boolean(config.NATS_TLS_KEY_FILE)) {
+    problems.push('NATS_TLS_CERT_FILE, NATS_TLS_KEY_FILE: a client certificate needs its key, and the key its certificate');
   }
   if (problems.length) throw new ConfigError(problems);
   return config;
