@@ -1,6 +1,6 @@
 import { NatsConnection } from 'nats';
 import { DataSource } from 'typeorm';
-import { Subjects } from '@exports/contracts';
+import { accountSubject, Subjects } from '@exports/contracts';
 import { BenchStack, Measurement, percentile } from './bench-stack';
 
 const ACCOUNT = '00000000-0000-4000-8000-00000000be7c';
@@ -30,7 +30,7 @@ export interface BrowseBenchOptions {
  */
 export async function runBrowseBench(stack: BenchStack, options: BrowseBenchOptions): Promise<{ measurements: Measurement[]; plan: string[]; setup: string }> {
   const setup = await ensureData(stack.dataSource, options);
-  const browse = timedBrowse(stack.nats, stack.namespace.subject(Subjects.requests.historyBrowse));
+  const browse = timedBrowse(stack.nats, stack.namespace.subject(accountSubject(Subjects.requests.historyBrowse, ACCOUNT)));
   const sms = { accountId: ACCOUNT, channel: ['SMS'], from: FROM, to: TO, limit: LIMIT };
   const all = { ...sms, channel: ['SMS', 'RCS', 'WHATSAPP'] };
   const deep = options.deepPage.toLocaleString('en-US');

@@ -1,4 +1,4 @@
-import { Consumers, Subjects } from '@exports/contracts';
+import { accountSubject, Consumers, Subjects } from '@exports/contracts';
 import { BenchStack } from './bench-stack';
 
 const ACCOUNT = '00000000-0000-4000-8000-0000000010ad';
@@ -33,7 +33,7 @@ export async function runIngestBench(stack: BenchStack, options: IngestBenchOpti
     const messageId = `ingest-${String(i).padStart(8, '0')}`;
     const sendDate = new Date(sendMs + i * 1000).toISOString();
     events.push([
-      Subjects.platform.messagesRecorded,
+      accountSubject(Subjects.platform.messagesRecorded, ACCOUNT),
       JSON.stringify({
         accountId: ACCOUNT,
         message: { messageId, channel: 'SMS', direction: 'OUTBOUND', sender: 'ACME', destination: '+33611111111', body: `Burst message ${i}, "quoted"`, status: 'SENT', sendDate, cost: 0.045, parts: 1 },
@@ -42,7 +42,7 @@ export async function runIngestBench(stack: BenchStack, options: IngestBenchOpti
   }
   for (let i = 0; i < options.messages; i++) {
     const occurredAt = new Date(sendMs + i * 1000 + 15_000).toISOString();
-    events.push([Subjects.platform.messagesStatus, JSON.stringify({ accountId: ACCOUNT, messageId: `ingest-${String(i).padStart(8, '0')}`, status: 'DELIVERED', occurredAt })]);
+    events.push([accountSubject(Subjects.platform.messagesStatus, ACCOUNT), JSON.stringify({ accountId: ACCOUNT, messageId: `ingest-${String(i).padStart(8, '0')}`, status: 'DELIVERED', occurredAt })]);
   }
 
   const results: IngestResult[] = [];

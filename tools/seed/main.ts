@@ -99,7 +99,7 @@ async function main(): Promise<void> {
   );
   const bar = new ProgressBar('seed');
   const summary = await seedDemo({
-    natsUrl: config.NATS_URL,
+    nats: config,
     namespace: config.NATS_NAMESPACE,
     accountIds,
     contacts: options.contacts,

@@ -1,5 +1,5 @@
-import { NatsNamespace, Subjects } from '@exports/contracts';
-import { JetStream } from '@exports/platform';
+import { accountSubject, NatsNamespace, Subjects } from '@exports/contracts';
+import { JetStream, natsConnectionOptions, NatsSettings } from '@exports/platform';
 import { demoContact, demoMessage, Random } from './demo-data';
 
 export interface SeedProgress {
@@ -12,7 +12,8 @@ export interface SeedProgress {
 }
 
 export interface SeedDemoOptions {
-  natsUrl: string;
+  /** NATS server(s) and the credentials of an identity that may publish `platform.*` (the admin identity). */
+  nats: NatsSettings;
   /** NATS_NAMESPACE of the stack; empty or absent in production-like setups. */
   namespace?: string;
   accountIds: readonly string[];
@@ -45,7 +46,7 @@ const CHUNK = 500;
  */
 export async function seedDemo(options: SeedDemoOptions): Promise<SeedSummary> {
   const now = (options.now ?? new Date()).getTime();
-  const jetStream = await JetStream.connect(options.natsUrl, new NatsNamespace(options.namespace ?? ''), 'seed');
+  const jetStream = await JetStream.connect(natsConnectionOptions(options.nats, 'admin', 'seed'), new NatsNamespace(options.namespace ?? ''));
   const summary: SeedSummary = { contacts: 0, messages: 0, reports: 0 };
   const total = options.accountIds.length * (options.contacts + options.messages);
   const report = () => options.onProgress?.({ done: summary.contacts + summary.messages, total, ...summary });
@@ -60,15 +61,15 @@ export async function seedDemo(options: SeedDemoOptions): Promise<SeedSummary> {
       for (let i = 0; i < options.contacts; i++) {
         const contact = demoContact(random, i, now);
         if (contact.phoneNumber) phones.push(contact.phoneNumber);
-        await publisher.publish(Subjects.platform.contactsUpserted, { accountId, contact });
+        await publisher.publish(accountSubject(Subjects.platform.contactsUpserted, accountId), { accountId, contact });
         summary.contacts += 1;
         if (summary.contacts % CHUNK === 0) report();
       }
       for (let start = 0; start < options.messages; start += CHUNK) {
         const chunk = Array.from({ length: Math.min(CHUNK, options.messages - start) }, (_, i) => demoMessage(random, accountTag, start + i, now, phones));
-        for (const { message } of chunk) await publisher.publish(Subjects.platform.messagesRecorded, { accountId, message });
+        for (const { message } of chunk) await publisher.publish(accountSubject(Subjects.platform.messagesRecorded, accountId), { accountId, message });
         for (const { reports } of chunk) {
-          for (const status of reports) await publisher.publish(Subjects.platform.messagesStatus, { accountId, ...status });
+          for (const status of reports) await publisher.publish(accountSubject(Subjects.platform.messagesStatus, accountId), { accountId, ...status });
           summary.reports += reports.length;
         }
         summary.messages += chunk.length;

@@ -3,13 +3,14 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { AccountsRepository, openDatabase } from '@exports/database';
-import { ConfigError, loadConfig, nodeFlagsOf } from '@exports/platform';
-import { LocalS3Server, startLocalS3Server } from '@exports/testing';
+import { AppConfig, ConfigError, loadConfig, NatsDeployment, nodeFlagsOf } from '@exports/platform';
+import { LocalS3Server, NatsServerProcess, startLocalS3Server } from '@exports/testing';
 import { seedDemo } from '../seed';
 
 /**
  * `npm start`: the whole stack in the foreground on this machine. Starts the local
- * S3 server when S3_ENDPOINT is unset, creates and migrates the database, makes a
+ * S3 server when S3_ENDPOINT is unset, an authenticated NATS server of its own when
+ * NATS_URL is unset (dev credentials in tmp/dev-stack/nats), creates and migrates the database, makes a
  * demo API key, starts the three apps, prints how to try it; Ctrl-C stops it all.
  */
 const ROOT = resolve(__dirname, '../../..'); // dist/tools/stack → repository root
@@ -19,9 +20,13 @@ const COLOURS = ['\x1b[36m', '\x1b[35m', '\x1b[33m'];
 /** Same seed every start: re-seeding the demo account replays the same events, it does not add more. */
 const DEMO_CONTACTS = 200;
 const DEMO_MESSAGES = 1000;
+/** Our own NATS when NATS_URL is unset: beside the machine's (4222), with generated dev identities. */
+const DEV_NATS_PORT = 4223;
+const DEV_NATS_DIR = join(ROOT, 'tmp', 'dev-stack', 'nats');
 
 const children: ChildProcess[] = [];
 let s3: LocalS3Server | undefined;
+let nats: NatsServerProcess | undefined;
 let stopping = false;
 
 function say(line: string): void {
@@ -90,6 +95,7 @@ async function stop(code = 0): Promise<void> {
     ),
   );
   await s3?.close();
+  await nats?.stop();
   process.exit(code);
 }
 
@@ -102,7 +108,17 @@ async function main(): Promise<void> {
   if (!(await reachable(config.DATABASE_URL, 5432))) {
     throw new Error(`PostgreSQL is not reachable at ${new URL(config.DATABASE_URL).host}; start it (see README, "Requirements")`);
   }
-  if (!(await reachable(config.NATS_URL.split(',')[0], 4222))) {
+  let appEnvOf = (_app: string): NodeJS.ProcessEnv => env;
+  let seedEnv = env;
+  if (!process.env.NATS_URL) {
+    const deployment = await NatsDeployment.open(DEV_NATS_DIR, { host: '127.0.0.1', port: DEV_NATS_PORT, storeDir: join(DEV_NATS_DIR, 'jetstream'), namespace: config.NATS_NAMESPACE });
+    nats = new NatsServerProcess(deployment);
+    await nats.start();
+    say(`NATS (JetStream, nkey authentication) on ${nats.url}; config and dev credentials in tmp/dev-stack/nats`);
+    env.NATS_URL = nats.url;
+    seedEnv = { ...env, NATS_NKEY_SEED_FILE: deployment.seedFile('admin') };
+    appEnvOf = (app) => ({ ...env, NATS_NKEY_SEED_FILE: deployment.seedFile(app) });
+  } else if (!(await reachable(config.NATS_URL.split(',')[0], 4222))) {
     throw new Error(`NATS is not reachable at ${config.NATS_URL}; start nats-server with -js (see README, "Requirements")`);
   }
   if (!process.env.S3_ENDPOINT) {
@@ -126,8 +142,8 @@ async function main(): Promise<void> {
     await dataSource.destroy();
   }
 
-  await Promise.all(APPS.map((app, index) => startApp(app, index, env)));
-  await seedDemoData(demo.accountId, config.NATS_URL, config.NATS_NAMESPACE);
+  await Promise.all(APPS.map((app, index) => startApp(app, index, appEnvOf(app))));
+  await seedDemoData(demo.accountId, loadConfig(seedEnv));
 
   const url = `http://127.0.0.1:${config.PORT}`;
   const day = 86_400_000;
@@ -149,8 +165,8 @@ Ctrl-C stops everything.
 }
 
 /** A small demo data set for the demo account, published through the ingestion subjects. */
-async function seedDemoData(accountId: string, natsUrl: string, namespace: string): Promise<void> {
-  const summary = await seedDemo({ natsUrl, namespace, accountIds: [accountId], contacts: DEMO_CONTACTS, messages: DEMO_MESSAGES });
+async function seedDemoData(accountId: string, config: AppConfig): Promise<void> {
+  const summary = await seedDemo({ nats: config, namespace: config.NATS_NAMESPACE, accountIds: [accountId], contacts: DEMO_CONTACTS, messages: DEMO_MESSAGES });
   say(`Demo data published: ${summary.contacts} contacts, ${summary.messages} messages, ${summary.reports} delivery reports`);
 }
 

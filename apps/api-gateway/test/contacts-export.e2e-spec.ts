@@ -24,15 +24,15 @@ describe('contacts export (e2e)', () => {
     await stack.start();
     a = await stack.createAccount('account A');
     b = await stack.createAccount('account B');
-    for (const c of contacts) await stack.publish(Subjects.platform.contactsUpserted, { accountId: a.accountId, contact: c });
+    for (const c of contacts) await stack.publishFor(a.accountId, Subjects.platform.contactsUpserted, { accountId: a.accountId, contact: c });
     // An older version of c-001 replayed later changes nothing; c-005 is deleted.
-    await stack.publish(Subjects.platform.contactsUpserted, { accountId: a.accountId, contact: { ...contacts[0], firstName: 'OLD', updatedAt: '2020-01-01T00:00:00Z' } });
-    await stack.publish(Subjects.platform.contactsDeleted, { accountId: a.accountId, contactId: 'c-005', deletedAt: '2026-02-01T00:00:00Z' });
+    await stack.publishFor(a.accountId, Subjects.platform.contactsUpserted, { accountId: a.accountId, contact: { ...contacts[0], firstName: 'OLD', updatedAt: '2020-01-01T00:00:00Z' } });
+    await stack.publishFor(a.accountId, Subjects.platform.contactsDeleted, { accountId: a.accountId, contactId: 'c-005', deletedAt: '2026-02-01T00:00:00Z' });
     // Invalid events are terminated, and the consumer moves on.
-    await stack.publish(Subjects.platform.contactsUpserted, { accountId: a.accountId, contact: { id: 'bad', createdAt: 'yesterday' } });
-    await stack.publish(Subjects.platform.contactsUpserted, 'not json at all');
+    await stack.publishFor(a.accountId, Subjects.platform.contactsUpserted, { accountId: a.accountId, contact: { id: 'bad', createdAt: 'yesterday' } });
+    await stack.publishFor(a.accountId, Subjects.platform.contactsUpserted, 'not json at all');
     // Another account's contact never shows up in A's files.
-    await stack.publish(Subjects.platform.contactsUpserted, { accountId: b.accountId, contact: contact('b-001', { email: 'b@example.com' }) });
+    await stack.publishFor(b.accountId, Subjects.platform.contactsUpserted, { accountId: b.accountId, contact: contact('b-001', { email: 'b@example.com' }) });
     await waitFor(async () => (await stack.query(`SELECT count(*)::int AS n FROM contacts`))[0].n === 6 && (await deletedCount()) === 1);
   }, 120_000);
 

@@ -70,11 +70,11 @@ describe('delivery reports export (e2e)', () => {
     await stack.start();
     [a, b] = [await stack.createAccount('A'), await stack.createAccount('B')];
     // Reports first for half of them: they are kept and joined once the message arrives.
-    for (const r of reports.slice(0, 10)) await stack.publish(Subjects.platform.messagesStatus, { accountId: a.accountId, ...r });
-    for (const m of messages) await stack.publish(Subjects.platform.messagesRecorded, { accountId: a.accountId, message: m });
-    for (const r of reports.slice(10)) await stack.publish(Subjects.platform.messagesStatus, { accountId: a.accountId, ...r });
-    await stack.publish(Subjects.platform.messagesRecorded, { accountId: b.accountId, message: { ...messages[0], messageId: 'b-1' } });
-    await stack.publish(Subjects.platform.messagesStatus, { accountId: b.accountId, messageId: 'b-1', status: 'DELIVERED', occurredAt: at(10) });
+    for (const r of reports.slice(0, 10)) await stack.publishFor(a.accountId, Subjects.platform.messagesStatus, { accountId: a.accountId, ...r });
+    for (const m of messages) await stack.publishFor(a.accountId, Subjects.platform.messagesRecorded, { accountId: a.accountId, message: m });
+    for (const r of reports.slice(10)) await stack.publishFor(a.accountId, Subjects.platform.messagesStatus, { accountId: a.accountId, ...r });
+    await stack.publishFor(b.accountId, Subjects.platform.messagesRecorded, { accountId: b.accountId, message: { ...messages[0], messageId: 'b-1' } });
+    await stack.publishFor(b.accountId, Subjects.platform.messagesStatus, { accountId: b.accountId, messageId: 'b-1', status: 'DELIVERED', occurredAt: at(10) });
     await waitFor(async () => (await count('messages')) === messages.length + 1 && (await count('delivery_reports')) === reports.length + 1);
   }, 120_000);
 

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
-import { connect } from 'nats';
 import { firstValueFrom } from 'rxjs';
-import { Subjects } from '@exports/contracts';
+import { accountSubject, Subjects } from '@exports/contracts';
 import { CreatedAccount } from '@exports/database';
 import { TestStack } from '@exports/testing';
 
@@ -13,9 +12,12 @@ describe('exports request-reply (e2e)', () => {
   let a: CreatedAccount;
   let b: CreatedAccount;
 
+  /** On the subject of the account the payload names (a random one when it names none). */
   const call = async (subject: string, data: unknown): Promise<{ ok: boolean; body: any }> => {
+    const { accountId } = (typeof data === 'object' && data !== null ? data : {}) as { accountId?: unknown };
+    const scoped = accountSubject(subject, typeof accountId === 'string' && accountId ? accountId : randomUUID());
     try {
-      return { ok: true, body: await firstValueFrom(client.send(stack.namespace.subject(subject), data)) };
+      return { ok: true, body: await firstValueFrom(client.send(stack.namespace.subject(scoped), data)) };
     } catch (error) {
       return { ok: false, body: error };
     }
@@ -25,7 +27,7 @@ describe('exports request-reply (e2e)', () => {
     await stack.start();
     a = await stack.createAccount('A');
     b = await stack.createAccount('B');
-    client = ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: ['nats://127.0.0.1:4222'] } });
+    client = ClientProxyFactory.create({ transport: Transport.NATS, options: stack.natsOptions() });
     await client.connect();
   });
 
@@ -92,13 +94,11 @@ describe('exports request-reply (e2e)', () => {
       expect(reply).toEqual({ ok: false, body: { status: 400, error: 'Bad Request', message: 'The request must be a JSON object' } });
     }
     // null cannot go through Nest's client; a raw request, as a non-Nest service would send it.
-    const nc = await connect({ servers: 'nats://127.0.0.1:4222' });
-    try {
-      const subject = stack.namespace.subject(Subjects.requests.exportsList);
+    const nc = await stack.natsConnection();
+    {
+      const subject = stack.namespace.subject(accountSubject(Subjects.requests.exportsList, a.accountId));
       const raw = await nc.request(subject, JSON.stringify({ pattern: subject, data: null, id: 'raw-1' }), { timeout: 5000 });
       expect(JSON.parse(raw.string())).toMatchObject({ id: 'raw-1', err: { status: 400, message: 'The request must be a JSON object' } });
-    } finally {
-      await nc.close();
     }
   });
 });

@@ -2,7 +2,7 @@ import { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { NatsConnection } from 'nats';
-import { Subjects } from '@exports/contracts';
+import { accountSubject, Subjects } from '@exports/contracts';
 import { CreatedAccount } from '@exports/database';
 import { TestStack, waitUntil } from '@exports/testing';
 
@@ -165,7 +165,7 @@ describe('fuzzing every route and subject (e2e)', () => {
   /** A request as Nest's NATS client sends it; the reply is `{ id, response }` or `{ id, err }`. */
   async function natsRequest(subject: string, payload: string | Uint8Array): Promise<void> {
     figures.nats += 1;
-    const reply = await nats.request(stack.namespace.subject(subject), payload, { timeout: 5000 });
+    const reply = await nats.request(stack.namespace.subject(accountSubject(subject, account.accountId)), payload, { timeout: 5000 });
     const parsed = JSON.parse(reply.string());
     if (parsed.err !== undefined) expectGoodAnswer(`${subject} ${String(payload)}`, parsed.err.status, parsed.err);
     else expect(parsed).toHaveProperty('response');
@@ -190,7 +190,7 @@ describe('fuzzing every route and subject (e2e)', () => {
     const garbage = ['not json', '{"pattern":', '\u0000\u0001', '[]', '"x"', '42'];
     for (const payload of garbage) {
       figures.nats += 1;
-      await nats.request(stack.namespace.subject(subject), payload, { timeout: 1000 }).then(
+      await nats.request(stack.namespace.subject(accountSubject(subject, account.accountId)), payload, { timeout: 1000 }).then(
         (reply) => {
           const parsed = JSON.parse(reply.string());
           if (parsed.err !== undefined && typeof parsed.err === 'object') expectGoodAnswer(`${subject} ${payload}`, parsed.err.status, parsed.err);
@@ -199,7 +199,7 @@ describe('fuzzing every route and subject (e2e)', () => {
       );
     }
     // A request that is not JSON at all is answered with the 400 envelope.
-    const reply = JSON.parse((await nats.request(stack.namespace.subject(subject), 'not json', { timeout: 5000 })).string());
+    const reply = JSON.parse((await nats.request(stack.namespace.subject(accountSubject(subject, account.accountId)), 'not json', { timeout: 5000 })).string());
     expect(reply.err).toMatchObject({ status: 400, error: 'Bad Request', message: 'The request must be a JSON object' });
     await natsRequest(Subjects.requests.exportsList, JSON.stringify({ pattern: stack.namespace.subject(Subjects.requests.exportsList), data: { accountId: account.accountId }, id: 'alive' }));
     const browse = { accountId: account.accountId, channel: ['SMS'], from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' };
@@ -224,7 +224,7 @@ describe('fuzzing every route and subject (e2e)', () => {
     for (const [subject, arbitrary] of Object.entries(events)) {
       await check(
         fc.asyncProperty(fc.oneof({ weight: 4, arbitrary: arbitrary.map((v) => JSON.stringify(v)) }, { weight: 1, arbitrary: rawBody }), async (payload) => {
-          await stack.publish(subject, payload);
+          await stack.publishFor(randomUUID(), subject, payload);
           published += 1;
         }),
       );
@@ -232,8 +232,8 @@ describe('fuzzing every route and subject (e2e)', () => {
     figures.events += published;
 
     const marker = `fuzz-after-${randomUUID()}`;
-    await stack.publish(Subjects.platform.contactsUpserted, { accountId: account.accountId, contact: { id: marker, email: 'after@example.com', createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z' } });
-    await stack.publish(Subjects.platform.messagesRecorded, {
+    await stack.publishFor(account.accountId, Subjects.platform.contactsUpserted, { accountId: account.accountId, contact: { id: marker, email: 'after@example.com', createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z' } });
+    await stack.publishFor(account.accountId, Subjects.platform.messagesRecorded, {
       accountId: account.accountId,
       message: { messageId: marker, channel: 'SMS', direction: 'OUTBOUND', sender: 'ACME', destination: '+33611111111', body: 'after the fuzz', status: 'SENT', sendDate: '2026-01-01T00:00:00Z' },
     });

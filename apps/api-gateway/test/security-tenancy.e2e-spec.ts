@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import { NatsConnection } from 'nats';
-import { Subjects } from '@exports/contracts';
+import { accountSubject, Subjects } from '@exports/contracts';
 import { CreatedAccount } from '@exports/database';
 import { insertContacts, insertMessages, TestStack, waitUntil } from '@exports/testing';
 
@@ -116,9 +116,10 @@ describe('cross-tenant attempts (e2e)', () => {
   });
 
   /** Nest's request format, as any internal service sends it. */
-  async function request(subject: string, data: unknown): Promise<any> {
+  async function request(subject: string, data: { accountId: string; [field: string]: unknown }): Promise<any> {
     attempts += 1;
-    const reply = await nats.request(stack.namespace.subject(subject), JSON.stringify({ pattern: stack.namespace.subject(subject), data, id: randomUUID() }), { timeout: 5000 });
+    const scoped = stack.namespace.subject(accountSubject(subject, data.accountId));
+    const reply = await nats.request(scoped, JSON.stringify({ pattern: scoped, data, id: randomUUID() }), { timeout: 5000 });
     return JSON.parse(reply.string());
   }
 
@@ -146,7 +147,7 @@ describe('cross-tenant attempts (e2e)', () => {
     const aMessage = (await stack.query(`SELECT * FROM messages WHERE account_id = $1 AND message_id = 'm-0000040'`, [a.accountId]))[0];
 
     for (const exportId of [aCompleted.exportId, aPending, aFailed]) {
-      await stack.publish(Subjects.exportRequested.CONTACTS, { exportId, accountId: b.accountId, type: 'CONTACTS', run: 1 });
+      await stack.publishFor(b.accountId, Subjects.exportRequested.CONTACTS, { exportId, accountId: b.accountId, type: 'CONTACTS', run: 1 });
       attempts += 1;
     }
     const future = '2030-01-01T00:00:00Z';
@@ -157,7 +158,7 @@ describe('cross-tenant attempts (e2e)', () => {
       [Subjects.platform.messagesRecorded, { accountId: b.accountId, message: { messageId: 'm-0000041', channel: 'SMS', direction: 'OUTBOUND', sender: 'B-SENDER', destination: '+33600000000', body: 'B', status: 'SENT', sendDate: future } }],
     ];
     for (const [subject, payload] of forged) {
-      await stack.publish(subject, payload);
+      await stack.publishFor(b.accountId, subject, payload);
       attempts += 1;
     }
     // Every forged run message is dropped once it has been retried as an unknown export.

@@ -6,18 +6,16 @@ import {
   insertContacts,
   outboxDrained,
   sleep,
-  startNats,
   startPostgres,
-  stopNats,
   stopPostgres,
   TestStack,
   waitUntil,
 } from '@exports/testing';
 
 /**
- * The machine's NATS and PostgreSQL stopped under the apps and started again. Both are
- * shared with other test runs: the windows are a few seconds, and `finally` always
- * starts them again and waits until they accept connections.
+ * The stack's NATS server and the machine's PostgreSQL stopped under the apps and started
+ * again. PostgreSQL is shared with other test runs: its window is a few seconds, and
+ * `finally` always starts it again and waits until it accepts connections.
  */
 describe('NATS and PostgreSQL outages (e2e)', () => {
   const BIG = 300_000;
@@ -37,7 +35,6 @@ describe('NATS and PostgreSQL outages (e2e)', () => {
 
   afterAll(async () => {
     await startPostgres().catch((error: unknown) => process.stderr.write(`PostgreSQL not restarted: ${error}\n`));
-    await startNats().catch((error: unknown) => process.stderr.write(`NATS not restarted: ${error}\n`));
     process.stdout.write(`reliability-outages: ${JSON.stringify(figures)}\n`);
     await stack.stop();
   }, 90_000);
@@ -58,7 +55,7 @@ describe('NATS and PostgreSQL outages (e2e)', () => {
     };
     const ids: string[] = [];
     ids.push(...(await Promise.all(Array.from({ length: 10 }, (_, i) => request(i)))));
-    await stopNats();
+    await stack.stopNats();
     figures.natsRestarts += 1;
     try {
       // Accepted while the bus is down: the runs wait in the outbox.
@@ -66,7 +63,7 @@ describe('NATS and PostgreSQL outages (e2e)', () => {
       await waitUntil('runs waiting in the outbox', async () => (await stack.query(`SELECT count(*)::int AS n FROM outbox WHERE kind = 'run'`))[0].n > 0);
       await sleep(2000);
     } finally {
-      await startNats();
+      await stack.startNats();
     }
     ids.push(...(await Promise.all(Array.from({ length: 10 }, (_, i) => request(30 + i)))));
     figures.accepted += ids.length;

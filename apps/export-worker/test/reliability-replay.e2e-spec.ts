@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { firstValueFrom } from 'rxjs';
-import { Subjects } from '@exports/contracts';
+import { accountSubject, Subjects } from '@exports/contracts';
 import { CreatedAccount } from '@exports/database';
 import { download, eventsByExport, exportRow, insertContacts, outboxDrained, TestStack, waitUntil } from '@exports/testing';
 
@@ -18,7 +18,7 @@ describe('replayed requests and events (e2e)', () => {
     await stack.start();
     account = await stack.createAccount('replay account');
     await insertContacts(stack, account.accountId, ROWS);
-    rpc = ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: [stack.env.NATS_URL] } });
+    rpc = ClientProxyFactory.create({ transport: Transport.NATS, options: stack.natsOptions() });
     await rpc.connect();
   });
 
@@ -45,7 +45,7 @@ describe('replayed requests and events (e2e)', () => {
 
     for (let i = 0; i < 10; i++) {
       const again = await firstValueFrom(
-        rpc.send(stack.namespace.subject(Subjects.requests.exportsCreate), { accountId: account.accountId, type: 'CONTACTS', request: { listIds: ['list-1'] }, idempotencyKey: key }),
+        rpc.send(stack.namespace.subject(accountSubject(Subjects.requests.exportsCreate, account.accountId)), { accountId: account.accountId, type: 'CONTACTS', request: { listIds: ['list-1'] }, idempotencyKey: key }),
       );
       expect(again.exportId).toBe(exportId);
       replays.rpc += 1;
@@ -62,11 +62,11 @@ describe('replayed requests and events (e2e)', () => {
     exportIds.add(exportId);
     const run = { exportId, accountId: account.accountId, type: 'CONTACTS', run: 1 };
     // As JetStream would redeliver it (new message ids), and as a relay would re-publish it (same id).
-    for (let i = 0; i < 10; i++) await stack.publish(Subjects.exportRequested.CONTACTS, run, `redelivery-${exportId}-${i}`);
-    for (let i = 0; i < 5; i++) await stack.publish(Subjects.exportRequested.CONTACTS, run, `republish-${exportId}`);
+    for (let i = 0; i < 10; i++) await stack.publishFor(run.accountId, Subjects.exportRequested.CONTACTS, run, `redelivery-${exportId}-${i}`);
+    for (let i = 0; i < 5; i++) await stack.publishFor(run.accountId, Subjects.exportRequested.CONTACTS, run, `republish-${exportId}`);
     const done = await stack.waitForExport(account.apiKey, exportId);
     expect(done).toMatchObject({ status: 'COMPLETED', rowCount: ROWS });
-    for (let i = 10; i < 20; i++) await stack.publish(Subjects.exportRequested.CONTACTS, run, `redelivery-${exportId}-${i}`);
+    for (let i = 10; i < 20; i++) await stack.publishFor(run.accountId, Subjects.exportRequested.CONTACTS, run, `redelivery-${exportId}-${i}`);
     replays.runMessages += 25;
     const consumer = await (await stack.natsConnection()).jetstreamManager();
     await waitUntil('every run message handled', async () => {
@@ -85,11 +85,11 @@ describe('replayed requests and events (e2e)', () => {
   it('the same contact event 50 times: one contact, exported once', async () => {
     const contact = { id: 'z-replayed', email: 'replayed@example.com', firstName: 'Once', createdAt: '2026-03-01T00:00:00Z', updatedAt: '2026-03-02T00:00:00Z' };
     for (let i = 0; i < 50; i++) {
-      await stack.publish(Subjects.platform.contactsUpserted, { accountId: account.accountId, contact }, i % 2 ? undefined : `contact-${i}`);
+      await stack.publishFor(account.accountId, Subjects.platform.contactsUpserted, { accountId: account.accountId, contact }, i % 2 ? undefined : `contact-${i}`);
       replays.ingestion += 1;
     }
     const marker = { id: 'z-marker', email: 'marker@example.com', createdAt: '2026-03-01T00:00:00Z', updatedAt: '2026-03-02T00:00:00Z' };
-    await stack.publish(Subjects.platform.contactsUpserted, { accountId: account.accountId, contact: marker });
+    await stack.publishFor(account.accountId, Subjects.platform.contactsUpserted, { accountId: account.accountId, contact: marker });
     await waitUntil('marker ingested', async () => (await stack.query(`SELECT count(*)::int AS n FROM contacts WHERE id = 'z-marker'`))[0].n === 1);
     expect((await stack.query(`SELECT count(*)::int AS n FROM contacts WHERE account_id = $1 AND id = 'z-replayed'`, [account.accountId]))[0].n).toBe(1);
 

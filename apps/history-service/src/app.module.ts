@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { NatsNamespace, Subjects } from '@exports/contracts';
+import { NatsNamespace } from '@exports/contracts';
 import { ExportPipelineModule } from '@exports/export-pipeline';
 import { AppConfig } from '@exports/platform';
 import { historyBrowseController } from './history-browse/history-browse.controller';
@@ -19,7 +19,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [ExportPipelineModule.register(APP, [new MessageHistoryExportSource()])],
-      controllers: [historyBrowseController(namespace.subject(Subjects.requests.historyBrowse))],
+      controllers: [historyBrowseController(namespace)],
       providers: [MessagesStore, MessagesIngestService, HistoryBrowseService],
     };
   }

@@ -1,5 +1,5 @@
-import { connect, NatsConnection } from 'nats';
-import { Channel, DeliveryStatus, MessageDirection, Subjects } from '@exports/contracts';
+import { NatsConnection } from 'nats';
+import { accountSubject, Channel, DeliveryStatus, MessageDirection, Subjects } from '@exports/contracts';
 import { CreatedAccount } from '@exports/database';
 import { TestStack } from '@exports/testing';
 import {
@@ -42,7 +42,7 @@ describe('message history ingestion and browsing (e2e)', () => {
   beforeAll(async () => {
     await stack.start();
     [a, b] = [await stack.createAccount('A'), await stack.createAccount('B')];
-    nats = await connect({ servers: stack.env.NATS_URL });
+    nats = await stack.natsConnection();
 
     await publishReport(stack, a.accountId, lateReport);
     for (const m of messages) await publishMessage(stack, a.accountId, m);
@@ -65,7 +65,7 @@ describe('message history ingestion and browsing (e2e)', () => {
       [Subjects.platform.messagesStatus, { accountId: a.accountId, messageId: 'x', status: 'READ', occurredAt: iso(T0) }],
       [Subjects.platform.messagesStatus, 'not json'],
     ];
-    for (const [subject, payload] of bad) await stack.publish(subject, payload);
+    for (const [subject, payload] of bad) await stack.publishFor(a.accountId, subject, payload);
     await publishMessage(stack, a.accountId, message('after-bad', T0 - 60_000, Channel.WhatsApp));
     allMessages.push(message('after-bad', T0 - 60_000, Channel.WhatsApp));
 
@@ -260,7 +260,7 @@ describe('message history ingestion and browsing (e2e)', () => {
   });
 
   describe('history.browse over NATS request-reply', () => {
-    const subject = () => stack.namespace.subject(Subjects.requests.historyBrowse);
+    const subject = () => stack.namespace.subject(accountSubject(Subjects.requests.historyBrowse, a.accountId));
     const request = async (data: unknown) => {
       const reply = await nats.request(subject(), JSON.stringify({ id: 'req-1', pattern: subject(), data }), { timeout: 5000 });
       return JSON.parse(reply.string()) as { response?: any; err?: any };

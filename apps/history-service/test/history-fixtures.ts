@@ -167,11 +167,11 @@ export function expectedHistoryRow(message: TestMessage, reports: TestReport[], 
 }
 
 export async function publishMessage(stack: TestStack, accountId: string, message: TestMessage): Promise<void> {
-  await stack.publish(Subjects.platform.messagesRecorded, { accountId, message });
+  await stack.publishFor(accountId, Subjects.platform.messagesRecorded, { accountId, message });
 }
 
 export async function publishReport(stack: TestStack, accountId: string, report: TestReport): Promise<void> {
-  await stack.publish(Subjects.platform.messagesStatus, { accountId, ...report });
+  await stack.publishFor(accountId, Subjects.platform.messagesStatus, { accountId, ...report });
 }
 
 export async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {

@@ -33,6 +33,28 @@ export const Subjects = {
   },
 } as const;
 
+/**
+ * Every subject above except `requests.*` names a kind of message; the message itself goes on
+ * that subject with the account it concerns as one more, last token
+ * (`platform.contacts.upserted.<accountId>`, `exports.get.<accountId>`), so NATS permissions can
+ * limit a caller to chosen accounts (`exports.get.<accountId>`) or all of them (`exports.get.*`).
+ * Request subjects are account-scoped the same way.
+ */
+export function accountSubject(subject: string, accountId: string): string {
+  return `${subject}.${accountId}`;
+}
+
+/** The wildcard that matches a subject for every account. */
+export function anyAccount(subject: string): string {
+  return `${subject}.*`;
+}
+
+/** A received account-scoped subject (namespace removed) split into its documented subject and account. */
+export function splitAccountSubject(subject: string): { subject: string; accountId: string } {
+  const dot = subject.lastIndexOf('.');
+  return dot < 0 ? { subject, accountId: '' } : { subject: subject.slice(0, dot), accountId: subject.slice(dot + 1) };
+}
+
 export const Streams = {
   exports: { name: 'EXPORTS', subjects: ['exports.requested.>'] },
   exportEvents: { name: 'EXPORT_EVENTS', subjects: ['exports.events.>'] },

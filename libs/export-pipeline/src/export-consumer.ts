@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { JsMsg } from 'nats';
-import { ExportRequestedEvent, ExportType, Subjects } from '@exports/contracts';
+import { anyAccount, ExportRequestedEvent, ExportType, splitAccountSubject, Subjects } from '@exports/contracts';
 import { checkPayload, JetStream, jsonOf, Metrics, PullLoop } from '@exports/platform';
 import { ExportRunner } from './export-runner';
 
@@ -42,7 +42,7 @@ export class ExportConsumer {
       await this.jetStream.ensureConsumer({
         stream: 'exports',
         durable,
-        filterSubject: Subjects.exportRequested[type],
+        filterSubject: anyAccount(Subjects.exportRequested[type]),
         ackWaitSeconds: this.options.ackWaitSeconds,
         maxDeliver: -1,
         maxAckPending: 1000,
@@ -78,6 +78,12 @@ export class ExportConsumer {
       event = checkPayload(ExportRequestedEvent, jsonOf(message), 'export request');
     } catch (error) {
       this.logger.error({ message: 'Invalid export request terminated', subject: message.subject, reason: (error as Error).message });
+      message.term();
+      return;
+    }
+    const { accountId } = splitAccountSubject(this.jetStream.namespace.unprefix(message.subject));
+    if (event.accountId !== accountId) {
+      this.logger.error({ message: 'Export request for another account than its subject terminated', code: 'ACCOUNT_MISMATCH', exportId: event.exportId, subject: message.subject });
       message.term();
       return;
     }

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { ExportRequestedEvent, exportRunMessageId, Subjects } from '@exports/contracts';
+import { accountSubject, ExportRequestedEvent, exportRunMessageId, Subjects } from '@exports/contracts';
 import { OutboxEntry, OutboxRepository, toExportResource } from '@exports/database';
 import { JetStream } from '@exports/platform';
 
@@ -77,11 +77,11 @@ export class OutboxRelay {
     const record = entry.export;
     if (entry.kind === 'run') {
       const event: ExportRequestedEvent = { exportId: record.id, accountId: record.accountId, type: record.type, run: entry.run };
-      await this.jetStream.publish(Subjects.exportRequested[record.type], event, exportRunMessageId(event, entry.id));
+      await this.jetStream.publish(accountSubject(Subjects.exportRequested[record.type], record.accountId), event, exportRunMessageId(event, entry.id));
       return;
     }
     // The resource as of the change (a completed event published late must not read EXPIRED).
-    await this.jetStream.publish(Subjects.exportEvents[entry.kind], toExportResource(record, record.updatedAt), `event-${entry.id}`);
+    await this.jetStream.publish(accountSubject(Subjects.exportEvents[entry.kind], record.accountId), toExportResource(record, record.updatedAt), `event-${entry.id}`);
   }
 
   private reportFailure(error: unknown): void {

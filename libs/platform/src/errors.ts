@@ -4,6 +4,8 @@ import { ValidationError } from 'class-validator';
 export enum ErrorCode {
   Validation = 'VALIDATION',
   Unauthorized = 'UNAUTHORIZED',
+  /** A NATS request for another account than its subject names. */
+  AccountMismatch = 'ACCOUNT_MISMATCH',
   NotFound = 'NOT_FOUND',
   Conflict = 'CONFLICT',
   LinkExpired = 'LINK_EXPIRED',
@@ -34,6 +36,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   [ErrorCode.Validation]: 400,
   [ErrorCode.LinkExpired]: 400,
   [ErrorCode.Unauthorized]: 401,
+  [ErrorCode.AccountMismatch]: 403,
   [ErrorCode.NotFound]: 404,
   [ErrorCode.Conflict]: 409,
   [ErrorCode.PayloadTooLarge]: 413,

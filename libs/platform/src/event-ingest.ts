@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { ClassConstructor } from 'class-transformer';
 import { JsMsg } from 'nats';
+import { splitAccountSubject } from '@exports/contracts';
 import { JetStream, jsonOf } from './jetstream';
 import { Metrics } from './metrics';
 import { PullLoop } from './pull-loop';
@@ -26,6 +27,12 @@ export interface IngestOptions<Change> {
 /** A route that validates the payload into `cls` and maps it to a change. */
 export function route<T extends object, Change>(cls: ClassConstructor<T>, toChange: (payload: T) => Change) {
   return (payload: unknown) => toChange(checkPayload(cls, payload, 'event'));
+}
+
+/** An event is about the account its subject names: publish permissions are granted per account in the subject. */
+function assertSameAccount(payload: unknown, subjectAccountId: string): void {
+  const { accountId } = payload as { accountId?: unknown };
+  if (accountId !== subjectAccountId) throw new Error(`accountId must be the account of the subject (${subjectAccountId || 'none'})`);
 }
 
 /**
@@ -81,12 +88,15 @@ export class EventIngest<Change> {
     for (const message of messages) {
       if (message.info.deliveryCount > 1) this.metrics?.redeliveries.inc({ consumer });
       const subject = this.jetStream.namespace.unprefix(message.subject);
-      const toChange = this.options.routes[subject];
+      const scoped = splitAccountSubject(subject);
+      const toChange = this.options.routes[scoped.subject];
       try {
         if (!toChange) throw new Error(`no handler for subject ${subject}`);
         const payload = jsonOf(message);
         if (payload === undefined) throw new Error('the event is not valid JSON');
-        changes.push(toChange(payload));
+        const change = toChange(payload);
+        assertSameAccount(payload, scoped.accountId);
+        changes.push(change);
         accepted.push(message);
       } catch (error) {
         this.rejected += 1;

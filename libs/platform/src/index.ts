@@ -16,4 +16,7 @@ export * from './nest/readiness';
 export * from './rpc-envelope.filter';
 export * from './nats-request-deserializer';
 export * from './nats-request-reply';
+export * from './nats-connection';
+export * from './nats-auth';
+export * from './nats-deployment';
 export * from './node-flags';

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import {
   AckPolicy,
   connect,
+  ConnectionOptions,
   ConsumerConfig,
   DeliverPolicy,
   JetStreamClient,
@@ -46,13 +47,9 @@ export class JetStream {
     readonly client: JetStreamClient,
   ) {}
 
-  static async connect(url: string, namespace: NatsNamespace, name: string): Promise<JetStream> {
-    const connection = await connect({
-      servers: url.split(','),
-      name,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 1000,
-    });
+  /** `options`: from {@link natsConnectionOptions} (servers, identity, TLS, inbox prefix). */
+  static async connect(options: ConnectionOptions, namespace: NatsNamespace): Promise<JetStream> {
+    const connection = await connect(options);
     const manager = await connection.jetstreamManager();
     return new JetStream(connection, namespace, manager, connection.jetstream());
   }

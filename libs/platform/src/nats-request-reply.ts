@@ -1,5 +1,8 @@
-import { NatsOptions, Transport } from '@nestjs/microservices';
+import { NatsContext, NatsOptions, Transport } from '@nestjs/microservices';
+import { NatsNamespace, splitAccountSubject } from '@exports/contracts';
+import { DomainError, ErrorCode } from './errors';
 import { AppConfig } from './config';
+import { natsConnectionOptions } from './nats-connection';
 import { TolerantNatsRequestDeserializer } from './nats-request-deserializer';
 
 /**
@@ -11,12 +14,22 @@ export function natsRequestReplyOptions(app: string, config: AppConfig): NatsOpt
   return {
     transport: Transport.NATS,
     options: {
-      servers: config.NATS_URL.split(','),
+      ...natsConnectionOptions(config, app, `${app}-requests`),
       queue: app,
-      name: `${app}-requests`,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 1000,
       deserializer: new TolerantNatsRequestDeserializer(),
     },
   };
+}
+
+/**
+ * The account a request acts for: its subject's last token (`exports.get.<accountId>`), which the
+ * server's permissions let the caller use. A payload that names another account is refused.
+ */
+export function requestAccount(context: NatsContext, namespace: NatsNamespace, payloadAccountId: string): string {
+  const { accountId } = splitAccountSubject(namespace.unprefix(context.getSubject()));
+  if (payloadAccountId !== accountId) {
+    const message = `accountId must be the account of the subject (${accountId})`;
+    throw new DomainError(ErrorCode.AccountMismatch, message, [{ field: 'accountId', message }], { code: ErrorCode.AccountMismatch });
+  }
+  return accountId;
 }

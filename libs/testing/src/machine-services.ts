@@ -1,19 +1,16 @@
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { connect as connectTcp } from 'node:net';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 
 /*
- * Stops and starts the machine's own PostgreSQL and NATS, for the tests that prove the apps
- * ride out an outage. Both are shared with every other test run on the machine: keep the
+ * Stops and starts the machine's own PostgreSQL, for the tests that prove the apps
+ * ride out an outage. It is shared with every other test run on the machine: keep the
  * window short, and always start them again in `finally`.
  */
 
 const run = promisify(execFile);
 const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const NATS_SERVER = '/usr/sbin/nats-server';
-const NATS_ARGS = ['-a', '127.0.0.1', '-p', '4222', '-js', '-sd', '/var/lib/nats-server', '-l', '/var/log/nats-server.log'];
 
 function pgVersion(): string {
   const versions = readdirSync('/etc/postgresql');
@@ -46,32 +43,6 @@ export async function startPostgres(timeoutMs = 60_000): Promise<void> {
     });
   }
   await until('PostgreSQL', timeoutMs, answers);
-}
-
-export async function stopNats(): Promise<void> {
-  await run('start-stop-daemon', ['--stop', '--oknodo', '--retry', '10', '--exec', NATS_SERVER]);
-}
-
-/** Starts nats-server (a no-op when it runs) and waits until it accepts connections. */
-export async function startNats(timeoutMs = 60_000): Promise<void> {
-  await run('start-stop-daemon', ['--start', '--oknodo', '--background', '--exec', NATS_SERVER, '--', ...NATS_ARGS]);
-  await until('NATS', timeoutMs, () => tcpOpen('127.0.0.1', 4222));
-}
-
-function tcpOpen(host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket = connectTcp({ host, port });
-    socket.setTimeout(1000);
-    socket.once('data', () => {
-      socket.destroy();
-      resolve();
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      reject(new Error('timeout'));
-    });
-    socket.once('error', reject);
-  });
 }
 
 async function until(what: string, timeoutMs: number, probe: () => Promise<void>): Promise<void> {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Client } from 'pg';
+import { splitAccountSubject } from '@exports/contracts';
 import { sleep, StreamMessage, TestStack } from './test-stack';
 
 /*
@@ -94,7 +95,9 @@ export async function eventsByExport(stack: TestStack): Promise<Map<string, Stre
   const byExport = new Map<string, StreamMessage[]>();
   for (const message of await stack.streamMessages('exportEvents')) {
     const id = message.data?.exportId as string;
-    byExport.set(id, [...(byExport.get(id) ?? []), message]);
+    // Each event is on its account's subject (`exports.events.completed.<accountId>`); kept here as the documented one.
+    const { subject } = splitAccountSubject(message.subject);
+    byExport.set(id, [...(byExport.get(id) ?? []), { ...message, subject }]);
   }
   return byExport;
 }

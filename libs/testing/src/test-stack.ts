@@ -5,17 +5,19 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
-import { connect, NatsConnection } from 'nats';
-import { NatsNamespace, StreamKey, Streams } from '@exports/contracts';
+import { connect, ConnectionOptions, NatsConnection } from 'nats';
+import { accountSubject } from '@exports/contracts';
+import { NatsNamespace, StreamKey } from '@exports/contracts';
+import { NatsDeployment, natsConnectionOptions, NatsRole } from '@exports/platform';
 import { AccountsRepository, CreatedAccount, openDatabase } from '@exports/database';
 import { ObjectStorage } from '@exports/storage';
+import { freePort, NatsServerProcess } from './nats-server-process';
 import { LocalS3Server, startLocalS3Server } from './s3-local-server';
 
 export type AppName = 'api-gateway' | 'export-worker' | 'history-service';
 
 const ROOT = resolve(__dirname, '../../..');
 const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
 export interface TestStackOptions {
   apps: AppName[];
@@ -43,9 +45,13 @@ export interface HttpResult<T = any> {
   headers: Headers;
 }
 
+/** The identity of the test's own NATS connection: every subject, like an operator's tools. */
+const TEST_IDENTITY = 'test-operator';
+
 /**
- * The real apps as child processes of the test, on a database, NATS namespace and
- * bucket of their own, so runs never collide. Apps run from `dist/` (`npm run build`).
+ * The real apps as child processes of the test, on a database, bucket and authenticated NATS
+ * server of their own (nats-server on a spare port, from the config `npm run nats` would write,
+ * each app with its own identity), so runs never collide. Apps run from `dist/` (`npm run build`).
  */
 export class TestStack {
   readonly id = randomBytes(4).toString('hex');
@@ -59,6 +65,9 @@ export class TestStack {
   private readonly logs = new Map<AppName, string[]>();
   private readonly instanceLogs = new Map<ChildProcess, string[]>();
   private nats?: NatsConnection;
+  private natsServer?: NatsServerProcess;
+  private natsDirectory?: string;
+  private readonly callers: NatsConnection[] = [];
   private s3?: { server?: LocalS3Server; port: number; directory: string };
 
   constructor(private readonly options: TestStackOptions) {
@@ -71,7 +80,7 @@ export class TestStack {
     if (!s3) throw new Error('S3_ENDPOINT is not set: run the tests through jest (global setup starts the S3 server)');
     this.env = {
       DATABASE_URL: this.databaseUrl,
-      NATS_URL,
+      NATS_URL: 'nats://127.0.0.1:1', // set by start(), once the stack's NATS server runs
       NATS_NAMESPACE: this.namespace.prefix,
       S3_ENDPOINT: s3,
       S3_ACCESS_KEY: process.env.S3_ACCESS_KEY ?? 'minioadmin',
@@ -114,6 +123,7 @@ export class TestStack {
       await this.startS3();
       this.objectStorage = this.storageAt(this.env.S3_ENDPOINT);
     }
+    if (!this.natsServer) await this.startOwnNats();
     // The database is created and migrated once, before the apps race to do it.
     (await openDatabase(this.databaseUrl, 1)).destroy();
     await Promise.all(this.options.apps.map((app) => this.startApp(app)));
@@ -124,7 +134,7 @@ export class TestStack {
   async startApp(app: AppName, extraEnv: Record<string, string> = {}): Promise<ChildProcess> {
     const child = spawn(process.execPath, [entry(app)], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', ...this.env, ...extraEnv },
+      env: { PATH: process.env.PATH ?? '', ...this.env, NATS_NKEY_SEED_FILE: this.nkeySeedFile(app), ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const lines = this.logs.get(app) ?? [];
@@ -208,10 +218,65 @@ export class TestStack {
     this.env.S3_ENDPOINT = this.s3.server.endpoint;
   }
 
-  /** A NATS connection of the test (opened once, closed by {@link stop}). */
+  private async startOwnNats(): Promise<void> {
+    this.natsDirectory = await mkdtemp(join(tmpdir(), `stack-nats-${this.id}-`));
+    const deployment = await NatsDeployment.open(this.natsDirectory, {
+      host: '127.0.0.1',
+      port: await freePort(),
+      storeDir: join(this.natsDirectory, 'jetstream'),
+      namespace: this.namespace.prefix,
+    });
+    await deployment.add(TEST_IDENTITY, NatsRole.Operator);
+    this.natsServer = new NatsServerProcess(deployment);
+    await this.natsServer.start();
+    this.env.NATS_URL = this.natsServer.url;
+  }
+
+  private get deployment(): NatsDeployment {
+    if (!this.natsServer) throw new Error('the stack has no NATS server yet: call start() first');
+    return this.natsServer.deployment;
+  }
+
+  /** The seed file of a NATS identity of this stack (each app has one named after it). */
+  nkeySeedFile(identity: string): string {
+    return this.deployment.seedFile(identity);
+  }
+
+  /** Stops this stack's NATS server (an outage); {@link startNats} brings it back with its streams. */
+  async stopNats(): Promise<void> {
+    await this.natsServer?.stop();
+  }
+
+  async startNats(): Promise<void> {
+    await this.natsServer?.start();
+  }
+
+  /** A NATS connection of the test with every permission (opened once, closed by {@link stop}). */
   async natsConnection(): Promise<NatsConnection> {
-    this.nats ??= await connect({ servers: NATS_URL, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+    this.nats ??= await this.connectAs(TEST_IDENTITY);
     return this.nats;
+  }
+
+  /**
+   * A connection as a new identity of `role`, scoped to `accounts` for the caller roles: the
+   * identity is added to the server's config and the server reloaded, as an operator would.
+   */
+  async natsCaller(name: string, role: NatsRole, accounts?: string[]): Promise<NatsConnection> {
+    await this.deployment.add(name, role, accounts);
+    await this.natsServer!.reload();
+    const connection = await this.connectAs(name);
+    this.callers.push(connection);
+    return connection;
+  }
+
+  /** A connection as an existing identity of this stack (an app's, or one made by {@link natsCaller}). */
+  async connectAs(identity: string): Promise<NatsConnection> {
+    return connect({ ...this.natsOptions(identity), reconnectTimeWait: 250 });
+  }
+
+  /** Connection options of an identity of this stack (the test's own by default), e.g. for Nest's NATS client. */
+  natsOptions(identity = TEST_IDENTITY): ConnectionOptions {
+    return natsConnectionOptions({ NATS_URL: this.env.NATS_URL, NATS_NKEY_SEED_FILE: this.nkeySeedFile(identity) }, identity, `test-${identity}`);
   }
 
   /** Every message now in one of this stack's streams, oldest first (e.g. `exportEvents`). */
@@ -282,7 +347,12 @@ export class TestStack {
     }
   }
 
-  /** Publishes an event on a documented subject in this stack's namespace, through JetStream. */
+  /** Publishes a platform event of `accountId` (the subject's last token) through JetStream. */
+  async publishFor(accountId: string, subject: string, payload: unknown, msgID?: string): Promise<void> {
+    await this.publish(accountSubject(subject, accountId), payload, msgID);
+  }
+
+  /** Publishes on a subject (documented, namespace added here) through JetStream. */
   async publish(subject: string, payload: unknown, msgID?: string): Promise<void> {
     const js = (await this.natsConnection()).jetstream();
     await js.publish(this.namespace.subject(subject), typeof payload === 'string' ? payload : JSON.stringify(payload), msgID ? { msgID } : undefined);
@@ -307,14 +377,9 @@ export class TestStack {
       for (const [app, lines] of this.logs) await writeFile(join(logDir, `${this.id}-${app}.log`), lines.join('\n') + '\n');
     }
     await Promise.all([...this.processes.keys()].map((app) => this.kill(app, 'SIGTERM')));
-    this.nats ??= await connect({ servers: NATS_URL }).catch(() => undefined);
-    if (this.nats) {
-      const jsm = await this.nats.jetstreamManager();
-      for (const key of Object.keys(Streams) as StreamKey[]) {
-        await jsm.streams.delete(this.namespace.stream(key).name).catch(() => undefined);
-      }
-      await this.nats.close();
-    }
+    for (const connection of [this.nats, ...this.callers]) await connection?.close().catch(() => undefined);
+    await this.natsServer?.stop();
+    if (this.natsDirectory) await rm(this.natsDirectory, { recursive: true, force: true });
     await this.storage.destroyBucket().catch(() => undefined);
     if (this.s3) {
       await this.s3.server?.close().catch(() => undefined);

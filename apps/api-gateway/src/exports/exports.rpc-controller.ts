@@ -1,6 +1,7 @@
 import { Controller, Type, UseFilters } from '@nestjs/common';
-import { MessagePattern, Payload } from '@nestjs/microservices';
+import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
 import {
+  anyAccount,
   CreateExportRpcRequest,
   DownloadLinkDto,
   EXPORT_REQUEST_CLASSES,
@@ -11,14 +12,15 @@ import {
   NatsNamespace,
   Subjects,
 } from '@exports/contracts';
-import { checkPayload, createPayloadPipe, RpcEnvelopeFilter } from '@exports/platform';
+import { checkPayload, createPayloadPipe, requestAccount, RpcEnvelopeFilter } from '@exports/platform';
 import { ExportsService } from './exports.service';
 
 /**
- * `exports.create`, `exports.get` and `exports.list` for internal services, on the
- * subjects of this deployment's namespace (known once the config is read, hence a
- * class made per namespace). Same validation, same use cases, same error envelope as HTTP;
- * the caller names the account it acts for.
+ * `exports.create.<accountId>`, `exports.get.<accountId>` and `exports.list.<accountId>` for
+ * internal services, on the subjects of this deployment's namespace (known once the config is
+ * read, hence a class made per namespace). Same validation, same use cases, same error envelope
+ * as HTTP. The account is the subject's, which NATS permissions grant per caller; the payload's
+ * `accountId` must name the same one.
  */
 export function exportsRpcController(namespace: NatsNamespace): Type<unknown> {
   @Controller()
@@ -26,21 +28,22 @@ export function exportsRpcController(namespace: NatsNamespace): Type<unknown> {
   class ExportsRpcController {
     constructor(private readonly exports: ExportsService) {}
 
-    @MessagePattern(namespace.subject(Subjects.requests.exportsCreate))
-    async create(@Payload(createPayloadPipe()) message: CreateExportRpcRequest): Promise<ExportResourceDto> {
+    @MessagePattern(namespace.subject(anyAccount(Subjects.requests.exportsCreate)))
+    async create(@Payload(createPayloadPipe()) message: CreateExportRpcRequest, @Ctx() context: NatsContext): Promise<ExportResourceDto> {
+      const accountId = requestAccount(context, namespace, message.accountId);
       const request = checkPayload(EXPORT_REQUEST_CLASSES[message.type], message.request, 'request');
-      return (await this.exports.createOnce(message.accountId, message.type, request, message.idempotencyKey)).resource;
+      return (await this.exports.createOnce(accountId, message.type, request, message.idempotencyKey)).resource;
     }
 
-    @MessagePattern(namespace.subject(Subjects.requests.exportsGet))
-    get(@Payload(createPayloadPipe()) message: GetExportRpcRequest): Promise<DownloadLinkDto> {
-      return this.exports.link(message.accountId, message.exportId);
+    @MessagePattern(namespace.subject(anyAccount(Subjects.requests.exportsGet)))
+    get(@Payload(createPayloadPipe()) message: GetExportRpcRequest, @Ctx() context: NatsContext): Promise<DownloadLinkDto> {
+      return this.exports.link(requestAccount(context, namespace, message.accountId), message.exportId);
     }
 
-    @MessagePattern(namespace.subject(Subjects.requests.exportsList))
-    list(@Payload(createPayloadPipe()) message: ListExportsRpcRequest): Promise<ExportPageDto> {
+    @MessagePattern(namespace.subject(anyAccount(Subjects.requests.exportsList)))
+    list(@Payload(createPayloadPipe()) message: ListExportsRpcRequest, @Ctx() context: NatsContext): Promise<ExportPageDto> {
       const { accountId, ...query } = message;
-      return this.exports.list(accountId, query);
+      return this.exports.list(requestAccount(context, namespace, accountId), query);
     }
   }
   return ExportsRpcController;

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ClientsModule, Transport } from '@nestjs/microservices';
-import { AppConfig } from '@exports/platform';
+import { AppConfig, natsConnectionOptions } from '@exports/platform';
 import { HISTORY_NATS_CLIENT, HistoryClient } from './history.client';
 
 /** The NATS request-reply client of the gateway (core NATS, not JetStream: a browse is answered or retried by the caller). */
@@ -11,7 +11,7 @@ import { HISTORY_NATS_CLIENT, HistoryClient } from './history.client';
         name: HISTORY_NATS_CLIENT,
         useFactory: (config: AppConfig) => ({
           transport: Transport.NATS,
-          options: { servers: config.NATS_URL.split(','), name: 'api-gateway-requests', maxReconnectAttempts: -1, reconnectTimeWait: 1000 },
+          options: natsConnectionOptions(config, 'api-gateway', 'api-gateway-requests'),
         }),
         inject: [AppConfig],
       },

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
-import { BrowseMessageHistoryQueryDto, BrowseMessageHistoryRequest, MessageHistoryPageDto, NatsNamespace, Subjects } from '@exports/contracts';
+import { accountSubject, BrowseMessageHistoryQueryDto, BrowseMessageHistoryRequest, MessageHistoryPageDto, NatsNamespace, Subjects } from '@exports/contracts';
 import { AppConfig, DomainError, ErrorCode, FieldError } from '@exports/platform';
 
 export const HISTORY_NATS_CLIENT = Symbol('HISTORY_NATS_CLIENT');
@@ -23,13 +23,13 @@ const CODE_OF_STATUS: Record<number, ErrorCode> = {
 @Injectable()
 export class HistoryClient implements OnApplicationBootstrap {
   private readonly logger = new Logger(HistoryClient.name);
-  private readonly subject: string;
+  private readonly namespace: NatsNamespace;
 
   constructor(
     @Inject(HISTORY_NATS_CLIENT) private readonly client: ClientProxy,
     config: AppConfig,
   ) {
-    this.subject = new NatsNamespace(config.NATS_NAMESPACE).subject(Subjects.requests.historyBrowse);
+    this.namespace = new NatsNamespace(config.NATS_NAMESPACE);
   }
 
   /** Connects early so the first browse does not pay for it; a failure here is retried on the next send. */
@@ -40,7 +40,7 @@ export class HistoryClient implements OnApplicationBootstrap {
   async browse(accountId: string, query: BrowseMessageHistoryQueryDto): Promise<MessageHistoryPageDto> {
     const request: BrowseMessageHistoryRequest = { ...query, accountId };
     try {
-      return await firstValueFrom(this.client.send<MessageHistoryPageDto, BrowseMessageHistoryRequest>(this.subject, request).pipe(timeout(HISTORY_TIMEOUT_MS)));
+      return await firstValueFrom(this.client.send<MessageHistoryPageDto, BrowseMessageHistoryRequest>(this.namespace.subject(accountSubject(Subjects.requests.historyBrowse, accountId)), request).pipe(timeout(HISTORY_TIMEOUT_MS)));
     } catch (error) {
       const envelope = envelopeIn(error);
       if (envelope) {

@@ -1,22 +1,23 @@
 import { Controller, Type, UseFilters } from '@nestjs/common';
-import { MessagePattern, Payload } from '@nestjs/microservices';
-import { BrowseMessageHistoryRequest, MessageHistoryPageDto } from '@exports/contracts';
-import { createPayloadPipe, RpcEnvelopeFilter } from '@exports/platform';
+import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
+import { anyAccount, BrowseMessageHistoryRequest, MessageHistoryPageDto, NatsNamespace, Subjects } from '@exports/contracts';
+import { createPayloadPipe, requestAccount, RpcEnvelopeFilter } from '@exports/platform';
 import { HistoryBrowseService } from './history-browse.service';
 
 /**
- * The `history.browse` handler on the subject of this deployment's namespace, which is
- * known only once the config is read: the controller class is made for that subject.
- * The payload goes through the same validation pipe as an HTTP body.
+ * The `history.browse.<accountId>` handler on the subjects of this deployment's namespace, which
+ * is known only once the config is read: the controller class is made for it. The payload goes
+ * through the same validation pipe as an HTTP body, and must name the subject's account.
  */
-export function historyBrowseController(subject: string): Type<unknown> {
+export function historyBrowseController(namespace: NatsNamespace): Type<unknown> {
   @Controller()
   @UseFilters(RpcEnvelopeFilter)
   class HistoryBrowseController {
     constructor(private readonly history: HistoryBrowseService) {}
 
-    @MessagePattern(subject)
-    browse(@Payload(createPayloadPipe()) request: BrowseMessageHistoryRequest): Promise<MessageHistoryPageDto> {
+    @MessagePattern(namespace.subject(anyAccount(Subjects.requests.historyBrowse)))
+    browse(@Payload(createPayloadPipe()) request: BrowseMessageHistoryRequest, @Ctx() context: NatsContext): Promise<MessageHistoryPageDto> {
+      requestAccount(context, namespace, request.accountId);
       return this.history.browse(request);
     }
   }

@@ -6,6 +6,7 @@ import { AccountsRepository, dataSourceOptions, ensureDatabase, ExportsRepositor
 import { ObjectStorage } from '@exports/storage';
 import { AppConfig } from '../config';
 import { JetStream } from '../jetstream';
+import { natsConnectionOptions } from '../nats-connection';
 import { Metrics } from '../metrics';
 import { OpsServer } from '../ops-server';
 import { retryAtStart } from '../retry';
@@ -82,7 +83,7 @@ export class PlatformModule {
         { provide: AppConfig, useValue: config },
         {
           provide: JetStream,
-          useFactory: () => retryAtStart('NATS', () => JetStream.connect(config.NATS_URL, new NatsNamespace(config.NATS_NAMESPACE), app)),
+          useFactory: () => retryAtStart('NATS', () => JetStream.connect(natsConnectionOptions(config, app), new NatsNamespace(config.NATS_NAMESPACE))),
         },
         {
           provide: ObjectStorage,
