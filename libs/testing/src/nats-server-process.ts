@@ -30,6 +30,7 @@ export function freePort(): Promise<number> {
 export class NatsServerProcess {
   private child?: ChildProcess;
   private output: string[] = [];
+  private reloads = 0;
 
   constructor(readonly deployment: NatsDeployment) {}
 
@@ -47,7 +48,9 @@ export class NatsServerProcess {
     const child = spawn(natsServerBinary(), ['-c', this.deployment.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     const keep = (chunk: Buffer) => {
-      this.output.push(...chunk.toString().split('\n').filter(Boolean));
+      const lines = chunk.toString().split('\n').filter(Boolean);
+      this.reloads += lines.filter((line) => line.includes('Reloaded server configuration')).length;
+      this.output.push(...lines);
       if (this.output.length > 200) this.output = this.output.slice(-100);
     };
     child.stdout!.on('data', keep);
@@ -66,11 +69,11 @@ export class NatsServerProcess {
   /** Reads the config again (new or removed identities) without dropping connections. */
   async reload(): Promise<void> {
     if (!this.child) throw new Error('nats-server is not running');
-    this.child.kill('SIGHUP');
     // The server logs the reload once it has applied it.
+    const before = this.reloads;
+    this.child.kill('SIGHUP');
     const deadline = Date.now() + 5_000;
-    const before = this.output.filter((line) => /Reloaded/i.test(line)).length;
-    while (this.output.filter((line) => /Reloaded/i.test(line)).length <= before) {
+    while (this.reloads <= before) {
       if (Date.now() > deadline) throw new Error(`nats-server did not reload:\n${this.output.slice(-10).join('\n')}`);
       await new Promise((resolveWait) => setTimeout(resolveWait, 50));
     }
