@@ -50,6 +50,20 @@ describe('loadConfig', () => {
     }
   });
 
+  it.each([
+    [{ NATS_USER: 'worker' }, 'NATS_USER, NATS_PASSWORD'],
+    [{ NATS_PASSWORD: 'pw' }, 'NATS_USER, NATS_PASSWORD'],
+    [{ NATS_USER: 'worker', NATS_PASSWORD: 'pw', NATS_NKEY_SEED_FILE: '/run/nats.nk' }, 'choose one way'],
+    [{ NATS_TLS_CERT_FILE: '/c.pem' }, 'NATS_TLS_CERT_FILE, NATS_TLS_KEY_FILE'],
+  ])('refuses NATS credentials set by halves: %j', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('reads NATS credentials and TLS files', () => {
+    expect(loadConfig({ NATS_NKEY_SEED_FILE: '/run/nats.nk', NATS_TLS_CA_FILE: '/ca.pem' })).toMatchObject({ NATS_NKEY_SEED_FILE: '/run/nats.nk', NATS_TLS_CA_FILE: '/ca.pem' });
+    expect(loadConfig({ NATS_USER: 'worker', NATS_PASSWORD: 'pw' })).toMatchObject({ NATS_USER: 'worker', NATS_PASSWORD: 'pw' });
+  });
+
   it('refuses links that would outlive their files', () => {
     expect(() => loadConfig({ EXPORT_LINK_TTL_SECONDS: '7200', EXPORT_RETENTION_SECONDS: '3600' })).toThrow(/EXPORT_RETENTION_SECONDS/);
   });

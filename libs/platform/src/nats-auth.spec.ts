@@ -1,0 +1,76 @@
+import { NatsNamespace } from '@exports/contracts';
+import { natsPermissions, NatsRole, natsServerConfig } from './nats-auth';
+
+const A = '0c68a5a6-2a1a-418e-bcac-befa23e35773';
+const B = '5f0e7c2b-9d1e-4c1a-8a52-3f7f2f4f9b10';
+const none = new NatsNamespace();
+
+describe('natsPermissions', () => {
+  it('lets the gateway answer requests and feed the export stream, never publish platform events', () => {
+    const gateway = natsPermissions({ name: 'api-gateway', role: NatsRole.ApiGateway }, none);
+    expect(gateway.publish).toEqual(['$JS.API.>', '$JS.ACK.>', 'exports.requested.>', 'exports.events.>', 'history.browse.*']);
+    expect(gateway.subscribe).toEqual(['_INBOX_api-gateway.>', 'exports.create.*', 'exports.get.*', 'exports.list.*']);
+    expect(gateway.allowResponses).toBe(true);
+    expect(gateway.publish.some((subject) => subject.startsWith('platform'))).toBe(false);
+  });
+
+  it('scopes a reader to the read subjects of its accounts, and to its own inbox', () => {
+    expect(natsPermissions({ name: 'crm', role: NatsRole.Reader, accounts: [A, B] }, none)).toEqual({
+      publish: [`exports.get.${A}`, `exports.get.${B}`, `exports.list.${A}`, `exports.list.${B}`, `history.browse.${A}`, `history.browse.${B}`],
+      subscribe: ['_INBOX_crm.>'],
+      allowResponses: false,
+    });
+  });
+
+  it('lets a requester create exports too, and a publisher publish only platform events', () => {
+    expect(natsPermissions({ name: 'bi', role: NatsRole.Requester, accounts: ['*'] }, none).publish).toEqual([
+      'exports.create.*',
+      'exports.get.*',
+      'exports.list.*',
+      'history.browse.*',
+    ]);
+    expect(natsPermissions({ name: 'core', role: NatsRole.Publisher, accounts: [A] }, none).publish).toEqual([
+      `platform.contacts.upserted.${A}`,
+      `platform.contacts.deleted.${A}`,
+      `platform.messages.recorded.${A}`,
+      `platform.messages.status.${A}`,
+    ]);
+  });
+
+  it('puts every subject in the namespace, but not the inbox', () => {
+    const worker = natsPermissions({ name: 'export-worker', role: NatsRole.ExportWorker }, new NatsNamespace('t1'));
+    expect(worker.publish).toEqual(['$JS.API.>', '$JS.ACK.>', 't1.exports.requested.>', 't1.exports.events.>', 't1.dead-letter.>']);
+    expect(worker.subscribe).toEqual(['_INBOX_export-worker.>']);
+  });
+
+  it.each([
+    [{ name: 'has space', role: NatsRole.Reader, accounts: [A] }, 'may only hold'],
+    [{ name: 'crm', role: NatsRole.Reader }, 'needs the accounts'],
+    [{ name: 'crm', role: NatsRole.Publisher, accounts: ['acme'] }, 'not an account id'],
+    [{ name: 'crm', role: NatsRole.Reader, accounts: ['platform.>'] }, 'not an account id'],
+  ])('refuses %j', (identity, message) => {
+    expect(() => natsPermissions(identity, none)).toThrow(message);
+  });
+});
+
+describe('natsServerConfig', () => {
+  it('authenticates by nkey, with each identity limited to its permissions', () => {
+    const config = natsServerConfig({
+      host: '127.0.0.1',
+      port: 4222,
+      storeDir: '/data/js',
+      namespace: none,
+      identities: [
+        { name: 'api-gateway', role: NatsRole.ApiGateway, publicKey: 'UGATEWAY' },
+        { name: 'crm', role: NatsRole.Reader, accounts: [A], publicKey: 'UCRM' },
+      ],
+    });
+    expect(config).toContain('listen: "127.0.0.1:4222"');
+    expect(config).toContain('jetstream { store_dir: "/data/js" }');
+    expect(config).toContain('nkey: "UGATEWAY"');
+    expect(config).toContain(`publish: { allow: ["exports.get.${A}", "exports.list.${A}", "history.browse.${A}"] }`);
+    expect(config).toContain('subscribe: { allow: ["_INBOX_crm.>"] }');
+    expect(config.match(/allow_responses: true/g)).toHaveLength(1);
+    expect(config).not.toMatch(/password|seed|SU[A-Z2-7]{56}/i);
+  });
+});
