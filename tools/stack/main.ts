@@ -160,7 +160,7 @@ Try it:
   curl -s ${url}/exports -H 'X-Api-Key: ${demo.apiKey}'
   curl -s '${url}/messages/history?channel=SMS&from=${monthAgo}&to=${tomorrow}&limit=5' -H 'X-Api-Key: ${demo.apiKey}'
 
-Ctrl-C stops everything.
+${nats ? `NATS for your own tools: NATS_URL=${nats.url} NATS_NKEY_SEED_FILE=tmp/dev-stack/nats/admin.nk (e.g. npm run seed, npm run admin -- dead-letters:list)\n` : ''}Ctrl-C stops everything.
 `);
 }
 
