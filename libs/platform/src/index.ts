@@ -17,3 +17,4 @@ export * from './rpc-envelope.filter';
 export * from './nats-request-deserializer';
 export * from './nats-request-reply';
 export * from './node-flags';
+export * from './database-errors';
