@@ -15,7 +15,7 @@ export const ENTITIES = [AccountEntity, ApiKeyEntity, ExportEntity, ContactEntit
 export const MIGRATIONS = [InitialSchema1764230400000, OutboxAndRetention1764316800000, OutboxSnapshot1764403200000, RequestPathTuning1764489600000];
 
 /** Serialises migrations when several apps start at once. */
-const MIGRATION_LOCK = 7_422_001;
+export const MIGRATION_LOCK = 7_422_001;
 
 /** Lifts the pool's statement timeout for the rest of a transaction (the long export COPY). */
 export const LIFT_STATEMENT_TIMEOUT = 'SET LOCAL statement_timeout = 0';

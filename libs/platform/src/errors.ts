@@ -98,7 +98,8 @@ export function fieldErrorsOf(errors: ValidationError[], parent = ''): FieldErro
 export const MAX_NAMED_FIELDS = 20;
 
 export function validationError(errors: ValidationError[], message = 'The request is not valid'): DomainError {
-  const all = fieldErrorsOf(errors);
+  // One entry per distinct problem: several rules of a field may say the same sentence.
+  const all = [...new Map(fieldErrorsOf(errors).map((d) => [`${d.field}\n${d.message}`, d])).values()];
   const fields = [...new Set(all.map((d) => d.field))];
   const named = new Set(fields.slice(0, MAX_NAMED_FIELDS));
   const details = all.filter((d) => named.has(d.field));
