@@ -25,6 +25,8 @@ void runApp(APP, async (config, logger) => {
   app.use(jsonBodyParser(BODY_LIMIT));
   app.useGlobalPipes(createValidationPipe());
   app.disable('x-powered-by');
+  // X-Forwarded-For is believed only from the proxies TRUST_PROXY says are in front (the unauthenticated throttle counts per address).
+  app.set('trust proxy', config.TRUST_PROXY);
   serveOpenApi(app);
   // exports.create/get/list for internal services: core NATS request-reply, one queue group.
   app.connectMicroservice<MicroserviceOptions>(natsRequestReplyOptions(APP, config));

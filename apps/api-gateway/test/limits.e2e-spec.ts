@@ -37,4 +37,17 @@ describe('limits (e2e)', () => {
     const other = await stack.createAccount('other');
     expect((await stack.http('GET', '/exports', { apiKey: other.apiKey })).status).toBe(200);
   });
+
+  // Last: it blocks this suite's one client address (127.0.0.1) for a minute.
+  it('throttles requests without a valid key per TCP peer, ignoring X-Forwarded-For (TRUST_PROXY unset)', async () => {
+    const { apiKey } = await stack.createAccount('behind the attacker');
+    for (let i = 0; i < 30; i++) {
+      const response = await stack.http('GET', '/exports', { apiKey: `exk_wrong${i}`, headers: { 'X-Forwarded-For': `192.0.2.${i}` } });
+      expect(response.status).toBe(401);
+    }
+    const throttled = await stack.http('GET', '/exports', { apiKey: 'exk_wrong', headers: { 'X-Forwarded-For': '192.0.2.200' } });
+    expect(throttled.status).toBe(429);
+    expect(throttled.headers.get('retry-after')).toBe(String(throttled.body.retryAfter));
+    expect((await stack.http('GET', '/exports', { apiKey })).status).toBe(429);
+  });
 });

@@ -11,7 +11,7 @@ import {
   Matches,
 } from 'class-validator';
 import { Channel, DeliveryStatus } from './enums';
-import { IsIanaTimeZone, IsIsoDateTimeWithOffset } from './validators';
+import { IsIanaTimeZone, IsIsoDateTimeWithOffset, IsStorableText } from './validators';
 
 /** Identifiers the platform hands out: letters, digits, `_`, `-`, `.`, `:`; 1-128 characters. */
 export const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -50,6 +50,7 @@ export class CreateDeliveryReportsExportDto extends ExportRequestBase {
   @IsOptional()
   @IsString()
   @Length(1, 128)
+  @IsStorableText()
   campaignId?: string;
 
   @ApiPropertyOptional({ example: '2026-01-01T00:00:00Z', description: 'Inclusive lower bound of occurredAt' })
@@ -112,11 +113,13 @@ export class CreateMessageHistoryExportDto extends ExportRequestBase {
   @IsOptional()
   @IsString()
   @Length(1, 64)
+  @IsStorableText()
   sender?: string;
 
   @ApiPropertyOptional({ example: '+33612345678', description: 'Matches the message destination' })
   @IsOptional()
   @IsString()
   @Length(1, 64)
+  @IsStorableText()
   recipient?: string;
 }

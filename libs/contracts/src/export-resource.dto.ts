@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsEnum, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsEnum, IsOptional } from 'class-validator';
 import { ExportErrorCode, ExportStatus, ExportType } from './enums';
+import { IsPageNumber, IsPageSize, MAX_OFFSET, MAX_PAGE } from './paging';
 
 // One export, told the same way across the examples of the documentation.
 const EXAMPLE_EXPORT_ID = '0b7d6c1e-3f0a-4a8e-9d51-2f4c8e6b1a90';
@@ -110,19 +110,21 @@ export class DownloadLinkDto {
 }
 
 export class ListExportsQueryDto {
-  @ApiPropertyOptional({ minimum: 0, default: 0, example: 0, description: 'Page number, 0-based' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_PAGE,
+    default: 0,
+    example: 0,
+    description: `Page number, 0-based; at most ${MAX_PAGE}, and page × limit at most ${MAX_OFFSET}`,
+  })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
+  @IsPageNumber()
   page: number = 0;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 10, example: 10, description: 'Exports per page' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 10, example: 10, description: 'Exports per page' })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @IsPageSize(100)
   limit: number = 10;
 
   @ApiPropertyOptional({ enum: ExportStatus, example: ExportStatus.Completed, description: 'Only exports in this status (as it reads now)' })

@@ -1,20 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayNotEmpty,
   IsArray,
   IsDefined,
   IsEnum,
-  IsInt,
   IsOptional,
   IsString,
   IsUUID,
   Matches,
-  Max,
-  Min,
 } from 'class-validator';
 import { Channel, DeliveryStatus, MessageDirection } from './enums';
+import { IsPageNumber, IsPageSize, MAX_OFFSET, MAX_PAGE } from './paging';
 import { IsIsoDateTimeWithOffset } from './validators';
 
 /**
@@ -37,9 +35,6 @@ export const restorePlusOffset = ({ value }: { value: unknown }) =>
 /** Cursor text: base64url payload, a dot, base64url MAC. */
 export const CURSOR_PATTERN = /^[A-Za-z0-9_-]{1,1024}\.[A-Za-z0-9_-]{16,64}$/;
 
-/** Deepest `page` (OFFSET paging reads every row before the page); `cursor` has no such limit. */
-export const MAX_PAGE = 10_000;
-const PAGE_MESSAGE = `page must be an integer from 0 to ${MAX_PAGE}; follow nextCursor to go deeper`;
 
 /** `GET /messages/history`: one page of an account's messages, oldest first. */
 export class BrowseMessageHistoryQueryDto {
@@ -72,25 +67,22 @@ export class BrowseMessageHistoryQueryDto {
   @IsEnum(DeliveryStatus, { each: true, message: 'status must be one of SENT, DELIVERED, RECEIVED, ERROR, EXPIRED, UNKNOWN' })
   status?: DeliveryStatus[];
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20, type: 'integer' })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer from 1 to 100' })
-  @Min(1, { message: 'limit must be an integer from 1 to 100' })
-  @Max(100, { message: 'limit must be an integer from 1 to 100' })
+  @IsPageSize(100)
   limit: number = 20;
 
   @ApiPropertyOptional({
     minimum: 0,
     maximum: MAX_PAGE,
     default: 0,
-    description: `0-based page number. Its cost grows with the depth (OFFSET), hence the maximum of ${MAX_PAGE}; \`cursor\` goes as deep as the data at the cost of page 1. Not with \`cursor\`.`,
+    type: 'integer',
+    description:
+      `0-based page number. Its cost grows with the depth (OFFSET), hence the maxima: page ≤ ${MAX_PAGE} and page × limit ≤ ${MAX_OFFSET}; ` +
+      '`cursor` goes as deep as the data at the cost of page 1. Not with `cursor`.',
   })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: PAGE_MESSAGE })
-  @Min(0, { message: PAGE_MESSAGE })
-  @Max(MAX_PAGE, { message: PAGE_MESSAGE })
+  @IsPageNumber()
   page?: number;
 
   @ApiPropertyOptional({ description: '`nextCursor` of the previous page (keyset paging, same cost at any depth); valid only with the same channel, status, from and to' })

@@ -1,6 +1,7 @@
 export * from './enums';
 export * from './subjects';
 export * from './validators';
+export * from './paging';
 export * from './export-requests.dto';
 export * from './export-resource.dto';
 export * from './errors.dto';

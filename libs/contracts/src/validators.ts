@@ -41,11 +41,25 @@ export function IsIsoDateTimeWithOffset(options?: ValidationOptions): PropertyDe
 
 const IANA_NAME = /^(UTC|[A-Za-z]+(\/[A-Za-z0-9_+-]+){1,2})$/;
 
-/** Names already found valid: a formatter per check is costly, and the valid names are a few hundred. */
+/** Names already found valid by the runtime: a formatter per check is costly, and the valid names are a few hundred. */
 const knownTimeZones = new Set<string>();
+
+/**
+ * The names the database knows (`pg_timezone_names`), installed once at start by the apps.
+ * The runtime knows aliases the database does not (US/Pacific-New), and a name only the
+ * runtime knows would be accepted here and refused by PostgreSQL later. Kept here, not
+ * loaded here: contracts do no I/O.
+ */
+let databaseTimeZones: ReadonlySet<string> | undefined;
+
+/** Makes {@link isIanaTimeZone} accept only these names (as well as the runtime's); `undefined` lifts the rule. */
+export function useDatabaseTimeZones(names: Iterable<string> | undefined): void {
+  databaseTimeZones = names === undefined ? undefined : new Set(names);
+}
 
 export function isIanaTimeZone(value: unknown): value is string {
   if (typeof value !== 'string') return false;
+  if (databaseTimeZones && !databaseTimeZones.has(value)) return false;
   if (knownTimeZones.has(value)) return true;
   if (!IANA_NAME.test(value)) return false;
   try {
@@ -63,8 +77,28 @@ export function IsIanaTimeZone(options?: ValidationOptions): PropertyDecorator {
       name: 'isIanaTimeZone',
       target: target.constructor,
       propertyName: String(propertyName),
-      options: { message: '$property must be an IANA time zone name such as Europe/Paris or UTC', ...options },
+      options: { message: '$property must be an IANA time zone name, spelt as PostgreSQL lists it, such as Europe/Paris or UTC', ...options },
       validator: { validate: isIanaTimeZone },
+    });
+}
+
+/** C0 control characters (NUL included) and DEL: PostgreSQL refuses NUL in text and JSON, and none belongs in a filter. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Text that can be stored: no control characters, no lone UTF-16 surrogates (not encodable as UTF-8). */
+export function isStorableText(value: unknown): value is string {
+  return typeof value === 'string' && !CONTROL_CHARACTER.test(value) && !LONE_SURROGATE.test(value);
+}
+
+export function IsStorableText(options?: ValidationOptions): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) =>
+    registerDecorator({
+      name: 'isStorableText',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options: { message: '$property must be text without control characters (such as NUL) or unpaired surrogates', ...options },
+      validator: { validate: isStorableText },
     });
 }
 

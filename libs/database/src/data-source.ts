@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { DataSource, DataSourceOptions } from 'typeorm';
+import { DataSource, DataSourceOptions, MigrationExecutor } from 'typeorm';
 import { AccountEntity } from './entities/account.entity';
 import { ApiKeyEntity } from './entities/api-key.entity';
 import { ContactEntity } from './entities/contact.entity';
@@ -15,9 +15,16 @@ export const ENTITIES = [AccountEntity, ApiKeyEntity, ExportEntity, ContactEntit
 export const MIGRATIONS = [InitialSchema1764230400000, OutboxAndRetention1764316800000, OutboxSnapshot1764403200000, RequestPathTuning1764489600000];
 
 /** Serialises migrations when several apps start at once. */
-const MIGRATION_LOCK = 7_422_001;
+export const MIGRATION_LOCK = 7_422_001;
 
-export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions {
+/** Lifts the pool's statement timeout for the rest of a transaction (the long export COPY). */
+export const LIFT_STATEMENT_TIMEOUT = 'SET LOCAL statement_timeout = 0';
+
+/**
+ * `statementTimeoutMs`: the longest statement on every pooled connection (sent when the
+ * connection opens, so no statement ever runs without it); left out, the server's default.
+ */
+export function dataSourceOptions(url: string, poolSize = 10, statementTimeoutMs?: number): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -26,7 +33,7 @@ export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions
     migrationsRun: false,
     synchronize: false,
     logging: ['error'],
-    extra: { max: poolSize, connectionTimeoutMillis: 5000 },
+    extra: { max: poolSize, connectionTimeoutMillis: 5000, ...(statementTimeoutMs === undefined ? {} : { statement_timeout: statementTimeoutMs }) },
   };
 }
 
@@ -51,15 +58,23 @@ export async function ensureDatabase(url: string): Promise<void> {
   }
 }
 
-/** Runs pending migrations under an advisory lock so concurrent starts do not collide. */
+/**
+ * Runs pending migrations under an advisory lock so concurrent starts do not collide, on the
+ * connection that holds the lock, with the statement timeout lifted: waiting for the lock and
+ * building an index on a large table may take longer than any request should.
+ */
 export async function migrate(dataSource: DataSource): Promise<void> {
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {
+    await runner.query('SET statement_timeout = 0');
     await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-    await dataSource.runMigrations({ transaction: 'each' });
+    const executor = new MigrationExecutor(dataSource, runner);
+    executor.transaction = 'each';
+    await executor.executePendingMigrations();
   } finally {
     await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await runner.query('RESET statement_timeout').catch(() => undefined);
     await runner.release();
   }
 }
@@ -67,9 +82,14 @@ export async function migrate(dataSource: DataSource): Promise<void> {
 /** Connects, creating the database and running migrations first. */
 export async function openDatabase(url: string, poolSize?: number): Promise<DataSource> {
   await ensureDatabase(url);
-  // migrate() holds one connection for the lock while the migrations use another.
-  const dataSource = new DataSource(dataSourceOptions(url, Math.max(poolSize ?? 10, 2)));
+  const dataSource = new DataSource(dataSourceOptions(url, poolSize ?? 10));
   await dataSource.initialize();
   await migrate(dataSource);
   return dataSource;
+}
+
+/** The time zone names PostgreSQL knows, as `SET TIME ZONE` and `AT TIME ZONE` take them. */
+export async function timeZoneNames(dataSource: DataSource): Promise<string[]> {
+  const rows: Array<{ name: string }> = await dataSource.query('SELECT name FROM pg_timezone_names');
+  return rows.map((row) => row.name);
 }

@@ -84,9 +84,15 @@ export class ExportPipelineModule {
       providers: [
         {
           provide: EXPORT_POOL,
-          // A pool of its own: COPY streams hold a connection for a whole run.
+          // A pool of its own: COPY streams hold a connection for a whole run. The runner lifts the
+          // statement timeout for the COPY's transaction only.
           useFactory: (config: AppConfig) => {
-            const pool = new Pool({ connectionString: config.DATABASE_URL, max: config.EXPORT_CONCURRENCY * sources.length + 1, connectionTimeoutMillis: 10_000 });
+            const pool = new Pool({
+              connectionString: config.DATABASE_URL,
+              max: config.EXPORT_CONCURRENCY * sources.length + 1,
+              connectionTimeoutMillis: 10_000,
+              statement_timeout: config.DATABASE_STATEMENT_TIMEOUT_MS,
+            });
             // An idle connection that PostgreSQL drops (restart, failover) is an 'error' event: without a
             // listener it would kill the process. The pool discards the client; the next run opens another.
             pool.on('error', (error) => poolLogger.warn({ message: 'Idle export connection lost; it will be replaced', reason: error.message }));

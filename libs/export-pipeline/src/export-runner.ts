@@ -3,7 +3,7 @@ import { Pool } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { ExportErrorCode, ExportRequestedEvent, ExportStatus, ExportType } from '@exports/contracts';
-import { ExportEntity, ExportsRepository } from '@exports/database';
+import { ExportEntity, ExportsRepository, LIFT_STATEMENT_TIMEOUT } from '@exports/database';
 import { CsvMeter, exportFileName, exportObjectKey } from '@exports/export-files';
 import { Metrics } from '@exports/platform';
 import { ObjectStorage } from '@exports/storage';
@@ -172,6 +172,8 @@ export class ExportRunner {
     try {
       if (signal.aborted) throw signal.reason;
       await client.query('BEGIN READ ONLY ISOLATION LEVEL REPEATABLE READ');
+      // A COPY of millions of rows outlasts any statement timeout; the stall detector bounds it instead.
+      await client.query(LIFT_STATEMENT_TIMEOUT);
       await client.query(`SET LOCAL TIME ZONE ${client.escapeLiteral(record.timezone)}`);
       const sql = source.query(record, (value) => client.escapeLiteral(value));
       const copy = client.query(copyTo(`COPY (${sql}) TO STDOUT WITH (FORMAT csv, HEADER true)`));

@@ -13,6 +13,9 @@ describe('loadConfig', () => {
       EXPORT_RETENTION_SECONDS: 604800,
       EXPORT_MAX_ATTEMPTS: 3,
       EXPORT_MAX_OPEN_PER_ACCOUNT: 5,
+      DATABASE_STATEMENT_TIMEOUT_MS: 15_000,
+      AUTH_FAILURES_PER_MINUTE: 30,
+      TRUST_PROXY: 0,
     });
     expect(config.s3PublicUrl).toBe('http://127.0.0.1:9000');
   });
@@ -26,6 +29,9 @@ describe('loadConfig', () => {
 
   it.each([
     ['PORT', 'eighty'],
+    ['DATABASE_STATEMENT_TIMEOUT_MS', '0'],
+    ['AUTH_FAILURES_PER_MINUTE', '0'],
+    ['TRUST_PROXY', 'true'],
     ['PORT', '70000'],
     ['DATABASE_URL', 'mysql://x'],
     ['NATS_URL', 'localhost:4222'],

@@ -115,6 +115,21 @@ export class AppConfig {
   @Transform(toInt) @IsInt() @Min(1) @Max(3600)
   RATE_LIMIT_WINDOW_SECONDS = 60;
 
+  /** Longest statement on the apps' pooled connections; a request that needs more is a 503. The export COPY and migrations lift it. */
+  @Transform(toInt) @IsInt({ message: 'DATABASE_STATEMENT_TIMEOUT_MS must be an integer' }) @Min(100) @Max(3_600_000)
+  DATABASE_STATEMENT_TIMEOUT_MS = 15_000;
+
+  /** Requests with a missing, unknown or revoked API key one client address may make per minute before 429. */
+  @Transform(toInt) @IsInt({ message: 'AUTH_FAILURES_PER_MINUTE must be an integer' }) @Min(1)
+  AUTH_FAILURES_PER_MINUTE = 30;
+
+  /**
+   * Proxies in front of the gateway whose X-Forwarded-For is believed (0: none; the client
+   * address is the TCP peer). With n, the address is the n-th from the right of X-Forwarded-For.
+   */
+  @Transform(toInt) @IsInt({ message: 'TRUST_PROXY must be the number of proxies in front of the gateway (0 for none)' }) @Min(0) @Max(10)
+  TRUST_PROXY = 0;
+
   @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose'], { message: 'LOG_LEVEL must be one of fatal, error, warn, log, debug, verbose' })
   LOG_LEVEL = 'log';
 

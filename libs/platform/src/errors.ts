@@ -97,8 +97,15 @@ export function fieldErrorsOf(errors: ValidationError[], parent = ''): FieldErro
   });
 }
 
+/** Fields named in one validation error: a request with thousands of unknown keys gets a reply of bounded size. */
+export const MAX_NAMED_FIELDS = 20;
+
 export function validationError(errors: ValidationError[], message = 'The request is not valid'): DomainError {
-  const details = fieldErrorsOf(errors);
-  const fields = [...new Set(details.map((d) => d.field))];
-  return new DomainError(ErrorCode.Validation, fields.length ? `${message}: ${fields.join(', ')}` : message, details);
+  // One entry per distinct problem: several rules of a field may say the same sentence.
+  const all = [...new Map(fieldErrorsOf(errors).map((d) => [`${d.field}\n${d.message}`, d])).values()];
+  const fields = [...new Set(all.map((d) => d.field))];
+  const named = new Set(fields.slice(0, MAX_NAMED_FIELDS));
+  const details = all.filter((d) => named.has(d.field));
+  const more = fields.length > named.size ? ` and ${fields.length - named.size} more` : '';
+  return new DomainError(ErrorCode.Validation, fields.length ? `${message}: ${[...named].join(', ')}${more}` : message, details);
 }

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';
+import { databaseUnavailable } from './database-errors';
 import { DomainError, envelopeOf, ErrorEnvelope, reasonPhrase } from './errors';
 
 /** Maps anything thrown on the HTTP side to the one error envelope (DESIGN.md §3). */
@@ -19,6 +20,11 @@ export class HttpErrorFilter implements ExceptionFilter {
 
   toEnvelope(exception: unknown): ErrorEnvelope {
     if (exception instanceof DomainError) return envelopeOf(exception);
+    const unavailable = databaseUnavailable(exception);
+    if (unavailable) {
+      this.logger.warn({ message: unavailable.message, reason: exception instanceof Error ? exception.message : String(exception) });
+      return envelopeOf(unavailable);
+    }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status < 500) return { status, error: reasonPhrase(status), message: messageOf(exception) };

@@ -20,3 +20,4 @@ export * from './nats-connection';
 export * from './nats-auth';
 export * from './nats-deployment';
 export * from './node-flags';
+export * from './database-errors';

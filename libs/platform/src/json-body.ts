@@ -1,19 +1,65 @@
+import { isUtf8 } from 'node:buffer';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { json } from 'express';
 import { DomainError, ErrorCode } from './errors';
 
 /**
+ * Deepest nesting of objects and arrays a JSON request may have. Requests are a few levels
+ * deep; a deeper one is refused before parsing, so no recursive step (parser, transformer,
+ * validator, hashing) ever walks 10,000 levels.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+export type JsonBytesProblem = 'not-utf8' | 'too-deep';
+
+export const JSON_BYTES_MESSAGES: Record<JsonBytesProblem, string> = {
+  'not-utf8': 'The request is not valid JSON: its bytes are not UTF-8',
+  'too-deep': `The request JSON is nested more than ${MAX_JSON_DEPTH} levels deep`,
+};
+
+/** What makes raw JSON bytes unfit to parse: invalid UTF-8, or nesting past {@link MAX_JSON_DEPTH}. One pass, no recursion. */
+export function jsonBytesProblem(bytes: Uint8Array, maxDepth = MAX_JSON_DEPTH): JsonBytesProblem | undefined {
+  if (!isUtf8(bytes)) return 'not-utf8';
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i];
+    if (inString) {
+      if (byte === 0x5c) i += 1; // backslash: skip the escaped byte
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) inString = true;
+    else if (byte === 0x5b || byte === 0x7b) {
+      depth += 1;
+      if (depth > maxDepth) return 'too-deep';
+    } else if (byte === 0x5d || byte === 0x7d) depth -= 1;
+  }
+  return undefined;
+}
+
+class JsonBytesError extends Error {
+  readonly type = 'entity.verify.failed';
+}
+
+/**
  * JSON body parsing whose failures become domain errors, so they reach the error
  * filter as what they are (Nest would otherwise pass the parser's raw message on).
+ * Bodies that are not UTF-8 or nest too deeply are refused (400) before parsing.
  */
 export function jsonBodyParser(limit: string): RequestHandler {
-  const parse = json({ limit });
+  const parse = json({
+    limit,
+    verify: (_request, _response, bytes) => {
+      const problem = jsonBytesProblem(bytes);
+      if (problem) throw new JsonBytesError(JSON_BYTES_MESSAGES[problem]);
+    },
+  });
   return (request: Request, response: Response, next: NextFunction) =>
     parse(request, response, (error?: unknown) => {
       if (!error) return next();
-      const { status, type } = error as { status?: number; type?: string };
+      const { status, type, message } = error as { status?: number; type?: string; message?: string };
       if (status === 413) return next(new DomainError(ErrorCode.PayloadTooLarge, `The request body is larger than ${limit}`));
       if (type === 'entity.parse.failed') return next(new DomainError(ErrorCode.Validation, 'The request body is not valid JSON'));
+      if (type === 'entity.verify.failed') return next(new DomainError(ErrorCode.Validation, message ?? JSON_BYTES_MESSAGES['not-utf8']));
       next(error);
     });
 }

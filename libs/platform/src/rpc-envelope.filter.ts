@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, Logger, RpcExceptionFilter } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Observable, throwError } from 'rxjs';
+import { databaseUnavailable } from './database-errors';
 import { DomainError, envelopeOf, ErrorEnvelope, reasonPhrase } from './errors';
 
 /**
@@ -18,6 +19,11 @@ export class RpcEnvelopeFilter implements RpcExceptionFilter<unknown> {
 
   toEnvelope(exception: unknown): ErrorEnvelope {
     if (exception instanceof DomainError) return envelopeOf(exception);
+    const unavailable = databaseUnavailable(exception);
+    if (unavailable) {
+      this.logger.warn({ message: unavailable.message, reason: exception instanceof Error ? exception.message : String(exception) });
+      return envelopeOf(unavailable);
+    }
     const errorId = randomUUID();
     const error = exception instanceof Error ? { name: exception.name, message: exception.message, stack: exception.stack } : { value: String(exception) };
     this.logger.error({ message: 'Unhandled error', errorId, error });

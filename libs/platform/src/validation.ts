@@ -2,6 +2,7 @@ import { ArgumentMetadata, PipeTransform, ValidationPipe } from '@nestjs/common'
 import { ClassConstructor, plainToInstance } from 'class-transformer';
 import { validateSync, ValidatorOptions } from 'class-validator';
 import { validationError } from './errors';
+import { REFUSED_REQUESTS } from './nats-request-deserializer';
 
 export const VALIDATOR_OPTIONS: ValidatorOptions = {
   whitelist: true,
@@ -26,6 +27,7 @@ export function createPayloadPipe(): PipeTransform {
   const pipe = createValidationPipe();
   return {
     transform: (value: unknown, metadata: ArgumentMetadata) => {
+      if (typeof value === 'string' && REFUSED_REQUESTS.has(value)) throw validationError([], value);
       if (typeof value !== 'object' || value === null || Array.isArray(value)) throw validationError([], 'The request must be a JSON object');
       return pipe.transform(value, metadata);
     },

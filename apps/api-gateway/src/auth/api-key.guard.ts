@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { AccountsRepository, hashApiKey } from '@exports/database';
 import { AppConfig, DomainError, ErrorCode } from '@exports/platform';
+import { AuthFailureThrottle } from '../rate-limit/auth-failure-throttle';
 import { RateLimiter } from '../rate-limit/rate-limiter';
 
 const PUBLIC = 'route:public';
@@ -18,10 +19,13 @@ export interface AuthenticatedRequest extends Request {
 /**
  * Every route but the public ones needs `X-Api-Key`; the key's account scopes the
  * request, and the key's budget (per gateway instance) is spent: 429 when it is gone.
+ * A client address that sent `AUTH_FAILURES_PER_MINUTE` missing or unknown keys is
+ * refused (429) for a minute before any key it sends is looked up, a valid one included.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   private readonly limiter: RateLimiter;
+  private readonly failures: AuthFailureThrottle;
 
   constructor(
     private readonly reflector: Reflector,
@@ -29,6 +33,7 @@ export class ApiKeyGuard implements CanActivate {
     private readonly config: AppConfig,
   ) {
     this.limiter = new RateLimiter(config.RATE_LIMIT_REQUESTS, config.RATE_LIMIT_WINDOW_SECONDS * 1000);
+    this.failures = new AuthFailureThrottle(config.AUTH_FAILURES_PER_MINUTE, 60_000);
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -36,12 +41,27 @@ export class ApiKeyGuard implements CanActivate {
     if (context.getType() !== 'http') return true;
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC, [context.getHandler(), context.getClass()])) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    // The TCP peer, or with TRUST_PROXY the address the trusted proxies saw (main.ts sets Express's `trust proxy`).
+    const address = request.ip ?? request.socket.remoteAddress ?? 'unknown';
+    const retryAfter = this.failures.blockedFor(address);
+    if (retryAfter > 0) {
+      throw new DomainError(
+        ErrorCode.TooManyRequests,
+        `Too many requests without a valid API key from this address (limit ${this.failures.limit} per minute); retry after ${retryAfter} s`,
+        undefined,
+        { retryAfter },
+      );
+    }
     const key = request.headers[API_KEY_HEADER];
     if (typeof key !== 'string' || key.length === 0) {
+      this.failures.fail(address);
       throw new DomainError(ErrorCode.Unauthorized, 'The X-Api-Key header is required');
     }
     const accountId = await this.accounts.accountIdForKey(key);
-    if (!accountId) throw new DomainError(ErrorCode.Unauthorized, 'The API key in X-Api-Key is not valid');
+    if (!accountId) {
+      this.failures.fail(address);
+      throw new DomainError(ErrorCode.Unauthorized, 'The API key in X-Api-Key is not valid');
+    }
     request.accountId = accountId;
     const budget = this.limiter.take(hashApiKey(key));
     const response = context.switchToHttp().getResponse<Response>();

@@ -26,7 +26,9 @@ const ERRORS: Record<number, ErrorDoc> = {
   },
   413: { description: 'Request body larger than 64 kB', message: 'The request body is too large' },
   429: {
-    description: 'Rate limit of the API key reached, or too many unfinished exports for the account; wait `Retry-After` seconds',
+    description:
+      'Rate limit of the API key reached, too many unfinished exports for the account, or too many requests without a valid key from this client address ' +
+      '(`AUTH_FAILURES_PER_MINUTE`; the address is then refused for a minute, valid key or not); wait `Retry-After` seconds',
     message: 'Rate limit of 600 requests per 60 s reached for this API key',
     extra: { retryAfter: 12 },
   },
@@ -35,7 +37,7 @@ const ERRORS: Record<number, ErrorDoc> = {
     message: 'Something went wrong on our side; quote the errorId to support',
     extra: { errorId: '5f0c2a9e-8b1d-4e7a-b3c6-9d2e1f4a7b80' },
   },
-  503: { description: 'A dependency is unavailable; retry later', message: 'Message history is not available right now; retry in a few seconds' },
+  503: { description: 'A dependency is unavailable, or the request outlasted the database statement timeout; retry later', message: 'Message history is not available right now; retry in a few seconds' },
 };
 
 /**

@@ -33,7 +33,7 @@ export class ExportsController {
   @ApiIdempotencyKey()
   @ApiAcceptedResponse({ type: ExportResourceDto, description: 'Export registered as PENDING; poll it with GET /exports' })
   @ApiOkResponse({ type: ExportResourceDto, description: 'Replay of an earlier request with the same Idempotency-Key' })
-  @ApiErrors(400, 401, 409, 413, 429)
+  @ApiErrors(400, 401, 409, 413, 429, 503)
   async createContacts(
     @AccountId() accountId: string,
     @Body() body: CreateContactsExportDto,
@@ -48,7 +48,7 @@ export class ExportsController {
   @Get()
   @ApiOperation({ summary: 'List exports', description: 'Newest first; `page` is 0-based.' })
   @ApiOkResponse({ type: ExportPageDto, description: 'One page of the exports of the account' })
-  @ApiErrors(400, 401, 429)
+  @ApiErrors(400, 401, 429, 503)
   list(@AccountId() accountId: string, @Query() query: ListExportsQueryDto): Promise<ExportPageDto> {
     return this.exports.list(accountId, query);
   }
@@ -57,7 +57,7 @@ export class ExportsController {
   @ApiOperation({ summary: 'Get a download link', description: 'A presigned link to the file of a COMPLETED export.' })
   @ApiExportId()
   @ApiOkResponse({ type: DownloadLinkDto, description: 'A presigned link, valid until `expiresAt`' })
-  @ApiErrors(400, 401, 404, 409, 429)
+  @ApiErrors(400, 401, 404, 409, 429, 503)
   link(@AccountId() accountId: string, @Param('exportId', exportIdPipe) exportId: string): Promise<DownloadLinkDto> {
     return this.exports.link(accountId, exportId);
   }
@@ -71,7 +71,7 @@ export class ExportsController {
   @ApiExportId()
   @ApiOkResponse({ type: DownloadLinkDto, description: 'File still kept: a fresh link' })
   @ApiAcceptedResponse({ type: ExportResourceDto, description: 'File purged, or export FAILED: the export runs again with the same filters (PENDING)' })
-  @ApiErrors(400, 401, 404, 409, 429)
+  @ApiErrors(400, 401, 404, 409, 429, 503)
   async regenerate(
     @AccountId() accountId: string,
     @Param('exportId', exportIdPipe) exportId: string,

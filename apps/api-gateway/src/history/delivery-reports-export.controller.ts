@@ -23,7 +23,7 @@ export class DeliveryReportsExportController {
   @ApiIdempotencyKey()
   @ApiAcceptedResponse({ type: ExportResourceDto })
   @ApiOkResponse({ type: ExportResourceDto, description: 'Replay of an earlier request with the same Idempotency-Key' })
-  @ApiErrors(400, 401, 409, 413, 429)
+  @ApiErrors(400, 401, 409, 413, 429, 503)
   async create(
     @AccountId() accountId: string,
     @Body() body: CreateDeliveryReportsExportDto,

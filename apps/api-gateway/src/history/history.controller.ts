@@ -25,7 +25,7 @@ export class HistoryController {
       'Page with `page` (0-based) or, at any depth for the same cost, with `cursor` = the previous `nextCursor`.',
   })
   @ApiOkResponse({ type: MessageHistoryPageDto })
-  @ApiErrors(400, 401, 503)
+  @ApiErrors(400, 401, 429, 503)
   browse(@AccountId() accountId: string, @Query() query: BrowseMessageHistoryQueryDto): Promise<MessageHistoryPageDto> {
     return this.history.browse(accountId, query);
   }
@@ -36,7 +36,7 @@ export class HistoryController {
   @ApiIdempotencyKey()
   @ApiAcceptedResponse({ type: ExportResourceDto })
   @ApiOkResponse({ type: ExportResourceDto, description: 'Replay of an earlier request with the same Idempotency-Key' })
-  @ApiErrors(400, 401, 409, 413, 429)
+  @ApiErrors(400, 401, 409, 413, 429, 503)
   async export(
     @AccountId() accountId: string,
     @Body() body: CreateMessageHistoryExportDto,

@@ -1,8 +1,8 @@
 import { DynamicModule, Global, Inject, Injectable, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { NatsNamespace } from '@exports/contracts';
-import { AccountsRepository, dataSourceOptions, ensureDatabase, ExportsRepository, migrate } from '@exports/database';
+import { NatsNamespace, useDatabaseTimeZones } from '@exports/contracts';
+import { AccountsRepository, dataSourceOptions, ensureDatabase, ExportsRepository, migrate, timeZoneNames } from '@exports/database';
 import { ObjectStorage } from '@exports/storage';
 import { AppConfig } from '../config';
 import { JetStream } from '../jetstream';
@@ -65,11 +65,12 @@ export class PlatformModule {
         TypeOrmModule.forRootAsync({
           useFactory: async () => {
             await retryAtStart('PostgreSQL', () => ensureDatabase(config.DATABASE_URL));
-            return dataSourceOptions(config.DATABASE_URL, options.poolSize);
+            return dataSourceOptions(config.DATABASE_URL, options.poolSize, config.DATABASE_STATEMENT_TIMEOUT_MS);
           },
           dataSourceFactory: async (dataSourceConfig) => {
             const dataSource = await new DataSource(dataSourceConfig!).initialize();
             await migrate(dataSource);
+            useDatabaseTimeZones(await timeZoneNames(dataSource));
             return dataSource;
           },
         }),

@@ -1,0 +1,26 @@
+import { DomainError, ErrorCode } from './errors';
+
+/** query_canceled: the statement timeout (DATABASE_STATEMENT_TIMEOUT_MS) stopped the statement. */
+const QUERY_CANCELED = '57014';
+
+/**
+ * A database failure that is the database being slow or gone, not a bug: the 503 a client
+ * may retry, with no detail of the query. Anything else is left to the 500 path.
+ */
+export function databaseUnavailable(exception: unknown): DomainError | undefined {
+  const code = sqlStateOf(exception);
+  if (code === QUERY_CANCELED) {
+    return new DomainError(ErrorCode.Unavailable, 'The request took too long in the database and was stopped; retry in a few seconds, or narrow it');
+  }
+  // Class 08: connection exceptions.
+  if (code?.startsWith('08')) return new DomainError(ErrorCode.Unavailable, 'The database is not reachable right now; retry in a few seconds');
+  return undefined;
+}
+
+/** The SQLSTATE of a pg error, or of the one a TypeORM QueryFailedError wraps. */
+function sqlStateOf(exception: unknown): string | undefined {
+  if (typeof exception !== 'object' || exception === null) return undefined;
+  const { code, driverError } = exception as { code?: unknown; driverError?: { code?: unknown } };
+  const state = typeof code === 'string' ? code : driverError?.code;
+  return typeof state === 'string' && /^[0-9A-Z]{5}$/.test(state) ? state : undefined;
+}
