@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { NatsConnection } from 'nats';
 import { Client } from 'pg';
-import { MAX_OFFSET, Subjects } from '@exports/contracts';
+import { accountSubject, MAX_OFFSET, Subjects } from '@exports/contracts';
 import { CreatedAccount } from '@exports/database';
 import { insertContacts, TestStack, waitUntil } from '@exports/testing';
 
@@ -31,8 +31,10 @@ describe('bounded work (e2e)', () => {
 
   const from = (address: string, apiKey?: string) => ({ apiKey, headers: { 'X-Forwarded-For': address } });
 
+  /** On the subject of this test's account (every payload here acts for it). */
   async function request(subject: string, data: unknown): Promise<any> {
-    const reply = await nats.request(stack.namespace.subject(subject), JSON.stringify({ pattern: stack.namespace.subject(subject), data, id: randomUUID() }), { timeout: 10_000 });
+    const scoped = stack.namespace.subject(accountSubject(subject, account.accountId));
+    const reply = await nats.request(scoped, JSON.stringify({ pattern: scoped, data, id: randomUUID() }), { timeout: 10_000 });
     return JSON.parse(reply.string());
   }
 

@@ -1,7 +1,7 @@
 import { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { NatsConnection } from 'nats';
-import { Subjects } from '@exports/contracts';
+import { accountSubject, Subjects } from '@exports/contracts';
 import { CreatedAccount } from '@exports/database';
 import { TestStack } from '@exports/testing';
 
@@ -144,7 +144,7 @@ describe('hostile input on every route and subject (e2e)', () => {
   // ---- NATS request-reply ------------------------------------------------------------------
 
   async function natsRequest(subject: string, payload: string | Uint8Array): Promise<any> {
-    const reply = await nats.request(stack.namespace.subject(subject), payload, { timeout: 10_000 });
+    const reply = await nats.request(stack.namespace.subject(accountSubject(subject, account.accountId)), payload, { timeout: 10_000 });
     return JSON.parse(reply.string());
   }
   const envelope = (subject: string, data: unknown) => JSON.stringify({ pattern: stack.namespace.subject(subject), data, id: randomUUID() });
