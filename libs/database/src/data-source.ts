@@ -63,26 +63,26 @@ export async function ensureDatabase(url: string): Promise<void> {
   }
 }
 
-/** Runs pending migrations under an advisory lock so concurrent starts do not collide. */
-export async function migrate(dataSource: DataSource): Promise<void> {
+/** Runs pending migrations under an advisory lock so concurrent starts do not collide; the names of those it ran. */
+export async function migrate(dataSource: DataSource): Promise<string[]> {
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {
     await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-    await dataSource.runMigrations({ transaction: 'each' });
+    return (await dataSource.runMigrations({ transaction: 'each' })).map((migration) => migration.name);
   } finally {
     await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
     await runner.release();
   }
 }
 
-/** Creates the database if missing and runs the migrations, as the role of `url` (the owner), then disconnects. */
-export async function migrateDatabase(url: string): Promise<void> {
+/** Creates the database if missing and runs the migrations as the role of `url` (the owner), then disconnects; the migrations it ran. */
+export async function migrateDatabase(url: string): Promise<string[]> {
   await ensureDatabase(url);
   // migrate() holds one connection for the lock while the migrations use another.
   const dataSource = await new DataSource(dataSourceOptions(url, 2)).initialize();
   try {
-    await migrate(dataSource);
+    return await migrate(dataSource);
   } finally {
     await dataSource.destroy();
   }
