@@ -61,7 +61,7 @@ describe('production settings (e2e)', () => {
     expect(output).not.toContain('minioadmin');
   });
 
-  it('starts nothing of the kind without NODE_ENV=production (development defaults stay usable)', async () => {
+  it('applies no production check without NODE_ENV=production (development defaults stay usable)', async () => {
     const { code, output } = await runToExit('api-gateway', { DATABASE_URL: SAFE.DATABASE_URL, NATS_URL: SAFE.NATS_URL, PORT: 'eighty' });
     expect(code).toBe(78);
     expect(output).toContain('Invalid configuration');
