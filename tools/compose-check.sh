@@ -3,8 +3,10 @@
 #   1. `docker-compose -f docker-compose.yml config -q` (schema, anchors, interpolation),
 #      with Debian's `docker-compose` (v1) or, failing that, the `docker compose` plugin;
 #   2. every service's build context is a directory and its dockerfile a file, and a
-#      build arg APP names an app of the repo (apps/<APP>/src/main.ts).
-# Step 2 reads the resolved `config` output when a compose tool is there, else the
+#      build arg APP names an app of the repo (apps/<APP>/src/main.ts);
+#   3. internal ports stay internal: no host port publishes MinIO's console (9001) or an
+#      app's ops port (9100-9102: /metrics and /health/ready).
+# Steps 2 and 3 read the resolved `config` output when a compose tool is there, else the
 # file itself.
 #
 # Usage: tools/compose-check.sh [compose-file]     (default: docker-compose.yml at the repo root)
@@ -161,6 +163,20 @@ for (const problem of problems) console.error(`compose-check: FAIL: ${problem}`)
 if (!checked && !problems.length) console.log("compose-check: no build sections found");
 process.exit(problems.length ? 1 : 0);
 ' <<<"$build_source" || exit 1
+
+# Host ports: `published: N` in the resolved form, `- "[ip:]host:container"` in the file.
+internal_ports=" 9001 9100 9101 9102 "
+published="$( { grep -oE 'published: *"?[0-9]+' <<<"$build_source" | grep -oE '[0-9]+$'
+  grep -oE '^ *- *"?([0-9.]+:)?[0-9]+:[0-9]+' <<<"$build_source" | sed -E 's/^ *- *"?//; s/:[0-9]+$//; s/^.*://'; } || true)"
+exposed=0
+for port in $published; do
+  if [[ "$internal_ports" == *" $port "* ]]; then
+    say "FAIL: host port $port is published; MinIO's console and the ops ports must stay inside the network" >&2
+    exposed=1
+  fi
+done
+((exposed)) && exit 1
+say "OK: published host ports: $(echo $published | tr '\n' ' ')(none internal)"
 
 if ((missing_tool)); then
   if [[ "${COMPOSE_CHECK_OPTIONAL:-}" == 1 ]]; then

@@ -35,8 +35,12 @@ describe('admin CLI (int)', () => {
   }
 
   function admin(...args: string[]): Promise<Run> {
+    return adminWith({}, ...args);
+  }
+
+  function adminWith(extraEnv: Record<string, string>, ...args: string[]): Promise<Run> {
     return new Promise((done) => {
-      execFile(process.execPath, [ENTRY, ...args], { cwd: ROOT, env, timeout: 30_000 }, (error, stdout, stderr) => {
+      execFile(process.execPath, [ENTRY, ...args], { cwd: ROOT, env: { ...env, ...extraEnv }, timeout: 30_000 }, (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
         done({ code, stdout, stderr });
       });
@@ -81,7 +85,7 @@ describe('admin CLI (int)', () => {
     it('lists every command in help, and each command has its own --help', async () => {
       const help = await admin('help');
       expect(help.code).toBe(0);
-      const commands = ['account:create', 'account:list', 'key:create', 'key:list', 'key:revoke', 'export:show', 'export:retry', 'files:purge-expired'];
+      const commands = ['db:migrate', 'account:create', 'account:list', 'key:create', 'key:list', 'key:revoke', 'export:show', 'export:retry', 'files:purge-expired'];
       for (const command of commands) {
         expect(help.stdout).toContain(command);
         const own = await admin(command, '--help');
@@ -107,6 +111,27 @@ describe('admin CLI (int)', () => {
       expect(run.code).toBe(2);
       expect(run.stdout).toBe('');
       expect(run.stderr).toContain(message);
+    });
+  });
+
+  describe('database', () => {
+    it('db:migrate runs what is pending as DATABASE_MIGRATION_URL, and nothing when the schema is up to date', async () => {
+      const fresh = `exports_admin_${id}_migrate`;
+      try {
+        const migrationUrl = `postgres://postgres@127.0.0.1:5432/${fresh}`;
+        const first = await adminWith({ DATABASE_URL: `postgres://nobody@127.0.0.1:5432/${fresh}`, DATABASE_MIGRATION_URL: migrationUrl }, 'db:migrate');
+        expect(first).toMatchObject({ code: 0, stderr: '' });
+        const applied = JSON.parse(first.stdout);
+        expect(applied).toMatchObject({ database: fresh });
+        expect(applied.applied.length).toBeGreaterThan(0);
+        const again = await adminWith({ DATABASE_URL: migrationUrl }, 'db:migrate');
+        expect(JSON.parse(again.stdout)).toEqual({ database: fresh, applied: [] });
+      } finally {
+        const pg = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+        await pg.connect();
+        await pg.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(fresh)} WITH (FORCE)`);
+        await pg.end();
+      }
     });
   });
 

@@ -106,6 +106,6 @@ export function generalHelp<C>(commands: Command<C>[]): string {
     '',
     'Output goes to stdout as JSON (one line per item); errors go to stderr.',
     'Exit codes: 0 done, 1 not found or refused, 2 bad command line.',
-    'Configuration from the environment, as for the apps (DATABASE_URL, S3_*).',
+    'Configuration from the environment, as for the apps (DATABASE_URL, DATABASE_MIGRATION_URL, S3_*).',
   ].join('\n');
 }

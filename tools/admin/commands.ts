@@ -16,6 +16,8 @@ import { Command, failure, uuidOption } from './cli';
 /** What a command works with; connections are opened on first use and closed by the caller. */
 export interface AdminContext {
   database(): Promise<DataSource>;
+  /** Creates the database if missing and runs the migrations, as DATABASE_MIGRATION_URL (else DATABASE_URL); the migrations run. */
+  migrate(): Promise<{ database: string; applied: string[] }>;
   storage(): ObjectStorage;
   /** One JSON line on stdout. */
   print(value: unknown): void;
@@ -142,7 +144,17 @@ const filesPurgeExpired: AdminCommand = {
 };
 
 /** Every command, in the order help lists them. */
-export const COMMANDS: AdminCommand[] = [accountCreate, accountList, keyCreate, keyList, keyRevoke, exportShow, exportRetry, filesPurgeExpired];
+const dbMigrate: AdminCommand = {
+  name: 'db:migrate',
+  summary: 'Create the database if missing and run the migrations, as the owner (DATABASE_MIGRATION_URL, else DATABASE_URL).',
+  options: {},
+  output: 'one JSON line {"database","applied"}: the migrations it ran (none when the schema is up to date).',
+  async run(context) {
+    context.print(await context.migrate());
+  },
+};
+
+export const COMMANDS: AdminCommand[] = [dbMigrate, accountCreate, accountList, keyCreate, keyList, keyRevoke, exportShow, exportRetry, filesPurgeExpired];
 
 async function purge(storage: ObjectStorage, maintenance: ExportsMaintenanceRepository, candidate: PurgeCandidate, purgedSoFar: number): Promise<void> {
   try {

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
-import { openDatabase } from '@exports/database';
+import { migrateDatabase, openDatabase } from '@exports/database';
 import { AppConfig, ConfigError, loadConfig } from '@exports/platform';
 import { ObjectStorage } from '@exports/storage';
 import { CliError, commandHelp, ExitCode, generalHelp, parseOptions, usageError } from './cli';
@@ -37,8 +37,13 @@ class Connections implements AdminContext {
   constructor(private readonly config: AppConfig) {}
 
   database(): Promise<DataSource> {
-    this.dataSource ??= openDatabase(this.config.DATABASE_URL, 2);
+    this.dataSource ??= openDatabase(this.config.DATABASE_URL, 2, this.config.DATABASE_MIGRATION_URL);
     return this.dataSource;
+  }
+
+  async migrate(): Promise<{ database: string; applied: string[] }> {
+    const url = this.config.DATABASE_MIGRATION_URL ?? this.config.DATABASE_URL;
+    return { database: decodeURIComponent(new URL(url).pathname.slice(1)), applied: await migrateDatabase(url) };
   }
 
   storage(): ObjectStorage {

@@ -17,7 +17,7 @@ Options:
   --seed <n>         Seed of the generator: the same seed gives the same data (default 1).
   --help             Show this help.
 
-Uses DATABASE_URL, NATS_URL and NATS_NAMESPACE like the apps.`;
+Uses DATABASE_URL (DATABASE_MIGRATION_URL for migrations when set), NATS_URL and NATS_NAMESPACE like the apps.`;
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`${message}\n`);
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
 
   const created: CreatedAccount[] = [];
-  const dataSource = await openDatabase(config.DATABASE_URL, 2);
+  const dataSource = await openDatabase(config.DATABASE_URL, 2, config.DATABASE_MIGRATION_URL);
   try {
     for (const accountId of options.existing) {
       const found: unknown[] = await dataSource.query('SELECT 1 FROM accounts WHERE id = $1', [accountId]);

@@ -130,7 +130,7 @@ async function main(): Promise<void> {
     }
   }
 
-  const dataSource = await openDatabase(config.DATABASE_URL, 2);
+  const dataSource = await openDatabase(config.DATABASE_URL, 2, config.DATABASE_MIGRATION_URL);
   let demo: { accountId: string; apiKey: string };
   try {
     const accounts = new AccountsRepository(dataSource);

@@ -12,15 +12,17 @@ import { httpObserver } from './health/http-observer';
 
 /** Request bodies are small filter objects; anything bigger is refused with 413. */
 const BODY_LIMIT = '64kb';
+/** /metrics and /health/ready of the gateway, off its public port, unless OPS_PORT says otherwise. */
+const OPS_PORT_DEFAULT = 9100;
 
 void runApp(APP, async (config, logger) => {
   @Module({
-    imports: [PlatformModule.forApp(APP, config), AppModule],
+    imports: [PlatformModule.forApp(APP, config, { opsPort: config.OPS_PORT ?? OPS_PORT_DEFAULT }), AppModule],
     controllers: [exportsRpcController(new NatsNamespace(config.NATS_NAMESPACE))],
   })
   class RootModule {}
 
-  const app = await NestFactory.create<NestExpressApplication>(RootModule, { logger, bodyParser: false });
+  const app = await NestFactory.create<NestExpressApplication>(RootModule, { logger, bodyParser: false, abortOnError: false });
   app.use(httpObserver(app.get(Metrics)));
   app.use(jsonBodyParser(BODY_LIMIT));
   app.useGlobalPipes(createValidationPipe());

@@ -180,25 +180,29 @@ describe('contacts export (e2e)', () => {
     expect(everything).not.toContain('Zoé');
   });
 
-  it('counts requests and completed exports in the Prometheus metrics of the gateway and the worker', async () => {
+  it('counts requests and completed exports in the Prometheus metrics of the gateway and the worker, on their ops ports', async () => {
     const created = await stack.http('POST', '/exports/contacts', { apiKey: a.apiKey, body: { contactIds: ['c-002'] } });
     await stack.waitForExport(a.apiKey, created.body.exportId);
-    const gateway = await stack.http('GET', '/metrics');
+    const gateway = await stack.ops('api-gateway', '/metrics');
     expect(gateway.status).toBe(200);
     expect(gateway.body).toMatch(/http_requests_total\{[^}]*method="POST",route="\/exports\/contacts",status="202"[^}]*\} [1-9]/);
-    const opsLine = stack.logsOf('export-worker').map((line) => JSON.parse(line)).find((line) => line.message === 'Ops endpoints listening');
-    const worker = await (await fetch(`http://127.0.0.1:${opsLine.port}/metrics`)).text();
+    const worker = (await stack.ops<string>('export-worker', '/metrics')).body;
     const completed = worker.match(/exports_finished_total\{[^}]*type="CONTACTS",status="COMPLETED"[^}]*\} (\d+)/);
     expect(Number(completed?.[1])).toBeGreaterThanOrEqual(1);
     expect(worker).toMatch(/export_rows_total\{[^}]*type="CONTACTS"[^}]*\} [1-9]/);
     expect(worker).toMatch(/ingest_events_total\{[^}]*outcome="rejected"[^}]*\} 2/);
-    const ready = await (await fetch(`http://127.0.0.1:${opsLine.port}/health/ready`)).json();
-    expect(ready).toEqual({ status: 'ok', checks: { database: 'ok', nats: 'ok', storage: 'ok' } });
+    expect((await stack.ops('export-worker', '/health/ready')).body).toEqual({ status: 'ok', checks: { database: 'ok', nats: 'ok', storage: 'ok' } });
   });
 
-  it('serves health and the API docs without a key', async () => {
+  it('keeps readiness and metrics off the public port: they answer on the ops port only', async () => {
+    expect(await stack.ops('api-gateway', '/health/ready')).toMatchObject({ status: 200, body: { status: 'ok', checks: { database: 'ok', nats: 'ok', storage: 'ok' } } });
+    expect(await stack.ops('api-gateway', '/health/live')).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(new URL(stack.opsUrl('api-gateway')).port).not.toBe(String(stack.port));
+    for (const path of ['/metrics', '/health/ready']) expect((await stack.http('GET', path)).status).toBe(404);
+  });
+
+  it('serves liveness and the API docs without a key', async () => {
     expect(await stack.http('GET', '/health/live')).toMatchObject({ status: 200, body: { status: 'ok' } });
-    expect(await stack.http('GET', '/health/ready')).toMatchObject({ status: 200, body: { status: 'ok', checks: { database: 'ok', nats: 'ok', storage: 'ok' } } });
     const spec = await stack.http('GET', '/docs-json');
     expect(spec.status).toBe(200);
     expect(Object.keys(spec.body.paths)).toEqual(expect.arrayContaining(['/exports/contacts', '/exports', '/exports/{exportId}']));

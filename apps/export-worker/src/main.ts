@@ -11,7 +11,7 @@ void runApp(APP, async (config, logger) => {
   @Module({ imports: [PlatformModule.forApp(APP, config, { opsPort: config.OPS_PORT ?? OPS_PORT_DEFAULT }), AppModule] })
   class RootModule {}
 
-  const app = await NestFactory.createApplicationContext(RootModule, { logger });
+  const app = await NestFactory.createApplicationContext(RootModule, { logger, abortOnError: false });
   await app.init();
   logger.log({ message: 'export-worker ready', natsNamespace: config.NATS_NAMESPACE || undefined });
   return app;

@@ -51,7 +51,7 @@ describe('object storage unavailable (e2e)', () => {
     s3Stops += 1;
     let failed: any;
     try {
-      const ready = await stack.http('GET', '/health/ready');
+      const ready = await stack.ops('api-gateway', '/health/ready');
       expect(ready.status).toBe(503);
       expect(ready.body.checks.storage).not.toBe('ok');
       const exportId = await requestExport();

@@ -13,7 +13,7 @@ void runApp(APP, async (config, logger) => {
   class RootModule {}
 
   // Request-reply on core NATS; one queue group, so each request reaches one instance.
-  const app = await NestFactory.createMicroservice<MicroserviceOptions>(RootModule, { logger, ...natsRequestReplyOptions(APP, config) });
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(RootModule, { logger, abortOnError: false, ...natsRequestReplyOptions(APP, config) });
   // listen() runs init() first (ingestion and exports start there), then subscribes.
   await app.listen();
   logger.log({ message: 'history-service ready', natsNamespace: config.NATS_NAMESPACE || undefined });

@@ -16,6 +16,8 @@ export const MIGRATIONS = [InitialSchema1764230400000, OutboxAndRetention1764316
 
 /** Serialises migrations when several apps start at once. */
 export const MIGRATION_LOCK = 7_422_001;
+/** PostgreSQL's "database does not exist". */
+const INVALID_CATALOG_NAME = '3D000';
 
 /** Lifts the pool's statement timeout for the rest of a transaction (the long export COPY). */
 export const LIFT_STATEMENT_TIMEOUT = 'SET LOCAL statement_timeout = 0';
@@ -37,22 +39,32 @@ export function dataSourceOptions(url: string, poolSize = 10, statementTimeoutMs
   };
 }
 
-/** Creates the database named in `url` when it is missing (connecting to `postgres` to do so). */
+/**
+ * Creates the database named in `url` when it is missing (connecting to `postgres` to do so).
+ * A database that exists is found by connecting to it, so a role without access to
+ * `postgres` (the apps' own) never needs one.
+ */
 export async function ensureDatabase(url: string): Promise<void> {
   const target = new URL(url);
   const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
   if (!name) throw new Error('DATABASE_URL names no database');
+  const probe = new Client({ connectionString: url });
+  try {
+    await probe.connect();
+    return;
+  } catch (error) {
+    if ((error as { code?: string }).code !== INVALID_CATALOG_NAME) throw error;
+  } finally {
+    await probe.end().catch(() => undefined);
+  }
   const admin = new URL(url);
   admin.pathname = '/postgres';
   const client = new Client({ connectionString: admin.toString() });
   await client.connect();
   try {
-    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (found.rowCount === 0) {
-      await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`).catch((error: { code?: string }) => {
-        if (error.code !== '42P04' && error.code !== '23505') throw error; // created meanwhile by another app
-      });
-    }
+    await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`).catch((error: { code?: string }) => {
+      if (error.code !== '42P04' && error.code !== '23505') throw error; // created meanwhile by another app
+    });
   } finally {
     await client.end();
   }
@@ -61,9 +73,10 @@ export async function ensureDatabase(url: string): Promise<void> {
 /**
  * Runs pending migrations under an advisory lock so concurrent starts do not collide, on the
  * connection that holds the lock, with the statement timeout lifted: waiting for the lock and
- * building an index on a large table may take longer than any request should.
+ * building an index on a large table may take longer than any request should. The names of
+ * those it ran.
  */
-export async function migrate(dataSource: DataSource): Promise<void> {
+export async function migrate(dataSource: DataSource): Promise<string[]> {
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {
@@ -71,7 +84,7 @@ export async function migrate(dataSource: DataSource): Promise<void> {
     await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     const executor = new MigrationExecutor(dataSource, runner);
     executor.transaction = 'each';
-    await executor.executePendingMigrations();
+    return (await executor.executePendingMigrations()).map((migration) => migration.name);
   } finally {
     await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
     await runner.query('RESET statement_timeout').catch(() => undefined);
@@ -79,8 +92,26 @@ export async function migrate(dataSource: DataSource): Promise<void> {
   }
 }
 
-/** Connects, creating the database and running migrations first. */
-export async function openDatabase(url: string, poolSize?: number): Promise<DataSource> {
+/** Creates the database if missing and runs the migrations as the role of `url` (the owner), then disconnects; the migrations it ran. */
+export async function migrateDatabase(url: string): Promise<string[]> {
+  await ensureDatabase(url);
+  const dataSource = await new DataSource(dataSourceOptions(url, 1)).initialize();
+  try {
+    return await migrate(dataSource);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+/**
+ * Connects to `url`. The database is created and migrated first: by `migrationUrl` (the
+ * owner's) when given, else by `url` itself (development, one role for everything).
+ */
+export async function openDatabase(url: string, poolSize?: number, migrationUrl?: string): Promise<DataSource> {
+  if (migrationUrl) {
+    await migrateDatabase(migrationUrl);
+    return new DataSource(dataSourceOptions(url, poolSize)).initialize();
+  }
   await ensureDatabase(url);
   const dataSource = new DataSource(dataSourceOptions(url, poolSize ?? 10));
   await dataSource.initialize();
@@ -92,4 +123,25 @@ export async function openDatabase(url: string, poolSize?: number): Promise<Data
 export async function timeZoneNames(dataSource: DataSource): Promise<string[]> {
   const rows: Array<{ name: string }> = await dataSource.query('SELECT name FROM pg_timezone_names');
   return rows.map((row) => row.name);
+}
+
+/** The connected role, and what it can do beyond the grants of an app: superuser, or owner of the database, schema or tables. */
+export async function connectedRole(dataSource: DataSource): Promise<{ name: string; superuser: boolean; owns: string[] }> {
+  // pg_has_role(..., 'MEMBER'): a member of the owning role has the owner's rights too.
+  const [row] = (await dataSource.query(`
+    SELECT current_user AS name, r.rolsuper AS superuser, current_database() AS database,
+           pg_has_role(current_user, d.datdba, 'MEMBER') AS owns_database,
+           n.nspname AS schema, coalesce(pg_has_role(current_user, n.nspowner, 'MEMBER'), false) AS owns_schema,
+           ARRAY(SELECT c.relname::text FROM pg_class c
+                  WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'S') AND pg_has_role(current_user, c.relowner, 'MEMBER')
+                  ORDER BY c.relname) AS owned
+      FROM pg_roles r
+      JOIN pg_database d ON d.datname = current_database()
+      LEFT JOIN pg_namespace n ON n.nspname = current_schema()
+     WHERE r.rolname = current_user`)) as Array<{ name: string; superuser: boolean; database: string; owns_database: boolean; schema: string | null; owns_schema: boolean; owned: string[] }>;
+  const owns: string[] = [];
+  if (row.owns_database) owns.push(`the database ${row.database}`);
+  if (row.owns_schema && row.schema) owns.push(`the schema ${row.schema}`);
+  if (row.owned.length) owns.push(`${row.owned.length} table(s) or sequence(s) (${row.owned.slice(0, 3).join(', ')}${row.owned.length > 3 ? ', ...' : ''})`);
+  return { name: row.name, superuser: row.superuser, owns };
 }

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, databaseRoleProblem, loadConfig, productionProblems, refuseUnsafeProduction } from './config';
 
 describe('loadConfig', () => {
   it('gives the documented defaults', () => {
@@ -72,5 +72,90 @@ describe('loadConfig', () => {
 
   it('refuses links that would outlive their files', () => {
     expect(() => loadConfig({ EXPORT_LINK_TTL_SECONDS: '7200', EXPORT_RETENTION_SECONDS: '3600' })).toThrow(/EXPORT_RETENTION_SECONDS/);
+  });
+});
+
+describe('productionProblems', () => {
+  /** A production config that passes every check; each test spoils one setting. */
+  const SAFE = {
+    NODE_ENV: 'production',
+    CURSOR_SECRET: 'a-production-cursor-secret-of-40-chars!!',
+    S3_ACCESS_KEY: 'exports-app',
+    S3_SECRET_KEY: 'a-long-random-secret-key',
+    S3_ENDPOINT: 'http://minio:9000',
+    S3_PUBLIC_URL: 'https://files.example.com',
+    NATS_USER: 'exports',
+    NATS_PASSWORD: 'a-nats-password',
+  };
+  const problemsWith = (change: Record<string, string | undefined>) => productionProblems(loadConfig({ ...SAFE, ...change }));
+
+  it('passes a config with real credentials, https links and NATS credentials', () => {
+    expect(problemsWith({})).toEqual([]);
+    expect(() => refuseUnsafeProduction(loadConfig(SAFE))).not.toThrow();
+  });
+
+  it('accepts an nkey seed file instead of a NATS user and password', () => {
+    expect(problemsWith({ NATS_USER: undefined, NATS_PASSWORD: undefined, NATS_NKEY_SEED_FILE: '/run/secrets/nats.nk' })).toEqual([]);
+  });
+
+  it.each([
+    ['the development CURSOR_SECRET', { CURSOR_SECRET: undefined }, /^CURSOR_SECRET: is the development default/],
+    ['a CURSOR_SECRET under 32 characters', { CURSOR_SECRET: 'only-thirty-one-characters-long' }, /^CURSOR_SECRET: is 31 characters long; production needs at least 32$/],
+    ["MinIO's default access key", { S3_ACCESS_KEY: 'minioadmin' }, /^S3_ACCESS_KEY: is a well-known default credential/],
+    ["MinIO's default secret key", { S3_SECRET_KEY: 'minioadmin' }, /^S3_SECRET_KEY: is a well-known default credential/],
+    ["the local S3 server's access key", { S3_ACCESS_KEY: 'S3RVER' }, /^S3_ACCESS_KEY: /],
+    ["the local S3 server's secret key", { S3_SECRET_KEY: 'S3RVER' }, /^S3_SECRET_KEY: /],
+    ['NATS without credentials', { NATS_USER: undefined, NATS_PASSWORD: undefined }, /^NATS_NKEY_SEED_FILE, NATS_USER, NATS_PASSWORD: NATS is reached without credentials/],
+    ['links on a plain http S3_PUBLIC_URL', { S3_PUBLIC_URL: 'http://files.example.com' }, /^S3_PUBLIC_URL: is plain http \(http:\/\/files\.example\.com\).*S3_ALLOW_HTTP_LINKS=true$/],
+    ['links on a plain http S3_ENDPOINT when S3_PUBLIC_URL is unset', { S3_PUBLIC_URL: undefined }, /^S3_ENDPOINT: links are signed for it \(S3_PUBLIC_URL is unset\) and it is plain http/],
+  ])('refuses %s, in one line naming the setting', (_, change, line) => {
+    const problems = problemsWith(change);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(line);
+  });
+
+  it('allows http links when S3_ALLOW_HTTP_LINKS=true says so', () => {
+    expect(problemsWith({ S3_PUBLIC_URL: 'http://files.internal', S3_ALLOW_HTTP_LINKS: 'true' })).toEqual([]);
+    expect(() => loadConfig({ S3_ALLOW_HTTP_LINKS: 'yes' })).toThrow(/S3_ALLOW_HTTP_LINKS: S3_ALLOW_HTTP_LINKS must be true or false/);
+  });
+
+  it('lists every unsafe setting of the defaults at once, never a secret', () => {
+    const problems = productionProblems(loadConfig({ NODE_ENV: 'production' }));
+    expect(problems.map((problem) => problem.split(':')[0])).toEqual(['CURSOR_SECRET', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'NATS_NKEY_SEED_FILE, NATS_USER, NATS_PASSWORD', 'S3_ENDPOINT']);
+    expect(problems.join('\n')).not.toContain('minioadmin');
+    expect(problems.join('\n')).not.toContain('dev-only-cursor-secret');
+  });
+
+  it('is only enforced with NODE_ENV=production', () => {
+    expect(() => refuseUnsafeProduction(loadConfig({}))).not.toThrow();
+    expect(() => refuseUnsafeProduction(loadConfig({ NODE_ENV: 'development' }))).not.toThrow();
+    expect(() => refuseUnsafeProduction(loadConfig({ ...SAFE, CURSOR_SECRET: undefined }))).toThrow(
+      new ConfigError(['CURSOR_SECRET: is the development default; set a random secret of at least 32 characters'], 'Unsafe configuration for NODE_ENV=production'),
+    );
+  });
+});
+
+describe('databaseRoleProblem', () => {
+  it('accepts a role that owns nothing', () => {
+    expect(databaseRoleProblem({ name: 'exports_app', superuser: false, owns: [] })).toBeUndefined();
+  });
+
+  it('refuses a superuser, naming DATABASE_URL', () => {
+    expect(databaseRoleProblem({ name: 'postgres', superuser: true, owns: ['the database exports'] })).toMatch(/^DATABASE_URL: the role "postgres" is a superuser;/);
+  });
+
+  it('refuses an owner, saying what it owns', () => {
+    expect(databaseRoleProblem({ name: 'exports_owner', superuser: false, owns: ['the schema public', '2 table(s) or sequence(s) (accounts, exports)'] })).toMatch(
+      /^DATABASE_URL: the role "exports_owner" owns the schema public, 2 table\(s\) or sequence\(s\) \(accounts, exports\);/,
+    );
+  });
+});
+
+describe('DATABASE_MIGRATION_URL', () => {
+  it('is optional, and must name the database of DATABASE_URL', () => {
+    expect(loadConfig({}).DATABASE_MIGRATION_URL).toBeUndefined();
+    expect(loadConfig({ DATABASE_URL: 'postgres://app@db/exports', DATABASE_MIGRATION_URL: 'postgres://owner@db/exports' }).DATABASE_MIGRATION_URL).toBe('postgres://owner@db/exports');
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://app@db/exports', DATABASE_MIGRATION_URL: 'postgres://owner@db/other' })).toThrow(/DATABASE_MIGRATION_URL: must name the same database/);
+    expect(() => loadConfig({ DATABASE_MIGRATION_URL: 'mysql://owner@db/exports' })).toThrow(/DATABASE_MIGRATION_URL:/);
   });
 });

@@ -1,8 +1,14 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, validateSync } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, validateSync } from 'class-validator';
 
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value);
+const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
 const URL_OPTIONS = { require_tld: false, require_protocol: true };
+
+/** The CURSOR_SECRET the code ships with: fine on a laptop, refused with NODE_ENV=production. */
+export const DEVELOPMENT_CURSOR_SECRET = 'dev-only-cursor-secret-change-me';
+/** Credentials everyone knows: MinIO's root default and the local S3 server's. */
+const DEFAULT_S3_CREDENTIALS = ['minioadmin', 'S3RVER'];
 
 /**
  * Every setting of every app, read once from the environment and validated at start.
@@ -12,6 +18,16 @@ export class AppConfig {
   @IsString()
   @Matches(/^postgres(ql)?:\/\/[^\s]+$/, { message: 'DATABASE_URL must be a postgres:// URL' })
   DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/exports';
+
+  /** The owner's connection: when set, it creates the database and runs the migrations, and DATABASE_URL only serves the app. */
+  @IsOptional()
+  @IsString()
+  @Matches(/^postgres(ql)?:\/\/[^\s]+$/, { message: 'DATABASE_MIGRATION_URL must be a postgres:// URL' })
+  DATABASE_MIGRATION_URL?: string;
+
+  /** `production` turns on the refusal of unsafe settings ({@link productionProblems}). */
+  @IsOptional() @IsString()
+  NODE_ENV?: string;
 
   @IsString()
   @Matches(/^(nats|tls):\/\/[^\s]+(,(nats|tls):\/\/[^\s]+)*$/, { message: 'NATS_URL must be one or more nats:// URLs separated by commas' })
@@ -39,7 +55,7 @@ export class AppConfig {
 
   /** Signs history browsing cursors so a tampered one is refused; set your own in production. */
   @IsString() @Matches(/^\S{16,}$/, { message: 'CURSOR_SECRET must be at least 16 characters without spaces' })
-  CURSOR_SECRET = 'dev-only-cursor-secret-change-me';
+  CURSOR_SECRET = DEVELOPMENT_CURSOR_SECRET;
 
   @IsUrl(URL_OPTIONS, { message: 'S3_ENDPOINT must be an http(s) URL such as http://127.0.0.1:9000' })
   S3_ENDPOINT = 'http://127.0.0.1:9000';
@@ -58,6 +74,10 @@ export class AppConfig {
   @IsUrl(URL_OPTIONS, { message: 'S3_PUBLIC_URL must be an http(s) URL' })
   S3_PUBLIC_URL?: string;
 
+  /** Lets links be minted over plain http in production (a private network, TLS ended in front of S3). */
+  @Transform(toBoolean) @IsBoolean({ message: 'S3_ALLOW_HTTP_LINKS must be true or false' })
+  S3_ALLOW_HTTP_LINKS = false;
+
   @IsString() @Matches(/^[a-z0-9-]+$/, { message: 'S3_REGION must look like us-east-1' })
   S3_REGION = 'us-east-1';
 
@@ -68,7 +88,7 @@ export class AppConfig {
   @Transform(toInt) @IsInt({ message: 'PORT must be an integer' }) @Min(0) @Max(65535)
   PORT = 3000;
 
-  /** Port of a worker's /metrics and /health endpoints (0: any free port); each worker app has its own default. */
+  /** Port of an app's /metrics and /health endpoints (0: any free port); each app has its own default. */
   @IsOptional() @Transform(toInt) @IsInt({ message: 'OPS_PORT must be an integer' }) @Min(0) @Max(65535)
   OPS_PORT?: number;
 
@@ -136,14 +156,21 @@ export class AppConfig {
   get s3PublicUrl(): string {
     return this.S3_PUBLIC_URL ?? this.S3_ENDPOINT;
   }
+
+  get isProduction(): boolean {
+    return this.NODE_ENV === 'production';
+  }
 }
 
 /** Settings without a default (they are not own properties of a fresh AppConfig). */
-const OPTIONAL_SETTINGS = ['NATS_NKEY_SEED_FILE', 'NATS_USER', 'NATS_PASSWORD', 'NATS_TLS_CA_FILE', 'NATS_TLS_CERT_FILE', 'NATS_TLS_KEY_FILE'];
+const OPTIONAL_SETTINGS = ['DATABASE_MIGRATION_URL', 'NODE_ENV', 'NATS_NKEY_SEED_FILE', 'NATS_USER', 'NATS_PASSWORD', 'NATS_TLS_CA_FILE', 'NATS_TLS_CERT_FILE', 'NATS_TLS_KEY_FILE'];
 
 export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  constructor(
+    readonly problems: string[],
+    heading = 'Invalid configuration',
+  ) {
+    super(`${heading}:\n  - ${problems.join('\n  - ')}`);
     this.name = 'ConfigError';
   }
 }
@@ -173,11 +200,71 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (Boolean(config.NATS_TLS_CERT_FILE) !== Boolean(config.NATS_TLS_KEY_FILE)) {
     problems.push('NATS_TLS_CERT_FILE, NATS_TLS_KEY_FILE: a client certificate needs its key, and the key its certificate');
   }
+  if (config.DATABASE_MIGRATION_URL && databaseName(config.DATABASE_MIGRATION_URL) !== databaseName(config.DATABASE_URL)) {
+    problems.push('DATABASE_MIGRATION_URL: must name the same database as DATABASE_URL (only the role differs)');
+  }
   if (problems.length) throw new ConfigError(problems);
   return config;
 }
 
+/**
+ * What makes a valid config unsafe to run in production, one line per setting, naming it:
+ * development secrets and credentials, NATS without credentials, links over plain http.
+ * (The database role is checked once connected: {@link databaseRoleProblem}.)
+ */
+export function productionProblems(config: AppConfig): string[] {
+  const problems: string[] = [];
+  if (config.CURSOR_SECRET === DEVELOPMENT_CURSOR_SECRET) {
+    problems.push('CURSOR_SECRET: is the development default; set a random secret of at least 32 characters');
+  } else if (config.CURSOR_SECRET.length < 32) {
+    problems.push(`CURSOR_SECRET: is ${config.CURSOR_SECRET.length} characters long; production needs at least 32`);
+  }
+  for (const name of ['S3_ACCESS_KEY', 'S3_SECRET_KEY'] as const) {
+    if (DEFAULT_S3_CREDENTIALS.includes(config[name])) {
+      problems.push(`${name}: is a well-known default credential (MinIO's root or the local S3 server's); use a user of your own, limited to the bucket`);
+    }
+  }
+  if (!config.NATS_NKEY_SEED_FILE && !(config.NATS_USER && config.NATS_PASSWORD)) {
+    problems.push('NATS_NKEY_SEED_FILE, NATS_USER, NATS_PASSWORD: NATS is reached without credentials; set a seed file, or a user and password');
+  }
+  if (new URL(config.s3PublicUrl).protocol === 'http:' && !config.S3_ALLOW_HTTP_LINKS) {
+    const source = config.S3_PUBLIC_URL ? 'S3_PUBLIC_URL: is' : 'S3_ENDPOINT: links are signed for it (S3_PUBLIC_URL is unset) and it is';
+    problems.push(`${source} plain http (${config.s3PublicUrl}), so download links would travel unencrypted; use https, or set S3_ALLOW_HTTP_LINKS=true`);
+  }
+  return problems;
+}
+
+/** With NODE_ENV=production, throws a {@link ConfigError} listing {@link productionProblems}. */
+export function refuseUnsafeProduction(config: AppConfig): void {
+  if (!config.isProduction) return;
+  const problems = productionProblems(config);
+  if (problems.length) throw new ConfigError(problems, 'Unsafe configuration for NODE_ENV=production');
+}
+
+/** What the connected database role may do beyond the grants an app needs. */
+export interface DatabaseRole {
+  name: string;
+  superuser: boolean;
+  /** What it owns (or owns through a role it is a member of): the database, the schema, tables. */
+  owns: string[];
+}
+
+/** The DATABASE_URL line of a production refusal, or undefined when the role is least-privilege. */
+export function databaseRoleProblem(role: DatabaseRole): string | undefined {
+  const why = role.superuser ? 'is a superuser' : role.owns.length ? `owns ${role.owns.join(', ')}` : undefined;
+  if (!why) return undefined;
+  return `DATABASE_URL: the role "${role.name}" ${why}; give the apps a role with only the grants they use (tools/postgres/roles.sql), and the owner to DATABASE_MIGRATION_URL`;
+}
+
+function databaseName(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
+  } catch {
+    return url;
+  }
+}
+
 function redactValue(name: string, value: string | undefined): string {
   if (value === undefined) return '(default)';
-  return /SECRET|PASSWORD|KEY/.test(name) ? '***' : value;
+  return /SECRET|PASSWORD|KEY|DATABASE_/.test(name) ? '***' : value;
 }

@@ -1,15 +1,15 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { connect, ConnectionOptions, NatsConnection } from 'nats';
-import { accountSubject } from '@exports/contracts';
-import { NatsNamespace, StreamKey } from '@exports/contracts';
+import { accountSubject, NatsNamespace, StreamKey } from '@exports/contracts';
 import { NatsDeployment, natsConnectionOptions, NatsRole } from '@exports/platform';
-import { AccountsRepository, CreatedAccount, openDatabase } from '@exports/database';
+import { AccountsRepository, CreatedAccount, migrateDatabase, openDatabase } from '@exports/database';
 import { ObjectStorage } from '@exports/storage';
 import { freePort, NatsServerProcess } from './nats-server-process';
 import { LocalS3Server, startLocalS3Server } from './s3-local-server';
@@ -28,6 +28,12 @@ export interface TestStackOptions {
    * shared one, so the test can stop it ({@link TestStack.stopS3}) and start it again.
    */
   ownS3?: boolean;
+  /**
+   * Deploy the database as production does: tools/postgres/roles.sql makes an owner and an
+   * app role of this stack's own, the owner runs the migrations, and the apps connect as the
+   * app role ({@link TestStack.appDatabaseUrl}). Both roles are dropped by {@link TestStack.stop}.
+   */
+  databaseRoles?: boolean;
 }
 
 /** One message read back from a stream of this stack. */
@@ -55,7 +61,11 @@ const TEST_IDENTITY = 'test-operator';
  */
 export class TestStack {
   readonly id = randomBytes(4).toString('hex');
+  /** The test's own connection to the stack's database (a superuser): for queries and fixtures. */
   readonly databaseUrl: string;
+  /** With `databaseRoles`: the owner's connection (migrations) and the app role's (the apps' DATABASE_URL). */
+  readonly ownerDatabaseUrl: string;
+  readonly appDatabaseUrl: string;
   readonly namespace: NatsNamespace;
   readonly bucket: string;
   readonly port: number;
@@ -72,6 +82,8 @@ export class TestStack {
 
   constructor(private readonly options: TestStackOptions) {
     this.databaseUrl = `postgres://postgres@127.0.0.1:5432/exports_test_${this.id}`;
+    this.ownerDatabaseUrl = `postgres://exports_owner_${this.id}@127.0.0.1:5432/exports_test_${this.id}`;
+    this.appDatabaseUrl = `postgres://exports_app_${this.id}@127.0.0.1:5432/exports_test_${this.id}`;
     this.namespace = new NatsNamespace(`t${this.id}`);
     this.bucket = `test-${this.id}`;
     this.port = 20000 + Math.floor(Math.random() * 20000);
@@ -79,7 +91,7 @@ export class TestStack {
     const s3 = options.ownS3 ? 'http://127.0.0.1:1' : process.env.S3_ENDPOINT;
     if (!s3) throw new Error('S3_ENDPOINT is not set: run the tests through jest (global setup starts the S3 server)');
     this.env = {
-      DATABASE_URL: this.databaseUrl,
+      DATABASE_URL: options.databaseRoles ? this.appDatabaseUrl : this.databaseUrl,
       NATS_URL: 'nats://127.0.0.1:1', // set by start(), once the stack's NATS server runs
       NATS_NAMESPACE: this.namespace.prefix,
       S3_ENDPOINT: s3,
@@ -125,9 +137,29 @@ export class TestStack {
     }
     if (!this.natsServer) await this.startOwnNats();
     // The database is created and migrated once, before the apps race to do it.
-    (await openDatabase(this.databaseUrl, 1)).destroy();
+    if (this.options.databaseRoles) {
+      await this.createRoles();
+      await migrateDatabase(this.ownerDatabaseUrl);
+    } else {
+      (await openDatabase(this.databaseUrl, 1)).destroy();
+    }
     await Promise.all(this.options.apps.map((app) => this.startApp(app)));
     return this;
+  }
+
+  /** Runs tools/postgres/roles.sql as the admin: this stack's owner and app roles, and its database owned by the first. */
+  private async createRoles(): Promise<void> {
+    await promisify(execFile)('psql', [
+      PG_ADMIN_URL,
+      '-q',
+      '-v', 'ON_ERROR_STOP=1',
+      '-v', `owner=exports_owner_${this.id}`,
+      '-v', `owner_password=${randomBytes(12).toString('hex')}`,
+      '-v', `app=exports_app_${this.id}`,
+      '-v', `app_password=${randomBytes(12).toString('hex')}`,
+      '-v', `database=exports_test_${this.id}`,
+      '-f', join(ROOT, 'tools', 'postgres', 'roles.sql'),
+    ]);
   }
 
   /** Starts one more instance of an app and waits until it says it is ready. */
@@ -174,6 +206,19 @@ export class TestStack {
 
   logsOf(app: AppName): string[] {
     return this.logs.get(app) ?? [];
+  }
+
+  /** Base URL of the internal ops port (/metrics, /health) of an app's first instance, read from its log. */
+  opsUrl(app: AppName): string {
+    const first = this.instances(app)[0];
+    const line = (first ? this.logsOfInstance(first) : []).find((l) => l.includes('"message":"Ops endpoints listening"'));
+    if (!line) throw new Error(`${app} has not logged its ops port`);
+    return `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`;
+  }
+
+  /** GET on an app's ops port; the body parsed as JSON when it is. */
+  async ops<T = any>(app: AppName, path: string): Promise<HttpResult<T>> {
+    return this.request<T>(this.opsUrl(app) + path, 'GET', {});
   }
 
   /** The running instances of an app, oldest first. */
@@ -317,7 +362,11 @@ export class TestStack {
       headers['Content-Type'] = 'application/json';
       body = JSON.stringify(options.body);
     } else if (body !== undefined) headers['Content-Type'] ??= 'application/json';
-    const response = await fetch(this.baseUrl + path, { method, headers, body });
+    return this.request<T>(this.baseUrl + path, method, { headers, body });
+  }
+
+  private async request<T>(url: string, method: string, init: { headers?: Record<string, string>; body?: string }): Promise<HttpResult<T>> {
+    const response = await fetch(url, { method, ...init });
     const text = await response.text();
     let parsed: unknown = text;
     try {
@@ -389,6 +438,10 @@ export class TestStack {
     const admin = new Client({ connectionString: PG_ADMIN_URL });
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(`exports_test_${this.id}`)} WITH (FORCE)`).catch(() => undefined);
+    if (this.options.databaseRoles) {
+      // Their grants and default privileges lived in the database just dropped.
+      for (const role of [`exports_app_${this.id}`, `exports_owner_${this.id}`]) await admin.query(`DROP ROLE IF EXISTS ${admin.escapeIdentifier(role)}`).catch(() => undefined);
+    }
     await admin.end();
   }
 }

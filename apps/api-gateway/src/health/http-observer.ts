@@ -16,7 +16,7 @@ export function httpObserver(metrics: Metrics) {
       const route = (request.route as { path?: string } | undefined)?.path ?? 'unmatched';
       metrics.httpRequests.inc({ method: request.method, route, status: String(response.statusCode) });
       metrics.httpDuration.observe({ method: request.method, route }, seconds);
-      if (route === '/metrics' || route.startsWith('/health')) return;
+      if (route.startsWith('/health')) return;
       logger.log({
         message: 'HTTP request',
         method: request.method,

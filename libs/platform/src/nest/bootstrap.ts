@@ -1,21 +1,24 @@
 import { INestApplicationContext } from '@nestjs/common';
-import { AppConfig, ConfigError, loadConfig } from '../config';
+import { AppConfig, ConfigError, loadConfig, refuseUnsafeProduction } from '../config';
 import { JsonLogger } from '../json-logger';
 import { isNatsBadJson } from '../nats-request-deserializer';
 
+/** Exit code of a refused configuration (sysexits' EX_CONFIG): restarting will not help. */
+const EXIT_CONFIG = 78;
+
 /**
- * Reads the config (a bad value stops the process naming the variable), makes the
- * JSON logger, runs `start`, and turns SIGINT/SIGTERM into a graceful close.
+ * Reads the config (a bad value, or an unsafe one with NODE_ENV=production, stops the
+ * process naming the variable), makes the JSON logger, runs `start`, and turns
+ * SIGINT/SIGTERM into a graceful close. `start` must create the app with
+ * `abortOnError: false`, so a setting refused there (the database role) ends here too.
  */
 export async function runApp(app: string, start: (config: AppConfig, logger: JsonLogger) => Promise<INestApplicationContext>): Promise<void> {
   let config: AppConfig;
   try {
     config = loadConfig();
+    refuseUnsafeProduction(config);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${app}: ${error.message}\n`);
-      process.exit(78);
-    }
+    if (error instanceof ConfigError) refuse(app, error);
     throw error;
   }
   const logger = new JsonLogger(app, config.LOG_LEVEL);
@@ -49,7 +52,13 @@ export async function runApp(app: string, start: (config: AppConfig, logger: Jso
       });
     }
   } catch (error) {
+    if (error instanceof ConfigError) refuse(app, error);
     logger.fatal({ message: 'Start failed', error: (error as Error)?.message ?? String(error) });
     process.exit(1);
   }
+}
+
+function refuse(app: string, error: ConfigError): never {
+  process.stderr.write(`${app}: ${error.message}\n`);
+  process.exit(EXIT_CONFIG);
 }

@@ -2,9 +2,9 @@ import { DynamicModule, Global, Inject, Injectable, Logger, Module, OnApplicatio
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { NatsNamespace, useDatabaseTimeZones } from '@exports/contracts';
-import { AccountsRepository, dataSourceOptions, ensureDatabase, ExportsRepository, migrate, timeZoneNames } from '@exports/database';
+import { AccountsRepository, connectedRole, dataSourceOptions, ensureDatabase, ExportsRepository, migrate, migrateDatabase, timeZoneNames } from '@exports/database';
 import { ObjectStorage } from '@exports/storage';
-import { AppConfig } from '../config';
+import { AppConfig, ConfigError, databaseRoleProblem } from '../config';
 import { JetStream } from '../jetstream';
 import { natsConnectionOptions } from '../nats-connection';
 import { Metrics } from '../metrics';
@@ -15,7 +15,7 @@ import { Readiness } from './readiness';
 export const APP_NAME = Symbol('APP_NAME');
 const OPS_PORT = Symbol('OPS_PORT');
 
-/** The /metrics and /health endpoints of a worker app (the gateway serves them on its API port). */
+/** The /metrics and /health endpoints of an app, on its ops port: internal, never the public one. */
 @Injectable()
 class OpsEndpoints implements OnApplicationBootstrap, OnApplicationShutdown {
   private server?: OpsServer;
@@ -51,26 +51,40 @@ class ConnectionsShutdown implements OnApplicationShutdown {
 
 /**
  * The infrastructure of every app, built once from the validated config:
- * PostgreSQL through TypeORM (database created and migrated at start), our
- * JetStream provider, object storage with its bucket, and the repositories.
+ * PostgreSQL through TypeORM (database created and migrated at start, by the
+ * owner of DATABASE_MIGRATION_URL when set), our JetStream provider, object
+ * storage with its bucket, and the repositories.
  */
 @Global()
 @Module({})
 export class PlatformModule {
-  /** `opsPort`: serve /metrics and /health on this port (workers); the gateway leaves it out. */
+  /** `opsPort`: serve /metrics and /health on this port. */
   static forApp(app: string, config: AppConfig, options: { poolSize?: number; opsPort?: number } = {}): DynamicModule {
     return {
       module: PlatformModule,
       imports: [
         TypeOrmModule.forRootAsync({
           useFactory: async () => {
-            await retryAtStart('PostgreSQL', () => ensureDatabase(config.DATABASE_URL));
-            return dataSourceOptions(config.DATABASE_URL, options.poolSize, config.DATABASE_STATEMENT_TIMEOUT_MS);
+            const migrationUrl = config.DATABASE_MIGRATION_URL;
+            await retryAtStart('PostgreSQL', () => ensureDatabase(migrationUrl ?? config.DATABASE_URL));
+            if (migrationUrl) await migrateDatabase(migrationUrl);
+            // A refused setting stays refused: stop at once instead of retrying the connection.
+            return { ...dataSourceOptions(config.DATABASE_URL, options.poolSize, config.DATABASE_STATEMENT_TIMEOUT_MS), toRetry: (error: unknown) => !(error instanceof ConfigError) };
           },
           dataSourceFactory: async (dataSourceConfig) => {
             const dataSource = await new DataSource(dataSourceConfig!).initialize();
-            await migrate(dataSource);
-            useDatabaseTimeZones(await timeZoneNames(dataSource));
+            try {
+              if (config.isProduction) {
+                const problem = databaseRoleProblem(await connectedRole(dataSource));
+                if (problem) throw new ConfigError([problem], 'Unsafe configuration for NODE_ENV=production');
+              }
+              // Without an owner's URL, DATABASE_URL migrates; for an app role with nothing pending, that only reads the migrations table.
+              if (!config.DATABASE_MIGRATION_URL) await migrate(dataSource);
+              useDatabaseTimeZones(await timeZoneNames(dataSource));
+            } catch (error) {
+              await dataSource.destroy();
+              throw error;
+            }
             return dataSource;
           },
         }),
