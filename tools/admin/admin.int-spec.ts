@@ -85,7 +85,7 @@ describe('admin CLI (int)', () => {
     it('lists every command in help, and each command has its own --help', async () => {
       const help = await admin('help');
       expect(help.code).toBe(0);
-      const commands = ['db:migrate', 'account:create', 'account:list', 'key:create', 'key:list', 'key:revoke', 'export:show', 'export:retry', 'files:purge-expired'];
+      const commands = ['db:migrate', 'account:create', 'account:list', 'account:purge', 'key:create', 'key:list', 'key:revoke', 'export:show', 'export:retry', 'files:purge-expired'];
       for (const command of commands) {
         expect(help.stdout).toContain(command);
         const own = await admin(command, '--help');
@@ -101,6 +101,8 @@ describe('admin CLI (int)', () => {
       [['key:revoke'], '--key-id'],
       [['export:show'], '--export'],
       [['export:retry'], '--export'],
+      [['account:purge'], '--account'],
+      [['account:purge', '--account', 'x'], '--account must be a UUID'],
       [['key:list', '--account'], '--account'],
       [['key:list', '--account', 'not-a-uuid'], '--account must be a UUID'],
       [['key:list', '--account', randomUUID(), '--verbose'], 'unknown option --verbose'],
@@ -263,6 +265,18 @@ describe('admin CLI (int)', () => {
       expect(await outboxOf(exportId)).toEqual([{ kind: 'run', run: 2 }]);
     });
 
+    it('export:retry refuses (exit 1) when the account is at its cap of unfinished exports, and changes nothing', async () => {
+      const capped = (await adminJson('account:create', '--name', 'Capped'))[0].accountId;
+      // EXPORT_MAX_OPEN_PER_ACCOUNT is 5 by default.
+      for (let i = 0; i < 5; i++) await insertExport(capped, { status: 'PENDING' });
+      const exportId = await insertExport(capped, { status: 'FAILED', run: 1, attempts: 3, error_code: 'TIMEOUT', error_message: 'gave up' });
+      const run = await admin('export:retry', '--export', exportId);
+      expect(run).toMatchObject({ code: 1, stdout: '' });
+      expect(run.stderr).toContain(`Account ${capped} already has 5 unfinished exports (limit 5, EXPORT_MAX_OPEN_PER_ACCOUNT)`);
+      expect(await exportRow(exportId)).toMatchObject({ status: 'FAILED', run: 1 });
+      expect(await outboxOf(exportId)).toEqual([]);
+    });
+
     it.each([
       ['COMPLETED', { link_expires_at: new Date(Date.now() + 3_600_000), file_expires_at: new Date(Date.now() + 86_400_000), object_key: 'k' }],
       ['PENDING', {}],
@@ -305,6 +319,77 @@ describe('admin CLI (int)', () => {
       expect((await exportRow(keptId)).file_purged_at).toBeNull();
 
       expect(await adminJson('files:purge-expired')).toEqual([{ purged: 0 }]);
+    });
+
+    it('files:purge-expired removes the one object the row recorded, never another run of the export', async () => {
+      const exportId = randomUUID();
+      const recorded = `${accountId}/${exportId}/1/contacts.csv`;
+      const newer = `${accountId}/${exportId}/2/contacts.csv`;
+      await storage.upload(recorded, Readable.from(['id\n']));
+      await storage.upload(newer, Readable.from(['id\n']));
+      await insertExport(accountId, {
+        id: exportId,
+        status: 'COMPLETED',
+        completed_at: new Date(Date.now() - 86_400_000),
+        link_expires_at: new Date(Date.now() - 60_000),
+        file_expires_at: new Date(Date.now() - 60_000),
+        file_name: 'contacts.csv',
+        object_key: recorded,
+      });
+      expect(await adminJson('files:purge-expired')).toEqual([{ purged: 1 }]);
+      expect(await storage.stat(recorded)).toBeNull();
+      expect(await storage.stat(newer)).not.toBeNull();
+    });
+  });
+
+  describe('account:purge', () => {
+    async function seedAccount(name: string): Promise<{ accountId: string; apiKey: string; objectKey: string }> {
+      const { accountId, apiKey } = (await adminJson('account:create', '--name', name))[0];
+      await adminJson('key:create', '--account', accountId);
+      const exportId = await insertExport(accountId, { status: 'FAILED', error_code: 'INTERNAL', error_message: 'x' });
+      const objectKey = `${accountId}/${exportId}/1/contacts.csv`;
+      await storage.upload(objectKey, Readable.from(['id\n']));
+      await storage.upload(`${accountId}/${randomUUID()}/contacts.csv`, Readable.from(['id\n']));
+      await insertExport(accountId, { status: 'PENDING' });
+      await dataSource.query(`INSERT INTO outbox (export_id, account_id, kind, run) VALUES ($1, $2, 'failed', 1)`, [exportId, accountId]);
+      await dataSource.query(`INSERT INTO contacts (account_id, id, updated_at) VALUES ($1, 'c-1', now()), ($1, 'c-2', now())`, [accountId]);
+      await dataSource.query(
+        `INSERT INTO messages (account_id, message_id, channel, direction, sender, destination, body, status, status_at, send_date)
+         VALUES ($1, 'm-1', 'SMS', 'OUTBOUND', 'ACME', '+33600000001', 'hello', 'SENT', now(), now())`,
+        [accountId],
+      );
+      await dataSource.query(`INSERT INTO delivery_reports (account_id, message_id, status, occurred_at) VALUES ($1, 'm-1', 'SENT', now()), ($1, 'm-1', 'DELIVERED', now())`, [accountId]);
+      return { accountId, apiKey, objectKey };
+    }
+
+    const countsOf = async (accountId: string) =>
+      (
+        await dataSource.query(
+          `SELECT (SELECT count(*) FROM accounts WHERE id = $1)::int AS accounts, (SELECT count(*) FROM api_keys WHERE account_id = $1)::int AS "apiKeys",
+                  (SELECT count(*) FROM exports WHERE account_id = $1)::int AS exports, (SELECT count(*) FROM outbox WHERE account_id = $1)::int AS outbox,
+                  (SELECT count(*) FROM contacts WHERE account_id = $1)::int AS contacts, (SELECT count(*) FROM messages WHERE account_id = $1)::int AS messages,
+                  (SELECT count(*) FROM delivery_reports WHERE account_id = $1)::int AS "deliveryReports"`,
+          [accountId],
+        )
+      )[0];
+
+    it('removes the account, its keys, exports (rows and every object under its prefix), contacts, messages and reports; another account is untouched', async () => {
+      const gone = await seedAccount('Leaving Ltd');
+      const kept = await seedAccount('Staying Ltd');
+
+      const [printed] = await adminJson('account:purge', '--account', gone.accountId);
+      expect(printed).toEqual({ accountId: gone.accountId, objects: 2, exports: 2, contacts: 2, messages: 1, deliveryReports: 2, apiKeys: 2 });
+      expect(await countsOf(gone.accountId)).toEqual({ accounts: 0, apiKeys: 0, exports: 0, outbox: 0, contacts: 0, messages: 0, deliveryReports: 0 });
+      expect(await storage.listKeys(`${gone.accountId}/`)).toEqual([]);
+      expect(await new AccountsRepository(dataSource).accountIdForKey(gone.apiKey)).toBeNull();
+
+      expect(await countsOf(kept.accountId)).toEqual({ accounts: 1, apiKeys: 2, exports: 2, outbox: 1, contacts: 2, messages: 1, deliveryReports: 2 });
+      expect(await storage.stat(kept.objectKey)).not.toBeNull();
+      expect(await new AccountsRepository(dataSource).accountIdForKey(kept.apiKey)).toBe(kept.accountId);
+
+      const again = await admin('account:purge', '--account', gone.accountId);
+      expect(again).toMatchObject({ code: 1, stdout: '' });
+      expect(again.stderr).toBe(`No account ${gone.accountId}\n`);
     });
   });
 });

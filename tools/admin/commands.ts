@@ -1,20 +1,14 @@
 import { DataSource } from 'typeorm';
 import { ExportStatus } from '@exports/contracts';
-import {
-  AccountsRepository,
-  AdminRepository,
-  ExportEntity,
-  ExportsMaintenanceRepository,
-  ExportsRepository,
-  PurgeCandidate,
-  toExportResource,
-} from '@exports/database';
+import { AccountsRepository, AdminRepository, ExportEntity, ExportsMaintenanceRepository, ExportsRepository, toExportResource } from '@exports/database';
 import { effectiveStatus, ExportEvent } from '@exports/export-status';
+import { AppConfig } from '@exports/platform';
 import { ObjectStorage } from '@exports/storage';
 import { Command, failure, uuidOption } from './cli';
 
 /** What a command works with; connections are opened on first use and closed by the caller. */
 export interface AdminContext {
+  readonly config: AppConfig;
   database(): Promise<DataSource>;
   /** Creates the database if missing and runs the migrations, as DATABASE_MIGRATION_URL (else DATABASE_URL); the migrations run. */
   migrate(): Promise<{ database: string; applied: string[] }>;
@@ -103,7 +97,8 @@ const exportShow: AdminCommand = {
 
 const exportRetry: AdminCommand = {
   name: 'export:retry',
-  summary: 'Run a FAILED export again with the same filters (it becomes PENDING in a new run); refuses any other status.',
+  summary:
+    'Run a FAILED export again with the same filters (it becomes PENDING in a new run); refuses any other status, and an account at its cap of unfinished exports.',
   options: { export: uuidOption('The export.') },
   output: 'one JSON line: the export after the move, as export:show prints it.',
   async run(context, options) {
@@ -114,8 +109,12 @@ const exportRetry: AdminCommand = {
       throw failure(`Export ${record.id} is ${status}: only a FAILED export can be retried${status === ExportStatus.Pending ? ' (it is still running)' : ''}`);
     }
     // The new run goes to the outbox in the same statement; the running apps publish it.
-    const run = await new ExportsRepository(dataSource).rerun(record.accountId, record.id, ExportEvent.Retry);
-    if (run === null) throw failure(`Export ${record.id} changed while it was retried; look at it again with export:show`);
+    const cap = context.config.EXPORT_MAX_OPEN_PER_ACCOUNT;
+    const result = await new ExportsRepository(dataSource).rerun(record.accountId, record.id, ExportEvent.Retry, cap);
+    if (result.kind === 'capped') {
+      throw failure(`Account ${record.accountId} already has ${result.open} unfinished exports (limit ${cap}, EXPORT_MAX_OPEN_PER_ACCOUNT); retry once one has finished`);
+    }
+    if (result.kind === 'unchanged') throw failure(`Export ${record.id} changed while it was retried; look at it again with export:show`);
     context.print(exportView(await requireExport(dataSource, record.id)));
   },
 };
@@ -127,15 +126,18 @@ const filesPurgeExpired: AdminCommand = {
   output: 'one JSON line {"purged"}: how many exports had their file removed.',
   async run(context) {
     const maintenance = new ExportsMaintenanceRepository(await context.database());
-    const seen = new Set<string>();
     let purged = 0;
     for (;;) {
-      // markPurged takes each one out of the next batch; `seen` stops a row that cannot be marked from looping.
-      const batch = (await maintenance.dueForPurge()).filter((candidate) => !seen.has(candidate.id));
+      // Each row is marked purged before its one recorded object is deleted, so every batch is new.
+      const batch = await maintenance.claimPurges();
       if (batch.length === 0) break;
       for (const candidate of batch) {
-        seen.add(candidate.id);
-        await purge(context.storage(), maintenance, candidate, purged);
+        try {
+          await context.storage().remove(candidate.objectKey);
+        } catch (error) {
+          await maintenance.releasePurge(candidate).catch(() => undefined);
+          throw failure(`Could not purge the file of export ${candidate.id} after ${purged} purged: ${(error as Error).message}`);
+        }
         purged += 1;
       }
     }
@@ -143,7 +145,6 @@ const filesPurgeExpired: AdminCommand = {
   },
 };
 
-/** Every command, in the order help lists them. */
 const dbMigrate: AdminCommand = {
   name: 'db:migrate',
   summary: 'Create the database if missing and run the migrations, as the owner (DATABASE_MIGRATION_URL, else DATABASE_URL).',
@@ -154,14 +155,42 @@ const dbMigrate: AdminCommand = {
   },
 };
 
-export const COMMANDS: AdminCommand[] = [dbMigrate, accountCreate, accountList, keyCreate, keyList, keyRevoke, exportShow, exportRetry, filesPurgeExpired];
 
-async function purge(storage: ObjectStorage, maintenance: ExportsMaintenanceRepository, candidate: PurgeCandidate, purgedSoFar: number): Promise<void> {
+const accountPurge: AdminCommand = {
+  name: 'account:purge',
+  summary:
+    "Remove an account and everything kept for it: its exports' files (every object under <accountId>/), its exports, contacts, messages, delivery reports and API keys, and the account. Cannot be undone.",
+  options: { account: uuidOption('The account.') },
+  output: 'one JSON line {"accountId","objects","exports","contacts","messages","deliveryReports","apiKeys"}: what was removed.',
+  async run(context, options) {
+    const dataSource = await context.database();
+    await requireAccount(dataSource, options.account);
+    const prefix = `${options.account}/`;
+    // Files first: if storage fails, the rows that lead to them are still there and the command can be run again.
+    const before = await discardFiles(context.storage(), prefix);
+    const removed = await new AdminRepository(dataSource).purgeAccount(options.account);
+    // A run in progress may have stored its file meanwhile; with its row gone, nothing else would remove it.
+    const after = await discardFiles(context.storage(), prefix);
+    context.print({
+      accountId: options.account,
+      objects: before + after,
+      exports: removed.exports,
+      contacts: removed.contacts,
+      messages: removed.messages,
+      deliveryReports: removed.deliveryReports,
+      apiKeys: removed.apiKeys,
+    });
+  },
+};
+
+/** Every command, in the order help lists them. */
+export const COMMANDS: AdminCommand[] = [dbMigrate, accountCreate, accountList, accountPurge, keyCreate, keyList, keyRevoke, exportShow, exportRetry, filesPurgeExpired];
+
+async function discardFiles(storage: ObjectStorage, prefix: string): Promise<number> {
   try {
-    await storage.removePrefix(`${candidate.accountId}/${candidate.id}/`);
-    await maintenance.markPurged(candidate);
+    return (await storage.discard(prefix)).objects;
   } catch (error) {
-    throw failure(`Could not purge the file of export ${candidate.id} after ${purgedSoFar} purged: ${(error as Error).message}`);
+    throw failure(`Could not remove the files under ${prefix}: ${(error as Error).message}`);
   }
 }
 

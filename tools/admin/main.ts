@@ -34,7 +34,7 @@ class Connections implements AdminContext {
   private dataSource?: Promise<DataSource>;
   private objectStorage?: ObjectStorage;
 
-  constructor(private readonly config: AppConfig) {}
+  constructor(readonly config: AppConfig) {}
 
   database(): Promise<DataSource> {
     this.dataSource ??= openDatabase(this.config.DATABASE_URL, 2, this.config.DATABASE_MIGRATION_URL);

@@ -1,5 +1,5 @@
 import { CreatedAccount } from '@exports/database';
-import { download, DownloadedFile, TestStack } from '@exports/testing';
+import { download, DownloadedFile, exportRow, TestStack } from '@exports/testing';
 
 /** Requests an export of every contact of the account, checks it was accepted, and adds its id to `requested`. */
 export async function requestContactsExport(stack: TestStack, account: CreatedAccount, requested: string[]): Promise<string> {
@@ -11,7 +11,7 @@ export async function requestContactsExport(stack: TestStack, account: CreatedAc
 
 /**
  * Waits for COMPLETED with `rows` rows, downloads the file through its link and checks its
- * checksum, size and line count, and that it is the only object under the export's prefix.
+ * checksum, size and line count, and that it is the only object under the export's prefix (at the key its row records).
  */
 export async function expectStoredFile(
   stack: TestStack,
@@ -26,6 +26,6 @@ export async function expectStoredFile(
   expect(link.status).toBe(200);
   const file = await download(link.body.downloadUrl);
   expect(file).toMatchObject({ status: 200, sha256: done.sha256, sizeBytes: done.sizeBytes, lines: rows + 1 });
-  expect(await stack.storage.listKeys(`${account.accountId}/${exportId}/`)).toEqual([`${account.accountId}/${exportId}/${done.fileName}`]);
+  expect(await stack.storage.listKeys(`${account.accountId}/${exportId}/`)).toEqual([(await exportRow(stack, exportId)).object_key]);
   return { done, file };
 }

@@ -77,7 +77,7 @@ describe('replayed requests and events (e2e)', () => {
     expect(completedLines(exportId)).toHaveLength(1);
     const after = await stack.findExport(account.apiKey, exportId);
     expect(after).toMatchObject({ status: 'COMPLETED', sha256: done.sha256, completedAt: done.completedAt });
-    expect(await stack.storage.listKeys(`${account.accountId}/${exportId}/`)).toEqual([`${account.accountId}/${exportId}/${done.fileName}`]);
+    expect(await stack.storage.listKeys(`${account.accountId}/${exportId}/`)).toEqual([(await exportRow(stack, exportId)).object_key]);
     const link = await stack.http('GET', `/exports/${exportId}`, { apiKey: account.apiKey });
     expect(await download(link.body.downloadUrl)).toMatchObject({ sha256: done.sha256, lines: ROWS + 1 });
   });

@@ -1,5 +1,5 @@
 import { CreatedAccount } from '@exports/database';
-import { download, sleep, TestStack } from '@exports/testing';
+import { download, exportRow, sleep, TestStack } from '@exports/testing';
 
 /** A worker killed in the middle of an export: JetStream redelivers, a new worker finishes it. */
 describe('export-worker killed mid-export (e2e)', () => {
@@ -55,6 +55,6 @@ describe('export-worker killed mid-export (e2e)', () => {
       'c-0000001,+33610000001,user1@example.com,First1,Last1,,list-1,"{""n"": ""1""}",false,2026-01-01T00:00:01.000+00:00,2026-02-01T00:00:00.000+00:00',
     );
     expect(file.lastLine).toMatch(/^c-0600000,\+33610600000,/);
-    expect(await stack.storage.listKeys(`${account.accountId}/${exportId}/`)).toEqual([`${account.accountId}/${exportId}/${done.fileName}`]);
+    expect(await stack.storage.listKeys(`${account.accountId}/${exportId}/`)).toEqual([(await exportRow(stack, exportId)).object_key]);
   }, 240_000);
 });

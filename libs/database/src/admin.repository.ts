@@ -19,6 +19,16 @@ export interface ApiKeySummary {
   revokedAt: Date | null;
 }
 
+/** What `purgeAccount` removed, table by table. */
+export interface AccountPurge {
+  exports: number;
+  contacts: number;
+  messages: number;
+  deliveryReports: number;
+  apiKeys: number;
+  accounts: number;
+}
+
 const KEY_COLUMNS = `id, account_id AS "accountId", key_prefix AS prefix, created_at AS "createdAt", revoked_at AS "revokedAt"`;
 
 /**
@@ -63,6 +73,30 @@ export class AdminRepository {
   async findExport(exportId: string): Promise<ExportEntity | null> {
     const rows = await this.rows(`SELECT * FROM exports WHERE id = $1`, [exportId]);
     return rows[0] ? toExportEntity(rows[0]) : null;
+  }
+
+  /**
+   * Removes an account and everything stored for it, in one transaction: its exports (with their
+   * outbox entries), contacts (tombstones included), messages, delivery reports, API keys and the
+   * account itself. The export files are the caller's to remove (they are in object storage).
+   */
+  async purgeAccount(accountId: string): Promise<AccountPurge> {
+    return this.dataSource.transaction(async (manager) => {
+      const removed = async (sql: string): Promise<number> => {
+        const result: unknown = await manager.query(sql, [accountId]);
+        return Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;
+      };
+      // Keys first: from this statement on, the account's requests are refused.
+      const apiKeys = await removed(`DELETE FROM api_keys WHERE account_id = $1`);
+      return {
+        apiKeys,
+        exports: await removed(`DELETE FROM exports WHERE account_id = $1`),
+        contacts: await removed(`DELETE FROM contacts WHERE account_id = $1`),
+        messages: await removed(`DELETE FROM messages WHERE account_id = $1`),
+        deliveryReports: await removed(`DELETE FROM delivery_reports WHERE account_id = $1`),
+        accounts: await removed(`DELETE FROM accounts WHERE id = $1`),
+      };
+    });
   }
 
   private rows<T = Record<string, unknown>>(sql: string, params: unknown[]): Promise<T[]> {

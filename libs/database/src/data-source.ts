@@ -10,9 +10,16 @@ import { InitialSchema1764230400000 } from './migrations/1764230400000-initial-s
 import { OutboxAndRetention1764316800000 } from './migrations/1764316800000-outbox-and-retention';
 import { OutboxSnapshot1764403200000 } from './migrations/1764403200000-outbox-snapshot';
 import { RequestPathTuning1764489600000 } from './migrations/1764489600000-request-path-tuning';
+import { RecordRetention1764662400000 } from './migrations/1764662400000-record-retention';
 
 export const ENTITIES = [AccountEntity, ApiKeyEntity, ExportEntity, ContactEntity, MessageEntity, DeliveryReportEntity];
-export const MIGRATIONS = [InitialSchema1764230400000, OutboxAndRetention1764316800000, OutboxSnapshot1764403200000, RequestPathTuning1764489600000];
+export const MIGRATIONS = [
+  InitialSchema1764230400000,
+  OutboxAndRetention1764316800000,
+  OutboxSnapshot1764403200000,
+  RequestPathTuning1764489600000,
+  RecordRetention1764662400000,
+];
 
 /** Serialises migrations when several apps start at once. */
 export const MIGRATION_LOCK = 7_422_001;

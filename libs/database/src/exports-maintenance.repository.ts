@@ -9,6 +9,19 @@ export interface PurgeCandidate {
   objectKey: string;
 }
 
+/** A run the sweeper gave up on: whatever it wrote is to be removed. */
+export interface AbandonedRun {
+  id: string;
+  accountId: string;
+  run: number;
+}
+
+/** An export removed from the registry: every object under its prefix is to be removed. */
+export interface RemovedRecord {
+  id: string;
+  accountId: string;
+}
+
 /**
  * Housekeeping across all accounts, for the sweeper only (never behind a customer
  * request): write EXPIRED when links pass, find files past retention, and give up on
@@ -32,35 +45,70 @@ export class ExportsMaintenanceRepository {
     return rows.length;
   }
 
-  /** Files whose retention has passed and that are still in storage. */
-  async dueForPurge(limit = 100): Promise<PurgeCandidate[]> {
+  /**
+   * Claims files whose retention has passed: marks them purged first (one conditional update, rows
+   * taken with SKIP LOCKED) and returns the object each row recorded, the one to delete. Marked
+   * first, a regenerate that comes meanwhile starts a new run, which writes a key of its own; a
+   * regenerate that came before left the row PENDING or with a later expiry, so it is not claimed.
+   */
+  async claimPurges(limit = 100): Promise<PurgeCandidate[]> {
     return this.rows<PurgeCandidate>(
-      `SELECT id, account_id AS "accountId", object_key AS "objectKey" FROM exports
-       WHERE file_expires_at <= now() AND file_purged_at IS NULL AND object_key IS NOT NULL AND status <> 'PENDING'
-       ORDER BY file_expires_at LIMIT $1`,
+      `WITH due AS (
+         SELECT id FROM exports
+         WHERE file_expires_at <= now() AND file_purged_at IS NULL AND object_key IS NOT NULL AND status <> 'PENDING'
+         ORDER BY file_expires_at LIMIT $1 FOR UPDATE SKIP LOCKED
+       )
+       UPDATE exports e SET file_purged_at = now(), updated_at = now() FROM due
+       WHERE e.id = due.id AND e.file_purged_at IS NULL AND e.status <> 'PENDING'
+       RETURNING e.id, e.account_id AS "accountId", e.object_key AS "objectKey"`,
       [limit],
     );
   }
 
-  async markPurged(candidate: PurgeCandidate): Promise<void> {
-    await this.rows(`UPDATE exports SET file_purged_at = now(), updated_at = now() WHERE id = $1 AND account_id = $2 AND file_purged_at IS NULL`, [
-      candidate.id,
-      candidate.accountId,
-    ]);
+  /** Un-marks a claimed file whose object could not be deleted, so a later sweep tries again; not once the row moved on. */
+  async releasePurge(candidate: PurgeCandidate): Promise<void> {
+    await this.rows(
+      `UPDATE exports SET file_purged_at = NULL WHERE id = $1 AND account_id = $2 AND object_key = $3 AND file_purged_at IS NOT NULL AND status <> 'PENDING'`,
+      [candidate.id, candidate.accountId, candidate.objectKey],
+    );
+  }
+
+  /**
+   * Removes finished exports (not PENDING, file no longer kept) whose last outcome is older than
+   * `retentionDays`, up to `limit` rows, with their outbox entries. `removeFiles` deletes their objects
+   * before the transaction commits: when it fails, the rows stay and a later sweep tries again.
+   */
+  async removeExpiredRecords(retentionDays: number, limit: number, removeFiles: (records: RemovedRecord[]) => Promise<void>): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      const removed = await rowsOf<RemovedRecord>(
+        (sql, params) => manager.query(sql, params),
+        `WITH due AS (
+           SELECT id FROM exports
+           WHERE status <> 'PENDING' AND coalesce(completed_at, updated_at) < now() - make_interval(days => $1)
+             AND (file_expires_at IS NULL OR file_expires_at <= now())
+           ORDER BY coalesce(completed_at, updated_at) LIMIT $2 FOR UPDATE SKIP LOCKED
+         )
+         DELETE FROM exports e USING due WHERE e.id = due.id AND e.status <> 'PENDING' RETURNING e.id, e.account_id AS "accountId"`,
+        [retentionDays, limit],
+      );
+      if (removed.length) await removeFiles(removed);
+      return removed.length;
+    });
   }
 
   /**
    * PENDING runs silent for `staleSeconds`: FAILED with TIMEOUT once attempts are used up;
    * otherwise their run goes back on the bus (in case its message was lost). Returns counts.
    */
-  async sweepStaleRuns(maxAttempts: number, staleSeconds: number, timeoutMessage: string): Promise<{ failed: number; redriven: number }> {
-    const failed = await this.rows(
+  async sweepStaleRuns(maxAttempts: number, staleSeconds: number, timeoutMessage: string): Promise<{ failed: AbandonedRun[]; redriven: number }> {
+    const failed = await this.rows<AbandonedRun>(
       `WITH moved AS (
          UPDATE exports SET status = 'FAILED', error_code = $3, error_message = $4, updated_at = now()
          WHERE status = 'PENDING' AND attempts >= $1 AND coalesce(heartbeat_at, updated_at) < now() - make_interval(secs => $2)
          RETURNING *
        )
-       INSERT INTO outbox (export_id, account_id, kind, run, snapshot) SELECT id, account_id, 'failed', run, to_jsonb(moved) FROM moved RETURNING export_id`,
+       INSERT INTO outbox (export_id, account_id, kind, run, snapshot) SELECT id, account_id, 'failed', run, to_jsonb(moved) FROM moved
+       RETURNING export_id AS id, account_id AS "accountId", run`,
       [maxAttempts, staleSeconds, ExportErrorCode.Timeout, timeoutMessage],
     );
     const redriven = await this.rows(
@@ -75,7 +123,7 @@ export class ExportsMaintenanceRepository {
        INSERT INTO outbox (export_id, account_id, kind, run) SELECT id, account_id, 'run', run FROM touched RETURNING export_id`,
       [maxAttempts, staleSeconds],
     );
-    return { failed: failed.length, redriven: redriven.length };
+    return { failed, redriven: redriven.length };
   }
 
   private rows<T = Record<string, unknown>>(sql: string, params: unknown[]): Promise<T[]> {

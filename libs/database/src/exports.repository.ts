@@ -35,6 +35,28 @@ export interface CompletedFile {
 
 type Query = (sql: string, params: unknown[]) => Promise<unknown>;
 
+/** What came of asking to start an attempt of a run. */
+export type AttemptStart =
+  | { kind: 'started'; record: ExportEntity }
+  /** No such export (yet): the registry row is not visible. */
+  | { kind: 'unknown' }
+  /** The export is no longer PENDING in this run: a duplicate delivery. */
+  | { kind: 'not-pending'; status: ExportStatus }
+  /** Another attempt of this run heartbeated within the lease: it still lives. */
+  | { kind: 'leased' }
+  /** The account already has its share of attempts running: no attempt was counted. */
+  | { kind: 'account-busy'; running: number };
+
+/** What came of asking for a new run of a finished export. */
+export type RerunResult = { kind: 'rerun'; run: number } | { kind: 'capped'; open: number } | { kind: 'unchanged' };
+
+/**
+ * The account's unfinished (PENDING) exports, counted up to the cap (it needs no more, and the
+ * open-exports index reads no more). Run under the account lock, so the count holds until commit.
+ */
+const openExports = (account: string, cap: string) =>
+  `SELECT count(*)::int AS open FROM (SELECT 1 FROM exports WHERE account_id = ${account} AND status = 'PENDING' LIMIT ${cap}) AS pending`;
+
 /**
  * The exports registry as an account sees it. Every method takes the account id and
  * every statement filters on it: no caller can reach another account's export.
@@ -46,27 +68,29 @@ export class ExportsRepository {
 
   /**
    * Registers a PENDING export and the outbox entry of its first run, unless the account already
-   * has `maxOpen` unfinished exports or the idempotency key was used before. One statement: one
-   * round trip, and atomic without a transaction. `open` is the account's unfinished exports as
-   * counted (up to `maxOpen`: the cap needs no more, and the open-exports index reads no more).
+   * has `maxOpen` unfinished exports or the idempotency key was used before. One transaction under
+   * the account's lock: concurrent requests of one account count one after the other, so the cap
+   * holds under READ COMMITTED (a lone statement's count would not see a concurrent insert).
+   * `open` is the account's unfinished exports as counted (up to `maxOpen`).
    */
   async create(accountId: string, request: NewExport, maxOpen: number): Promise<{ record?: ExportEntity; open: number }> {
-    const rows = await this.rows(
-      `WITH open_exports AS (
-         SELECT count(*)::int AS open FROM (SELECT 1 FROM exports WHERE account_id = $2 AND status = 'PENDING' LIMIT $8) AS pending
-       ), inserted AS (
-         INSERT INTO exports (id, account_id, type, status, filters, timezone, idempotency_key, request_hash, created_at, updated_at)
-         SELECT $1::uuid, $2::uuid, $3::text, 'PENDING', $4::jsonb, $5::text, $6::text, $7::text, now(), now() FROM open_exports WHERE open < $8
-         ON CONFLICT (account_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-         RETURNING *
-       ), queued AS (
-         INSERT INTO outbox (export_id, account_id, kind, run) SELECT id, account_id, 'run', run FROM inserted
-       )
-       SELECT inserted.*, open_exports.open AS open_count FROM open_exports LEFT JOIN inserted ON true`,
-      [randomUUID(), accountId, request.type, JSON.stringify(request.filters), request.timezone, request.idempotencyKey ?? null, request.requestHash ?? null, maxOpen],
-    );
-    const row = rows[0];
-    return { record: row.id === null ? undefined : toExportEntity(row), open: Number(row.open_count) };
+    return this.underAccountLock(accountId, async (query) => {
+      const rows = await rowsOf(
+        query,
+        `WITH open_exports AS (${openExports('$2', '$8')}), inserted AS (
+           INSERT INTO exports (id, account_id, type, status, filters, timezone, idempotency_key, request_hash, created_at, updated_at)
+           SELECT $1::uuid, $2::uuid, $3::text, 'PENDING', $4::jsonb, $5::text, $6::text, $7::text, now(), now() FROM open_exports WHERE open < $8
+           ON CONFLICT (account_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+           RETURNING *
+         ), queued AS (
+           INSERT INTO outbox (export_id, account_id, kind, run) SELECT id, account_id, 'run', run FROM inserted
+         )
+         SELECT inserted.*, open_exports.open AS open_count FROM open_exports LEFT JOIN inserted ON true`,
+        [randomUUID(), accountId, request.type, JSON.stringify(request.filters), request.timezone, request.idempotencyKey ?? null, request.requestHash ?? null, maxOpen],
+      );
+      const row = rows[0];
+      return { record: row.id === null ? undefined : toExportEntity(row), open: Number(row.open_count) };
+    });
   }
 
   async findByIdempotencyKey(accountId: string, key: string): Promise<ExportEntity | null> {
@@ -99,18 +123,33 @@ export class ExportsRepository {
   }
 
   /**
-   * Starts an attempt of `run` and takes its lease: null when the export is no longer
-   * PENDING in that run (a duplicate delivery), or when another attempt heartbeated within
-   * `leaseSeconds` (a redelivery while that attempt still lives).
+   * Starts an attempt of `run` and takes its lease, when the export is PENDING in that run, no
+   * other attempt of it heartbeated within `leaseSeconds`, and fewer than `accountConcurrency`
+   * attempts of the account's other exports are running (heartbeat within the lease, whichever
+   * worker runs them). Under the account's lock, so two workers cannot both take the last share.
    */
-  async startAttempt(accountId: string, id: string, run: number, leaseSeconds: number): Promise<ExportEntity | null> {
-    const rows = await this.select(
-      `UPDATE exports SET attempts = attempts + 1, heartbeat_at = now(), rows_exported = 0, updated_at = now()
-       WHERE account_id = $1 AND id = $2 AND run = $3 AND status = 'PENDING'
-         AND (heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => $4)) RETURNING *`,
-      [accountId, id, run, leaseSeconds],
-    );
-    return rows[0] ?? null;
+  async startAttempt(accountId: string, id: string, run: number, leaseSeconds: number, accountConcurrency: number): Promise<AttemptStart> {
+    return this.underAccountLock(accountId, async (query): Promise<AttemptStart> => {
+      const live = `heartbeat_at >= now() - make_interval(secs => $3)`;
+      const [state] = await rowsOf<{ status: ExportStatus; run: number; leased: boolean; running: number }>(
+        query,
+        `SELECT status, run, coalesce(${live}, false) AS leased,
+           (SELECT count(*)::int FROM exports r WHERE r.account_id = $1 AND r.status = 'PENDING' AND r.id <> $2 AND r.${live}) AS running
+         FROM exports WHERE account_id = $1 AND id = $2`,
+        [accountId, id, leaseSeconds],
+      );
+      if (!state) return { kind: 'unknown' };
+      if (state.status !== ExportStatus.Pending || state.run !== run) return { kind: 'not-pending', status: state.status };
+      if (state.leased) return { kind: 'leased' };
+      if (state.running >= accountConcurrency) return { kind: 'account-busy', running: state.running };
+      const rows = await rowsOf(
+        query,
+        `UPDATE exports SET attempts = attempts + 1, heartbeat_at = now(), rows_exported = 0, updated_at = now()
+         WHERE account_id = $1 AND id = $2 AND run = $3 AND status = 'PENDING' RETURNING *`,
+        [accountId, id, run],
+      );
+      return rows[0] ? { kind: 'started', record: toExportEntity(rows[0]) } : { kind: 'unknown' };
+    });
   }
 
   /** Ends a failed attempt that will be retried: its lease is released at once. */
@@ -138,7 +177,7 @@ export class ExportsRepository {
 
   /** PENDING → COMPLETED (and a `completed` event); false when another run already finished it. */
   async complete(accountId: string, id: string, run: number, file: CompletedFile): Promise<boolean> {
-    return this.move(accountId, id, ExportEvent.Complete, {
+    return this.moved(accountId, id, ExportEvent.Complete, {
       where: 'run = $4',
       params: [run, file.rowCount, file.sizeBytes, file.sha256, file.fileName, file.objectKey, file.linkTtlSeconds, file.retentionSeconds],
       set: `completed_at = now(), row_count = $5, rows_exported = $5, size_bytes = $6, sha256 = $7, file_name = $8, object_key = $9,
@@ -150,7 +189,7 @@ export class ExportsRepository {
 
   /** PENDING → FAILED with a code and a message the customer can act on (and a `failed` event). */
   async fail(accountId: string, id: string, run: number, code: ExportErrorCode, message: string): Promise<boolean> {
-    return this.move(accountId, id, ExportEvent.Fail, {
+    return this.moved(accountId, id, ExportEvent.Fail, {
       where: 'run = $4',
       params: [run, code, message],
       set: 'error_code = $5, error_message = $6',
@@ -160,24 +199,38 @@ export class ExportsRepository {
 
   /** COMPLETED/EXPIRED with the file kept → COMPLETED with a new link, never outliving the file. */
   async renewLink(accountId: string, id: string, linkTtlSeconds: number): Promise<boolean> {
-    return this.move(accountId, id, ExportEvent.RegenerateRetained, {
+    return this.moved(accountId, id, ExportEvent.RegenerateRetained, {
       where: 'file_expires_at > now() AND file_purged_at IS NULL',
       params: [linkTtlSeconds],
       set: 'link_expires_at = least(now() + make_interval(secs => $4), file_expires_at)',
     });
   }
 
-  /** EXPIRED without its file, or FAILED → PENDING in a new run with the same filters; returns the new run. */
-  async rerun(accountId: string, id: string, event: ExportEvent.RegeneratePurged | ExportEvent.Retry): Promise<number | null> {
+  /**
+   * EXPIRED without its file, or FAILED → PENDING in a new run with the same filters. A new run
+   * is one more unfinished export: it counts against `maxOpen` exactly as a new export does, under
+   * the same account lock (`capped` when the account is at its cap).
+   */
+  async rerun(accountId: string, id: string, event: ExportEvent.RegeneratePurged | ExportEvent.Retry, maxOpen: number): Promise<RerunResult> {
     const purged = event === ExportEvent.RegeneratePurged ? 'AND (file_expires_at IS NULL OR file_expires_at <= now() OR file_purged_at IS NOT NULL)' : '';
-    const moved = await this.move(accountId, id, event, {
-      where: `true ${purged}`,
-      params: [],
-      set: `run = run + 1, attempts = 0, rows_exported = 0, heartbeat_at = NULL, completed_at = NULL, link_expires_at = NULL,
-            file_expires_at = NULL, row_count = NULL, size_bytes = NULL, sha256 = NULL, error_code = NULL, error_message = NULL`,
-      outbox: 'run',
+    return this.underAccountLock(accountId, async (query): Promise<RerunResult> => {
+      const [{ open }] = await rowsOf<{ open: number }>(query, openExports('$1', '$2'), [accountId, maxOpen]);
+      if (open >= maxOpen) return { kind: 'capped', open };
+      const moved = await this.move(
+        accountId,
+        id,
+        event,
+        {
+          where: `true ${purged}`,
+          params: [],
+          set: `run = run + 1, attempts = 0, rows_exported = 0, heartbeat_at = NULL, completed_at = NULL, link_expires_at = NULL,
+                file_expires_at = NULL, row_count = NULL, size_bytes = NULL, sha256 = NULL, error_code = NULL, error_message = NULL`,
+          outbox: 'run',
+        },
+        query,
+      );
+      return moved ? { kind: 'rerun', run: moved.run } : { kind: 'unchanged' };
     });
-    return moved ? ((await this.findOne(accountId, id))?.run ?? null) : null;
   }
 
   private async move(
@@ -185,7 +238,8 @@ export class ExportsRepository {
     id: string,
     event: ExportEvent,
     change: { where: string; params: unknown[]; set: string; outbox?: OutboxKind },
-  ): Promise<boolean> {
+    query: Query = (sql, params) => this.dataSource.query(sql, params),
+  ): Promise<{ run: number } | null> {
     const sources = sourcesOf(event);
     const target = transition(sources[0], event);
     const update = `UPDATE exports SET status = '${target}', updated_at = now(), ${change.set}
@@ -193,9 +247,23 @@ export class ExportsRepository {
     // The entry keeps the row as this change left it: its event says what happened, not what came later.
     const sql = change.outbox
       ? `WITH moved AS (${update}) INSERT INTO outbox (export_id, account_id, kind, run, snapshot)
-         SELECT id, account_id, '${change.outbox}', run, to_jsonb(moved) FROM moved RETURNING export_id`
+         SELECT id, account_id, '${change.outbox}', run, to_jsonb(moved) FROM moved RETURNING export_id, run`
       : update;
-    return (await this.rows(sql, [accountId, id, sources, ...change.params])).length > 0;
+    const rows = await rowsOf<{ run: number }>(query, sql, [accountId, id, sources, ...change.params]);
+    return rows[0] ? { run: Number(rows[0].run) } : null;
+  }
+
+  private async moved(accountId: string, id: string, event: ExportEvent, change: { where: string; params: unknown[]; set: string; outbox?: OutboxKind }): Promise<boolean> {
+    return (await this.move(accountId, id, event, change)) !== null;
+  }
+
+  /** Runs `work` in one transaction holding the account's advisory lock (released at commit). */
+  private underAccountLock<T>(accountId: string, work: (query: Query) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(async (manager) => {
+      const query: Query = (sql, params) => manager.query(sql, params);
+      await query(`SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))`, [accountId]);
+      return work(query);
+    });
   }
 
   private select(sql: string, params: unknown[]): Promise<ExportEntity[]> {

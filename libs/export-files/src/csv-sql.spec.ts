@@ -23,7 +23,7 @@ describe('file naming', () => {
   it('names the file after the type, creation time and a short id', () => {
     const name = exportFileName(ExportType.DeliveryReports, new Date('2026-03-04T05:06:07.890Z'), '1a2b3c4d-0000-4000-8000-000000000000');
     expect(name).toBe('delivery-reports-20260304T050607Z-1a2b3c4d.csv');
-    expect(exportObjectKey('acc', 'exp', name)).toBe(`acc/exp/${name}`);
+    expect(exportObjectKey('acc', 'exp', 3, name)).toBe(`acc/exp/3/${name}`);
   });
 
   it('refuses header names that would need escaping', () => {

@@ -113,6 +113,7 @@ export class ExportPipelineModule {
                 retentionSeconds: config.EXPORT_RETENTION_SECONDS,
                 stallSeconds: config.EXPORT_ACK_WAIT_SECONDS * 2,
                 leaseSeconds: config.EXPORT_ACK_WAIT_SECONDS,
+                accountConcurrency: config.EXPORT_ACCOUNT_CONCURRENCY,
               },
               sources,
               metrics,

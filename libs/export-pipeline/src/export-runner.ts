@@ -4,7 +4,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { ExportErrorCode, ExportRequestedEvent, ExportStatus, ExportType } from '@exports/contracts';
 import { ExportEntity, ExportsRepository, LIFT_STATEMENT_TIMEOUT } from '@exports/database';
-import { CsvMeter, exportFileName, exportObjectKey } from '@exports/export-files';
+import { CsvMeter, exportFileName, exportObjectKey, exportRunPrefix } from '@exports/export-files';
 import { Metrics } from '@exports/platform';
 import { ObjectStorage } from '@exports/storage';
 import { ExportSource } from './export-source';
@@ -18,9 +18,14 @@ export interface ExportRunnerSettings {
   stallSeconds: number;
   /** An attempt that heartbeated this recently owns the export; a redelivery waits for it. */
   leaseSeconds: number;
+  /** Attempts of one account's exports running at once, across every worker. */
+  accountConcurrency: number;
   /** How often progress and the heartbeat are written while a file streams. */
   heartbeatMs?: number;
 }
+
+/** A run over its account's share goes back to the bus for this long; the worker takes other work meanwhile. */
+const ACCOUNT_BUSY_DELAY_MS = 1000;
 
 /** The run was stopped because this worker is shutting down: hand it to another one. */
 export class HandBackError extends Error {
@@ -45,9 +50,11 @@ export interface RunHooks {
 /**
  * Produces one run of an export: COPY from PostgreSQL → CsvMeter (rows, bytes,
  * sha256) → multipart upload, then the conditional PENDING → COMPLETED write.
- * The object key is the same for every run of an export, so a repeated or
- * duplicate run replaces the object rather than leaving a second one. Lifecycle
- * events leave through the outbox, written with the status change.
+ * Each run writes a key of its own (`<accountId>/<exportId>/<run>/<fileName>`), shared by
+ * the attempts of that run: a repeated attempt replaces the object, and no clean-up of one
+ * run can reach another's file. An attempt that fails leaves nothing under its run (object
+ * and unfinished upload removed); a completed run removes the file of the run before it.
+ * Lifecycle events leave through the outbox, written with the status change.
  */
 export class ExportRunner {
   private readonly logger = new Logger(ExportRunner.name);
@@ -67,19 +74,25 @@ export class ExportRunner {
 
   async run(event: ExportRequestedEvent, hooks: RunHooks): Promise<RunOutcome> {
     const context = { exportId: event.exportId, accountId: event.accountId, run: event.run };
-    const record = await this.exports.startAttempt(event.accountId, event.exportId, event.run, this.settings.leaseSeconds);
-    if (!record) {
-      const existing = await this.exports.findOne(event.accountId, event.exportId);
-      if (!existing) return { kind: 'unknown' };
-      if (existing.status === ExportStatus.Pending && existing.run === event.run) {
+    const start = await this.exports.startAttempt(event.accountId, event.exportId, event.run, this.settings.leaseSeconds, this.settings.accountConcurrency);
+    switch (start.kind) {
+      case 'unknown':
+        return { kind: 'unknown' };
+      case 'leased':
         this.logger.log({ message: 'Export is being run by another worker; delivery deferred', ...context });
         return { kind: 'retry', delayMs: (this.settings.leaseSeconds * 1000) / 2 };
-      }
-      this.logger.log({ message: 'Export is not pending in this run; delivery ignored', ...context, status: existing.status });
-      return { kind: 'done' };
+      case 'account-busy':
+        // No attempt was counted: the run waits on the bus while other accounts' runs go first.
+        this.logger.debug({ message: 'Account has its share of exports running; run handed back', ...context, running: start.running });
+        return { kind: 'retry', delayMs: ACCOUNT_BUSY_DELAY_MS };
+      case 'not-pending':
+        this.logger.log({ message: 'Export is not pending in this run; delivery ignored', ...context, status: start.status });
+        return { kind: 'done' };
     }
+    const record = start.record;
     if (record.attempts > this.settings.maxAttempts) {
       // Earlier attempts died or froze without reporting: give up rather than loop.
+      await this.discardRun(record);
       await this.failRun(record, ExportErrorCode.Timeout, record.attempts - 1);
       return { kind: 'done' };
     }
@@ -99,11 +112,18 @@ export class ExportRunner {
         this.metrics?.exportsFinished.inc({ type: record.type, status: 'COMPLETED' });
         this.metrics?.exportDuration.observe({ type: record.type }, (Date.now() - started) / 1000);
         this.metrics?.exportRows.inc({ type: record.type }, file.rowCount);
+        // The file of the run before (not yet purged, or of the layout before runs had keys) is superseded.
+        if (record.objectKey && record.objectKey !== file.objectKey) await this.removeSuperseded(record, record.objectKey);
       } else {
+        const now = await this.exports.findOne(record.accountId, record.id).catch(() => undefined);
+        // Another attempt of this run may have completed with this very key: then the object is its file.
+        if (now !== undefined && now?.objectKey !== file.objectKey) await this.discardRun(record);
         this.logger.log({ message: 'Export was finished by another run; this run changed nothing', ...context });
       }
       return { kind: 'done' };
     } catch (error) {
+      // Before the lease is given up: once it is, another attempt of this run may write the same key.
+      await this.discardRun(record);
       if (error instanceof HandBackError) {
         await this.exports.releaseAttempt(record.accountId, record.id, record.run).catch(() => undefined);
         this.logger.log({ message: 'Export handed back for another worker', ...context });
@@ -135,7 +155,11 @@ export class ExportRunner {
     const source = this.sources.get(record.type);
     if (!source) throw new Error(`No export source for ${record.type}`);
     const fileName = exportFileName(record.type, record.createdAt, record.id);
-    const objectKey = exportObjectKey(record.accountId, record.id, fileName);
+    const objectKey = exportObjectKey(record.accountId, record.id, record.run, fileName);
+    // What an earlier attempt of this run left (a worker killed mid-upload leaves its parts).
+    await this.storage.discard(exportRunPrefix(record.accountId, record.id, record.run)).catch((error: unknown) => {
+      throw new StorageError(error);
+    });
     const client = await this.pool.connect();
     let clean = false;
     let rowsSoFar = 0;
@@ -206,6 +230,22 @@ export class ExportRunner {
       // a COPY cut off mid-stream still owns the connection, and a ROLLBACK would wait behind it forever.
       client.release(!clean);
     }
+  }
+
+  /** Best effort: what is left when storage is out of reach goes with the bucket's lifecycle rule. */
+  private async discardRun(record: ExportEntity): Promise<void> {
+    try {
+      const left = await this.storage.discard(exportRunPrefix(record.accountId, record.id, record.run));
+      if (left.objects || left.uploads) this.logger.log({ message: 'Removed what the attempt wrote', exportId: record.id, accountId: record.accountId, run: record.run, ...left });
+    } catch (error) {
+      this.logger.warn({ message: 'Could not remove what the attempt wrote', exportId: record.id, accountId: record.accountId, run: record.run, reason: (error as Error).message });
+    }
+  }
+
+  private async removeSuperseded(record: ExportEntity, objectKey: string): Promise<void> {
+    await this.storage.remove(objectKey).catch((error: unknown) => {
+      this.logger.warn({ message: 'Could not remove the file of the previous run', exportId: record.id, accountId: record.accountId, reason: (error as Error).message });
+    });
   }
 
   private async failRun(record: ExportEntity, code: ExportErrorCode, attempts: number): Promise<void> {

@@ -16,6 +16,8 @@ describe('loadConfig', () => {
       DATABASE_STATEMENT_TIMEOUT_MS: 15_000,
       AUTH_FAILURES_PER_MINUTE: 30,
       TRUST_PROXY: 0,
+      EXPORT_ACCOUNT_CONCURRENCY: 1,
+      EXPORT_RECORD_RETENTION_DAYS: 90,
     });
     expect(config.s3PublicUrl).toBe('http://127.0.0.1:9000');
   });
@@ -41,6 +43,8 @@ describe('loadConfig', () => {
     ['EXPORT_LINK_TTL_SECONDS', '-5'],
     ['LOG_LEVEL', 'chatty'],
     ['NATS_NAMESPACE', 'a.b'],
+    ['EXPORT_ACCOUNT_CONCURRENCY', '0'],
+    ['EXPORT_RECORD_RETENTION_DAYS', '0'],
   ])('stops on a bad %s (%s), naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}:`));
@@ -72,6 +76,11 @@ describe('loadConfig', () => {
 
   it('refuses links that would outlive their files', () => {
     expect(() => loadConfig({ EXPORT_LINK_TTL_SECONDS: '7200', EXPORT_RETENTION_SECONDS: '3600' })).toThrow(/EXPORT_RETENTION_SECONDS/);
+  });
+
+  it('refuses rows that would be removed while their files are kept', () => {
+    expect(() => loadConfig({ EXPORT_RECORD_RETENTION_DAYS: '7', EXPORT_RETENTION_SECONDS: String(8 * 86_400) })).toThrow(/EXPORT_RECORD_RETENTION_DAYS: must cover/);
+    expect(loadConfig({ EXPORT_RECORD_RETENTION_DAYS: '8', EXPORT_RETENTION_SECONDS: String(8 * 86_400) }).EXPORT_RECORD_RETENTION_DAYS).toBe(8);
   });
 });
 

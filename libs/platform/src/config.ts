@@ -112,6 +112,17 @@ export class AppConfig {
   @Transform(toInt) @IsInt() @Min(1) @Max(32)
   EXPORT_CONCURRENCY = 2;
 
+  /**
+   * Attempts of one account's exports running at once, across every worker instance (counted in
+   * the database); a run over the account's share is handed back to the bus, so no account starves another.
+   */
+  @Transform(toInt) @IsInt() @Min(1) @Max(32)
+  EXPORT_ACCOUNT_CONCURRENCY = 1;
+
+  /** Finished exports (rows and files) are removed this many days after their last outcome. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(3650)
+  EXPORT_RECORD_RETENTION_DAYS = 90;
+
   /** Longest date range of a history or delivery-report request. */
   @Transform(toInt) @IsInt() @Min(1) @Max(3660)
   EXPORT_MAX_RANGE_DAYS = 366;
@@ -190,6 +201,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   );
   if (config.EXPORT_RETENTION_SECONDS < config.EXPORT_LINK_TTL_SECONDS) {
     problems.push('EXPORT_RETENTION_SECONDS: must be at least EXPORT_LINK_TTL_SECONDS, or links would outlive their files');
+  }
+  if (config.EXPORT_RECORD_RETENTION_DAYS * 86_400 < config.EXPORT_RETENTION_SECONDS) {
+    problems.push('EXPORT_RECORD_RETENTION_DAYS: must cover EXPORT_RETENTION_SECONDS, or rows would be removed while their files are kept');
   }
   if (Boolean(config.NATS_USER) !== Boolean(config.NATS_PASSWORD)) {
     problems.push('NATS_USER, NATS_PASSWORD: set both or neither');

@@ -1,4 +1,4 @@
-import { Client, type ClientOptions } from 'minio';
+import { Client, type ClientOptions, type LifecycleConfig } from 'minio';
 import { Readable } from 'node:stream';
 
 export interface ObjectStorageOptions {
@@ -20,6 +20,17 @@ export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 export const MAX_PRESIGN_SECONDS = 604_800;
 const DEFAULT_PING_TIMEOUT_MS = 5_000;
 const NOT_FOUND_CODES = new Set(['NotFound', 'NoSuchKey']);
+const NO_UPLOAD_CODES = new Set(['NoSuchUpload', 'NotFound']);
+/** Answers of servers that have no bucket lifecycle (the local test server among them). */
+const UNSUPPORTED_CODES = new Set(['NotImplemented', 'MethodNotAllowed']);
+const LIFECYCLE_RULE_ID = 'exports-retention';
+
+export interface LifecycleRules {
+  /** Objects are removed this many days after they were written. */
+  expireAfterDays: number;
+  /** Multipart uploads never completed are aborted (their parts freed) this many days after they began. */
+  abortIncompleteUploadsAfterDays: number;
+}
 
 /** The exports bucket behind one small interface: streamed uploads, presigned downloads, clean-up. */
 export class ObjectStorage {
@@ -125,6 +136,67 @@ export class ObjectStorage {
   /** Removes the object at `key`; removing a missing object is not an error. */
   async remove(key: string): Promise<void> {
     await this.client.removeObject(this.bucket, key);
+  }
+
+  /** Multipart uploads begun under `prefix` and neither completed nor aborted. */
+  async incompleteUploads(prefix: string): Promise<Array<{ key: string; uploadId: string }>> {
+    const uploads: Array<{ key: string; uploadId: string }> = [];
+    let keyMarker = '';
+    let uploadIdMarker = '';
+    for (;;) {
+      const page = await this.client.listIncompleteUploadsQuery(this.bucket, prefix, keyMarker, uploadIdMarker, '');
+      for (const upload of page.uploads) uploads.push({ key: String(upload.key), uploadId: String(upload.uploadId) });
+      if (!page.isTruncated || !page.nextKeyMarker) return uploads;
+      keyMarker = page.nextKeyMarker;
+      uploadIdMarker = page.nextUploadIdMarker;
+    }
+  }
+
+  /**
+   * Removes everything written under `prefix`: the objects, and the parts of every multipart upload
+   * that never completed (an upload cut off mid-way leaves them, billed and invisible to listings).
+   * Returns how many objects and uploads there were. An empty prefix is refused.
+   */
+  async discard(prefix: string): Promise<{ objects: number; uploads: number }> {
+    if (!prefix) throw new Error('discard needs a non-empty prefix');
+    const uploads = await this.incompleteUploads(prefix);
+    for (const upload of uploads) {
+      await this.client.abortMultipartUpload(this.bucket, upload.key, upload.uploadId).catch((error: unknown) => {
+        if (!NO_UPLOAD_CODES.has(errorCode(error) ?? '')) throw error;
+      });
+    }
+    return { objects: await this.removePrefix(prefix), uploads: uploads.length };
+  }
+
+  /**
+   * Sets the bucket's lifecycle: the safety net behind the sweeper (objects expire after
+   * `expireAfterDays`, unfinished multipart uploads are aborted). It replaces the bucket's whole
+   * lifecycle configuration. Resolves `unsupported` when the server has no lifecycle (NotImplemented).
+   */
+  async applyLifecycle(rules: LifecycleRules): Promise<'set' | 'unsupported'> {
+    const config: LifecycleConfig = {
+      Rule: [
+        {
+          ID: LIFECYCLE_RULE_ID,
+          Status: 'Enabled',
+          Filter: { Prefix: '' },
+          Expiration: { Days: rules.expireAfterDays },
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: rules.abortIncompleteUploadsAfterDays },
+        },
+      ],
+    };
+    try {
+      await this.client.setBucketLifecycle(this.bucket, config);
+      return 'set';
+    } catch (error) {
+      if (UNSUPPORTED_CODES.has(errorCode(error) ?? '')) return 'unsupported';
+      throw error;
+    }
+  }
+
+  /** The bucket's lifecycle rules as the server keeps them, or null when it has none. */
+  async lifecycle(): Promise<LifecycleConfig | null> {
+    return this.client.getBucketLifecycle(this.bucket);
   }
 
   /**

@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -19,6 +20,8 @@ interface KoaContext {
   headers: Record<string, QueryValue>;
   status: number;
   body: unknown;
+  /** s3rver's filesystem store, on Koa's shared context. */
+  store: { getResourcePath(bucket: string, key: string | undefined, resource: string): string };
 }
 
 type KoaMiddleware = ((ctx: KoaContext, next: () => Promise<void>) => Promise<void>) & { router?: unknown };
@@ -86,8 +89,9 @@ const S3_XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 /**
  * Starts s3rver on `host:port` with the given key pair, plus two adjustments that make it
  * behave like a private MinIO bucket for the `minio` client:
- * - `GET /<bucket>?uploads` answers an empty ListMultipartUploadsResult (s3rver answers
- *   NotImplemented, and minio-js lists in-progress uploads before every streamed upload);
+ * - `GET /<bucket>?uploads` lists the multipart uploads in progress and `DELETE /<bucket>/<key>?uploadId=`
+ *   aborts one (s3rver answers NotImplemented and MethodNotAllowed, yet keeps the parts on disk
+ *   until the upload completes), so a test can see that nothing was left behind;
  * - a request that carries no signature at all is refused with 403 AccessDenied (s3rver
  *   serves unsigned requests as if every bucket were public).
  * Signature checks, presigned-link expiry and bucket existence stay s3rver's own.
@@ -108,7 +112,7 @@ export async function startLocalS3Server(options: LocalS3ServerOptions): Promise
     allowMismatchedSignatures: false,
     resetOnClose: false,
   });
-  insertBeforeRouter(app, [rejectUnsignedRequests, answerListMultipartUploads]);
+  insertBeforeRouter(app, [rejectUnsignedRequests, multipartUploads]);
 
   // Listen ourselves rather than through app.run(): s3rver leaves a listen error (EADDRINUSE)
   // unhandled, which kills the process instead of rejecting.
@@ -197,35 +201,62 @@ const rejectUnsignedRequests: KoaMiddleware = async (ctx, next) => {
 
 /**
  * Lets s3rver authenticate the request and check the bucket first (they run inside its router),
- * then turns its NotImplemented for "list multipart uploads" into an empty list.
+ * then answers what it leaves out of multipart uploads: the list of uploads in progress, and abort.
+ * s3rver keeps an upload's parts in `<bucket>/._S3rver_uploads/<uploadId>/` with its key beside them.
  */
-const answerListMultipartUploads: KoaMiddleware = async (ctx, next) => {
+const multipartUploads: KoaMiddleware = async (ctx, next) => {
   try {
     await next();
   } catch (error) {
+    const code = error instanceof Error ? (error as S3ErrorInstance).code : undefined;
     const bucket = /^\/([^/]+)\/?$/.exec(ctx.path)?.[1];
-    const notImplemented = error instanceof Error && (error as S3ErrorInstance).code === 'NotImplemented';
-    if (!notImplemented || ctx.method !== 'GET' || bucket === undefined || !('uploads' in ctx.query)) {
-      throw error;
+    if (code === 'NotImplemented' && ctx.method === 'GET' && bucket !== undefined && 'uploads' in ctx.query) {
+      await listUploads(ctx, bucket);
+      return;
     }
-    ctx.status = 200;
-    // A plain object body is encoded as XML by s3rver's own response middleware; '@' holds attributes.
-    ctx.body = {
-      ListMultipartUploadsResult: {
-        '@': { xmlns: S3_XMLNS },
-        Bucket: bucket,
-        KeyMarker: firstValue(ctx.query['key-marker']),
-        UploadIdMarker: firstValue(ctx.query['upload-id-marker']),
-        NextKeyMarker: '',
-        NextUploadIdMarker: '',
-        Delimiter: firstValue(ctx.query.delimiter),
-        Prefix: firstValue(ctx.query.prefix),
-        MaxUploads: Number(firstValue(ctx.query['max-uploads']) || 1000),
-        IsTruncated: false,
-      },
-    };
+    const object = /^\/([^/]+)\/(.+)$/.exec(ctx.path);
+    const uploadId = firstValue(ctx.query.uploadId);
+    if (code === 'MethodNotAllowed' && ctx.method === 'DELETE' && object && /^[0-9a-f]+$/.test(uploadId)) {
+      const directory = join(ctx.store.getResourcePath(object[1], undefined, 'uploads'), uploadId);
+      if (!(await stat(directory).catch(() => undefined))) throw new S3Error('NoSuchUpload', 'The specified upload does not exist.');
+      await rm(directory, { recursive: true, force: true });
+      ctx.status = 204;
+      ctx.body = null;
+      return;
+    }
+    throw error;
   }
 };
+
+async function listUploads(ctx: KoaContext, bucket: string): Promise<void> {
+  const prefix = firstValue(ctx.query.prefix);
+  const root = ctx.store.getResourcePath(bucket, undefined, 'uploads');
+  const uploads: Array<{ Key: string; UploadId: string; Initiated: string; StorageClass: string }> = [];
+  for (const uploadId of await readdir(root).catch(() => [] as string[])) {
+    const key = await readFile(join(root, uploadId, 'key'), 'utf8').catch(() => undefined);
+    if (key === undefined || !key.startsWith(prefix)) continue;
+    const initiated = (await stat(join(root, uploadId, 'key'))).mtime.toISOString();
+    uploads.push({ Key: key, UploadId: uploadId, Initiated: initiated, StorageClass: 'STANDARD' });
+  }
+  uploads.sort((a, b) => (a.Key === b.Key ? a.UploadId.localeCompare(b.UploadId) : a.Key < b.Key ? -1 : 1));
+  ctx.status = 200;
+  // A plain object body is encoded as XML by s3rver's own response middleware; '@' holds attributes.
+  ctx.body = {
+    ListMultipartUploadsResult: {
+      '@': { xmlns: S3_XMLNS },
+      Bucket: bucket,
+      KeyMarker: firstValue(ctx.query['key-marker']),
+      UploadIdMarker: firstValue(ctx.query['upload-id-marker']),
+      NextKeyMarker: '',
+      NextUploadIdMarker: '',
+      Delimiter: firstValue(ctx.query.delimiter),
+      Prefix: prefix,
+      MaxUploads: Number(firstValue(ctx.query['max-uploads']) || 1000),
+      IsTruncated: false,
+      ...(uploads.length ? { Upload: uploads } : {}),
+    },
+  };
+}
 
 function firstValue(value: QueryValue): string {
   return (Array.isArray(value) ? value[0] : value) ?? '';

@@ -57,7 +57,13 @@ export class ExportsService {
     // Not written: the key was used before (a replay, whatever the cap says), or the cap is reached.
     const earlier = idempotencyKey ? await this.exports.findByIdempotencyKey(accountId, idempotencyKey) : null;
     if (earlier) return { resource: this.replay(earlier, requestHash!), replayed: true };
-    throw new DomainError(ErrorCode.TooManyRequests, `The account already has ${open} unfinished exports (limit ${cap}); wait for one to finish`, undefined, {
+    throw this.tooManyOpen(open);
+  }
+
+  /** The same 429 for a new export and a re-run: both would add an unfinished export. */
+  private tooManyOpen(open: number): DomainError {
+    const cap = this.config.EXPORT_MAX_OPEN_PER_ACCOUNT;
+    return new DomainError(ErrorCode.TooManyRequests, `The account already has ${open} unfinished exports (limit ${cap}); wait for one to finish`, undefined, {
       retryAfter: 5,
     });
   }
@@ -114,11 +120,12 @@ export class ExportsService {
       return { kind: 'link', link: await this.presign(await this.find(accountId, exportId), new Date()) };
     }
     if (event !== ExportEvent.RegeneratePurged && event !== ExportEvent.Retry) throw this.changedMeanwhile();
-    const run = await this.exports.rerun(accountId, exportId, event);
-    if (run === null) throw this.changedMeanwhile();
+    const result = await this.exports.rerun(accountId, exportId, event, this.config.EXPORT_MAX_OPEN_PER_ACCOUNT);
+    if (result.kind === 'capped') throw this.tooManyOpen(result.open);
+    if (result.kind === 'unchanged') throw this.changedMeanwhile();
     this.relay.kick();
     const rerun = await this.find(accountId, exportId);
-    this.logger.log({ message: 'Export re-run requested', exportId, accountId, run });
+    this.logger.log({ message: 'Export re-run requested', exportId, accountId, run: result.run });
     return { kind: 'rerun', resource: toExportResource(rerun, new Date()) };
   }
 

@@ -5,7 +5,7 @@ import { ExportSweeper } from '@exports/export-pipeline';
 import { AppConfig } from '@exports/platform';
 import { ObjectStorage } from '@exports/storage';
 
-/** Runs the export sweeper (link expiry, retention, stalled runs) for every export type. */
+/** Runs the export sweeper (link expiry, file and record retention, stalled runs) for every export type. */
 @Injectable()
 export class HousekeepingService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly sweeper: ExportSweeper;
@@ -15,6 +15,7 @@ export class HousekeepingService implements OnApplicationBootstrap, BeforeApplic
       intervalSeconds: config.EXPORT_SWEEP_INTERVAL_SECONDS,
       maxAttempts: config.EXPORT_MAX_ATTEMPTS,
       staleRunSeconds: config.EXPORT_STALE_RUN_SECONDS,
+      recordRetentionDays: config.EXPORT_RECORD_RETENTION_DAYS,
     });
   }
 

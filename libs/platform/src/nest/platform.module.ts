@@ -113,6 +113,7 @@ export class PlatformModule {
               partSize: config.S3_PART_SIZE_MB * 1024 * 1024,
             });
             await retryAtStart('Object storage', () => storage.ensureBucket());
+            await applyLifecycle(storage, config);
             return storage;
           },
         },
@@ -126,3 +127,23 @@ export class PlatformModule {
 }
 
 export const InjectAppName = () => Inject(APP_NAME);
+
+/** Days past the file retention before the bucket's own rule removes an object the sweeper missed. */
+const LIFECYCLE_MARGIN_DAYS = 1;
+
+/**
+ * The bucket's lifecycle, the safety net behind the sweeper: objects expire a day after the file
+ * retention, unfinished multipart uploads are aborted after a day. A server without lifecycle
+ * support (NotImplemented), or one that refuses it, is logged once and the app goes on.
+ */
+async function applyLifecycle(storage: ObjectStorage, config: AppConfig): Promise<void> {
+  const logger = new Logger('ObjectStorage');
+  const rules = { expireAfterDays: Math.ceil(config.EXPORT_RETENTION_SECONDS / 86_400) + LIFECYCLE_MARGIN_DAYS, abortIncompleteUploadsAfterDays: 1 };
+  try {
+    const outcome = await storage.applyLifecycle(rules);
+    if (outcome === 'set') logger.log({ message: 'Bucket lifecycle set', bucket: storage.bucket, ...rules });
+    else logger.log({ message: 'Bucket lifecycle not supported by the object storage; the sweeper alone removes files', bucket: storage.bucket });
+  } catch (error) {
+    logger.warn({ message: 'Bucket lifecycle could not be set; the sweeper alone removes files', bucket: storage.bucket, reason: (error as Error).message });
+  }
+}
