@@ -69,7 +69,7 @@ RUN test -f "dist/apps/${APP}/src/main.js" \
  || { echo "APP=${APP}: no dist/apps/${APP}/src/main.js (use api-gateway, export-worker or history-service)" >&2; exit 1; }
 
 USER node
-# Only api-gateway listens (on PORT, default 3000); the workers open no port.
+# api-gateway serves the API on PORT (default 3000); every app serves /metrics and /health on OPS_PORT (9100-9102), for the internal network only.
 EXPOSE 3000
 # A shell expands ${APP}; `exec` makes node the shell's replacement, so it gets
 # SIGTERM directly (the apps close gracefully on SIGINT/SIGTERM).
