@@ -13,6 +13,8 @@ describe('loadConfig', () => {
       EXPORT_RETENTION_SECONDS: 604800,
       EXPORT_MAX_ATTEMPTS: 3,
       EXPORT_MAX_OPEN_PER_ACCOUNT: 5,
+      INGEST_RETRY_BASE_MS: 1000,
+      INGEST_RETRY_MAX_MS: 60_000,
     });
     expect(config.s3PublicUrl).toBe('http://127.0.0.1:9000');
   });
@@ -35,6 +37,8 @@ describe('loadConfig', () => {
     ['EXPORT_LINK_TTL_SECONDS', '-5'],
     ['LOG_LEVEL', 'chatty'],
     ['NATS_NAMESPACE', 'a.b'],
+    ['INGEST_RETRY_BASE_MS', '0'],
+    ['INGEST_RETRY_MAX_MS', 'a minute'],
   ])('stops on a bad %s (%s), naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}:`));
@@ -48,6 +52,11 @@ describe('loadConfig', () => {
       expect((error as Error).message).toContain('S3_SECRET_KEY');
       expect((error as Error).message).not.toContain('has space');
     }
+  });
+
+  it('reads the ingestion backoff, and refuses a cap below the base', () => {
+    expect(loadConfig({ INGEST_RETRY_BASE_MS: '100', INGEST_RETRY_MAX_MS: '1000' })).toMatchObject({ INGEST_RETRY_BASE_MS: 100, INGEST_RETRY_MAX_MS: 1000 });
+    expect(() => loadConfig({ INGEST_RETRY_BASE_MS: '5000', INGEST_RETRY_MAX_MS: '1000' })).toThrow(/INGEST_RETRY_MAX_MS: must be at least INGEST_RETRY_BASE_MS/);
   });
 
   it('refuses links that would outlive their files', () => {
