@@ -57,15 +57,26 @@ export class DeadLetters {
 
   /** The dead letters, oldest first, at most `limit`. */
   async list(limit: number): Promise<DeadLetter[]> {
-    const bounds = await this.jetStream.streamBounds('deadLetters');
     const letters: DeadLetter[] = [];
-    if (!bounds?.messages) return letters;
-    // Sequences of replayed letters are gaps: skipped.
-    for (let seq = bounds.firstSeq; seq <= bounds.lastSeq && letters.length < limit; seq++) {
-      const letter = await this.get(seq);
-      if (letter) letters.push(letter);
+    for await (const letter of this.each()) {
+      if (letters.length >= limit) break;
+      letters.push(letter);
     }
     return letters;
+  }
+
+  /**
+   * Every dead letter stored when the walk starts, oldest first, read one at a time; letters
+   * parked meanwhile (e.g. a replayed event that fails again) are left for the next walk.
+   */
+  async *each(): AsyncGenerator<DeadLetter> {
+    const bounds = await this.jetStream.streamBounds('deadLetters');
+    if (!bounds?.messages) return;
+    // Sequences of replayed letters are gaps: skipped.
+    for (let seq = bounds.firstSeq; seq <= bounds.lastSeq; seq++) {
+      const letter = await this.get(seq);
+      if (letter) yield letter;
+    }
   }
 
   async get(seq: number): Promise<DeadLetter | undefined> {

@@ -2,3 +2,4 @@ export * from './s3-local-server';
 export * from './test-stack';
 export * from './machine-services';
 export * from './reliability';
+export * from './tcp-proxy';
