@@ -157,6 +157,10 @@ export class JetStream {
     }
   }
 
+  async deleteStream(stream: StreamKey): Promise<void> {
+    await this.manager.streams.delete(this.namespace.stream(stream).name);
+  }
+
   async deleteMessage(stream: StreamKey, seq: number): Promise<boolean> {
     return this.manager.streams.deleteMessage(this.namespace.stream(stream).name, seq);
   }
