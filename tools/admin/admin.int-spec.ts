@@ -5,7 +5,10 @@ import { resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
+import { JsMsg } from 'nats';
+import { Consumers, NatsNamespace, StreamKey, Subjects } from '@exports/contracts';
 import { AccountsRepository, openDatabase } from '@exports/database';
+import { DeadLetters, JetStream } from '@exports/platform';
 import { ObjectStorage } from '@exports/storage';
 
 /** The compiled admin CLI as an operator runs it, against a database and bucket of its own. */
@@ -16,6 +19,8 @@ describe('admin CLI (int)', () => {
   const database = `exports_admin_${id}`;
   const databaseUrl = `postgres://postgres@127.0.0.1:5432/${database}`;
   const bucket = `admin-${id}`;
+  const namespace = new NatsNamespace(`a${id}`);
+  const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
   const s3 = { endpoint: requiredEnv('S3_ENDPOINT'), accessKey: process.env.S3_ACCESS_KEY ?? 'minioadmin', secretKey: process.env.S3_SECRET_KEY ?? 'minioadmin' };
   const storage = new ObjectStorage({ ...s3, publicUrl: s3.endpoint, bucket });
   const env = {
@@ -25,6 +30,8 @@ describe('admin CLI (int)', () => {
     S3_ACCESS_KEY: s3.accessKey,
     S3_SECRET_KEY: s3.secretKey,
     S3_BUCKET: bucket,
+    NATS_URL: natsUrl,
+    NATS_NAMESPACE: namespace.prefix,
   };
   let dataSource: DataSource;
 
@@ -85,7 +92,20 @@ describe('admin CLI (int)', () => {
     it('lists every command in help, and each command has its own --help', async () => {
       const help = await admin('help');
       expect(help.code).toBe(0);
-      const commands = ['db:migrate', 'account:create', 'account:list', 'account:purge', 'key:create', 'key:list', 'key:revoke', 'export:show', 'export:retry', 'files:purge-expired'];
+      const commands = [
+        'db:migrate',
+        'account:create',
+        'account:list',
+        'account:purge',
+        'key:create',
+        'key:list',
+        'key:revoke',
+        'export:show',
+        'export:retry',
+        'files:purge-expired',
+        'dead-letters:list',
+        'dead-letters:replay',
+      ];
       for (const command of commands) {
         expect(help.stdout).toContain(command);
         const own = await admin(command, '--help');
@@ -108,6 +128,10 @@ describe('admin CLI (int)', () => {
       [['key:list', '--account', randomUUID(), '--verbose'], 'unknown option --verbose'],
       [['account:list', 'extra'], 'unexpected argument "extra"'],
       [['no:such-command'], 'Unknown command "no:such-command"'],
+      [['dead-letters:list', '--limit', '0'], '--limit must be a whole number from 1'],
+      [['dead-letters:replay'], 'give either --seq <n> or --all'],
+      [['dead-letters:replay', '--seq', '3', '--all'], 'give either --seq <n> or --all'],
+      [['dead-letters:replay', '--all=yes'], '--all takes no value'],
     ])('%j is a usage error (exit 2) naming %s', async (args, message) => {
       const run = await admin(...args);
       expect(run.code).toBe(2);
@@ -390,6 +414,76 @@ describe('admin CLI (int)', () => {
       const again = await admin('account:purge', '--account', gone.accountId);
       expect(again).toMatchObject({ code: 1, stdout: '' });
       expect(again.stderr).toBe(`No account ${gone.accountId}\n`);
+    });
+  });
+
+  describe('dead letters', () => {
+    const durable = Consumers.exportWorkerContacts;
+    const bodies = ['not json at all', JSON.stringify({ accountId: randomUUID(), contact: { id: 'c-1' } }), JSON.stringify({ accountId: randomUUID(), contactId: 'c-2' })];
+    const subjects = [Subjects.platform.contactsUpserted, Subjects.platform.contactsUpserted, Subjects.platform.contactsDeleted];
+    let jetStream: JetStream;
+    let deadLetters: DeadLetters;
+    let delivered: JsMsg[];
+
+    /** The event at `seq` of this namespace's PLATFORM stream: documented subject and body. */
+    async function platformEvent(seq: number): Promise<{ subject: string; body: string }> {
+      const stored = await jetStream.storedMessage('platform', seq);
+      return { subject: namespace.unprefix(stored!.subject), body: stored!.string() };
+    }
+
+    beforeAll(async () => {
+      // What the ingest does with events it cannot store: delivered from PLATFORM, then parked.
+      jetStream = await JetStream.connect({ servers: natsUrl, name: 'admin-test' }, namespace);
+      await jetStream.ensureStreams(['platform']);
+      await jetStream.ensureConsumer({ stream: 'platform', durable, filterSubject: Subjects.platform.contactsAll, ackWaitSeconds: 30, maxDeliver: -1 });
+      for (const [i, body] of bodies.entries()) await jetStream.publishBytes(subjects[i], Buffer.from(body));
+      const consumer = await jetStream.consumer('platform', durable);
+      delivered = [];
+      for await (const message of await consumer.fetch({ max_messages: bodies.length, expires: 5000 })) delivered.push(message);
+      expect(delivered).toHaveLength(bodies.length);
+      deadLetters = new DeadLetters(jetStream);
+      await deadLetters.ensureStream();
+      for (const [i, message] of delivered.entries()) await deadLetters.park(message, durable, `reason ${i}\nsecond line`);
+      // Parking one event again (a redelivery after a lost term) stores nothing more.
+      await deadLetters.park(delivered[0], durable, 'reason 0 again');
+      for (const message of delivered) message.term();
+    });
+
+    afterAll(async () => {
+      for (const key of ['platform', 'deadLetters'] as StreamKey[]) await jetStream?.deleteStream(key).catch(() => undefined);
+      await jetStream?.close();
+    });
+
+    it('dead-letters:list prints one line per dead letter, oldest first, with its reason on one line', async () => {
+      const letters = await adminJson('dead-letters:list');
+      expect(letters).toEqual(
+        bodies.map((body, i) => ({ seq: i + 1, subject: subjects[i], reason: `reason ${i} second line`, consumer: durable, at: expect.any(String), size: Buffer.byteLength(body) })),
+      );
+      expect(Date.parse(letters[0].at)).not.toBeNaN();
+      expect(await adminJson('dead-letters:list', '--limit', '2')).toHaveLength(2);
+      const stored = (await deadLetters.get(2))!;
+      expect({ streamSeq: stored.streamSeq, deliveries: stored.deliveries, body: Buffer.from(stored.body).toString() }).toEqual({ streamSeq: 2, deliveries: 1, body: bodies[1] });
+    });
+
+    it('dead-letters:replay --seq publishes that one event, unchanged, on its own subject, and removes it', async () => {
+      const [replayed] = await adminJson('dead-letters:replay', '--seq', '2');
+      expect(replayed).toEqual({ seq: 2, subject: subjects[1], consumer: durable, replayedSeq: bodies.length + 1, duplicate: false });
+      expect(await platformEvent(replayed.replayedSeq)).toEqual({ subject: subjects[1], body: bodies[1] });
+      expect((await adminJson('dead-letters:list')).map((letter) => letter.seq)).toEqual([1, 3]);
+
+      const again = await admin('dead-letters:replay', '--seq', '2');
+      expect(again).toMatchObject({ code: 1, stdout: '', stderr: 'No dead letter 2\n' });
+    });
+
+    it('dead-letters:replay --all replays every one and leaves the stream empty', async () => {
+      const run = await admin('dead-letters:replay', '--all');
+      expect(run.code).toBe(0);
+      const replayed = run.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line));
+      expect(replayed.map((line) => line.seq)).toEqual([1, 3]);
+      expect(run.stderr).toContain('2 dead letter(s) replayed');
+      for (const line of replayed) expect(await platformEvent(line.replayedSeq)).toEqual({ subject: subjects[line.seq - 1], body: bodies[line.seq - 1] });
+      expect(await adminJson('dead-letters:list')).toEqual([]);
+      expect((await jetStream.streamBounds('deadLetters'))?.messages).toBe(0);
     });
   });
 });

@@ -22,19 +22,25 @@ export const usageError = (message: string) => new CliError(message, ExitCode.Us
 export const failure = (message: string) => new CliError(message, ExitCode.Failed);
 
 export interface OptionSpec {
-  /** Placeholder shown in help, e.g. `<id>`. */
+  /** Placeholder shown in help, e.g. `<id>`; empty for a flag (an option without a value). */
   value: string;
   description: string;
   /** A check of the value; returns what is wrong with it, or undefined. */
   check?: (value: string) => string | undefined;
+  /** Options are required unless marked optional; a flag is always optional. */
+  optional?: boolean;
 }
+
+/** An option given without a value, e.g. `--all`; it reads as "true". */
+export const flagOption = (description: string): OptionSpec => ({ value: '', description, optional: true });
+
+const isFlag = (spec: OptionSpec) => spec.value === '';
 
 export type Options = Record<string, string>;
 
 export interface Command<C> {
   name: string;
   summary: string;
-  /** Every option is required: the commands have no optional ones (yet). */
   options: Record<string, OptionSpec>;
   /** What it prints on stdout. */
   output: string;
@@ -62,6 +68,11 @@ export function parseOptions<C>(command: Command<C>, args: string[]): Options {
     const [, name, inline] = match;
     if (!command.options[name]) throw usageError(`${command.name}: unknown option --${name}\n\n${commandHelp(command)}`);
     if (name in options) throw usageError(`${command.name}: --${name} is given twice`);
+    if (isFlag(command.options[name])) {
+      if (inline !== undefined) throw usageError(`${command.name}: --${name} takes no value`);
+      options[name] = 'true';
+      continue;
+    }
     const value = inline ?? args[at + 1];
     if (inline === undefined) at += 1;
     if (value === undefined || (inline === undefined && value.startsWith('--'))) {
@@ -71,6 +82,7 @@ export function parseOptions<C>(command: Command<C>, args: string[]): Options {
   }
   for (const [name, spec] of Object.entries(command.options)) {
     const value = options[name];
+    if (value === undefined && spec.optional) continue;
     if (value === undefined) throw usageError(`${command.name}: missing option --${name} ${spec.value}\n\n${commandHelp(command)}`);
     const problem = spec.check?.(value);
     if (problem) throw usageError(`${command.name}: --${name} ${problem} (got "${value}")`);
@@ -78,13 +90,16 @@ export function parseOptions<C>(command: Command<C>, args: string[]): Options {
   return options;
 }
 
+const optionText = (name: string, spec: OptionSpec) => (isFlag(spec) ? `--${name}` : `--${name} ${spec.value}`);
+
 export function commandLine<C>(command: Command<C>): string {
-  return [command.name, ...Object.entries(command.options).map(([name, spec]) => `--${name} ${spec.value}`)].join(' ');
+  const options = Object.entries(command.options).map(([name, spec]) => (spec.optional ? `[${optionText(name, spec)}]` : optionText(name, spec)));
+  return [command.name, ...options].join(' ');
 }
 
 export function commandHelp<C>(command: Command<C>): string {
-  const width = Math.max(0, ...Object.entries(command.options).map(([name, spec]) => `--${name} ${spec.value}`.length));
-  const options = Object.entries(command.options).map(([name, spec]) => `  ${`--${name} ${spec.value}`.padEnd(width)}  ${spec.description}`);
+  const width = Math.max(0, ...Object.entries(command.options).map(([name, spec]) => optionText(name, spec).length));
+  const options = Object.entries(command.options).map(([name, spec]) => `  ${optionText(name, spec).padEnd(width)}  ${spec.description}`);
   return [
     `Usage: npm run admin -- ${commandLine(command)}`,
     '',
@@ -106,6 +121,6 @@ export function generalHelp<C>(commands: Command<C>[]): string {
     '',
     'Output goes to stdout as JSON (one line per item); errors go to stderr.',
     'Exit codes: 0 done, 1 not found or refused, 2 bad command line.',
-    'Configuration from the environment, as for the apps (DATABASE_URL, DATABASE_MIGRATION_URL, S3_*).',
+    'Configuration from the environment, as for the apps (DATABASE_URL, DATABASE_MIGRATION_URL, NATS_URL, NATS_NKEY_SEED_FILE, NATS_NAMESPACE, S3_*).',
   ].join('\n');
 }

@@ -2,9 +2,9 @@ import { DataSource } from 'typeorm';
 import { ExportStatus } from '@exports/contracts';
 import { AccountsRepository, AdminRepository, ExportEntity, ExportsMaintenanceRepository, ExportsRepository, toExportResource } from '@exports/database';
 import { effectiveStatus, ExportEvent } from '@exports/export-status';
-import { AppConfig } from '@exports/platform';
+import { AppConfig, DeadLetter, DeadLetters, JetStream } from '@exports/platform';
 import { ObjectStorage } from '@exports/storage';
-import { Command, failure, uuidOption } from './cli';
+import { Command, failure, flagOption, OptionSpec, usageError, uuidOption } from './cli';
 
 /** What a command works with; connections are opened on first use and closed by the caller. */
 export interface AdminContext {
@@ -13,6 +13,8 @@ export interface AdminContext {
   /** Creates the database if missing and runs the migrations, as DATABASE_MIGRATION_URL (else DATABASE_URL); the migrations run. */
   migrate(): Promise<{ database: string; applied: string[] }>;
   storage(): ObjectStorage;
+  /** JetStream in the namespace of the config (NATS_URL, NATS_NAMESPACE). */
+  jetStream(): Promise<JetStream>;
   /** One JSON line on stdout. */
   print(value: unknown): void;
   /** A note for the operator, on stderr. */
@@ -155,6 +157,58 @@ const dbMigrate: AdminCommand = {
   },
 };
 
+const countOption = (description: string, max: number, optional = false): OptionSpec => ({
+  value: '<n>',
+  description,
+  optional,
+  check: (value) => (/^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= max ? undefined : `must be a whole number from 1 to ${max}`),
+});
+
+const deadLettersList: AdminCommand = {
+  name: 'dead-letters:list',
+  summary: 'List the ingested events parked on the DEAD_LETTERS stream, oldest first, with why each was refused.',
+  options: { limit: countOption('At most this many (default 100).', 1_000_000, true) },
+  output: 'one JSON line per dead letter {"seq","subject","reason","consumer","at","size"}.',
+  async run(context, options) {
+    const letters = await new DeadLetters(await context.jetStream()).list(Number(options.limit ?? 100));
+    for (const letter of letters) {
+      const { seq, subject, reason, consumer, at, body } = letter;
+      context.print({ seq, subject, reason, consumer, at, size: body.length });
+    }
+  },
+};
+
+const deadLettersReplay: AdminCommand = {
+  name: 'dead-letters:replay',
+  summary:
+    'Publish dead letters again, unchanged, on their original subject (once the cause is fixed), then remove them from DEAD_LETTERS. An event that fails again is parked again.',
+  options: {
+    seq: countOption('The dead letter, as "seq" in dead-letters:list.', Number.MAX_SAFE_INTEGER, true),
+    all: flagOption('Every dead letter stored now.'),
+  },
+  output: 'one JSON line per dead letter replayed {"seq","subject","consumer","replayedSeq","duplicate"}; replayedSeq is its new sequence in the PLATFORM stream.',
+  async run(context, options) {
+    if (Boolean(options.seq) === Boolean(options.all)) throw usageError(`${this.name}: give either --seq <n> or --all`);
+    const deadLetters = new DeadLetters(await context.jetStream());
+    const replay = async (letter: DeadLetter) => {
+      const { replayedSeq, duplicate } = await deadLetters.replay(letter);
+      context.print({ seq: letter.seq, subject: letter.subject, consumer: letter.consumer, replayedSeq, duplicate });
+    };
+    if (options.seq) {
+      const letter = await deadLetters.get(Number(options.seq));
+      if (!letter) throw failure(`No dead letter ${options.seq}`);
+      return replay(letter);
+    }
+    let replayed = 0;
+    for await (const letter of deadLetters.each()) {
+      await replay(letter);
+      replayed += 1;
+    }
+    context.note(`${replayed} dead letter(s) replayed`);
+  },
+};
+
+
 
 const accountPurge: AdminCommand = {
   name: 'account:purge',
@@ -183,8 +237,22 @@ const accountPurge: AdminCommand = {
   },
 };
 
+
 /** Every command, in the order help lists them. */
-export const COMMANDS: AdminCommand[] = [dbMigrate, accountCreate, accountList, accountPurge, keyCreate, keyList, keyRevoke, exportShow, exportRetry, filesPurgeExpired];
+export const COMMANDS: AdminCommand[] = [
+  dbMigrate,
+  accountCreate,
+  accountList,
+  accountPurge,
+  keyCreate,
+  keyList,
+  keyRevoke,
+  exportShow,
+  exportRetry,
+  filesPurgeExpired,
+  deadLettersList,
+  deadLettersReplay,
+];
 
 async function discardFiles(storage: ObjectStorage, prefix: string): Promise<number> {
   try {

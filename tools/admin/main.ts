@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
+import { NatsNamespace } from '@exports/contracts';
 import { migrateDatabase, openDatabase } from '@exports/database';
-import { AppConfig, ConfigError, loadConfig } from '@exports/platform';
+import { AppConfig, ConfigError, JetStream, loadConfig, natsConnectionOptions } from '@exports/platform';
 import { ObjectStorage } from '@exports/storage';
 import { CliError, commandHelp, ExitCode, generalHelp, parseOptions, usageError } from './cli';
 import { AdminContext, COMMANDS } from './commands';
@@ -29,10 +30,11 @@ async function main(argv: string[]): Promise<ExitCode> {
   return ExitCode.Ok;
 }
 
-/** Opens the database and object storage only for the commands that use them. */
+/** Opens the database, object storage and NATS only for the commands that use them. */
 class Connections implements AdminContext {
   private dataSource?: Promise<DataSource>;
   private objectStorage?: ObjectStorage;
+  private nats?: Promise<JetStream>;
 
   constructor(readonly config: AppConfig) {}
 
@@ -59,6 +61,11 @@ class Connections implements AdminContext {
     return this.objectStorage;
   }
 
+  jetStream(): Promise<JetStream> {
+    this.nats ??= JetStream.connect(natsConnectionOptions(this.config, 'admin'), new NatsNamespace(this.config.NATS_NAMESPACE));
+    return this.nats;
+  }
+
   print(value: unknown): void {
     process.stdout.write(`${JSON.stringify(value)}\n`);
   }
@@ -70,6 +77,7 @@ class Connections implements AdminContext {
   async close(): Promise<void> {
     const dataSource = await this.dataSource?.catch(() => undefined);
     if (dataSource?.isInitialized) await dataSource.destroy();
+    await (await this.nats?.catch(() => undefined))?.close();
   }
 }
 

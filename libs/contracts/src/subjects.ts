@@ -27,9 +27,13 @@ export const Subjects = {
     contactsDeleted: 'platform.contacts.deleted',
     messagesRecorded: 'platform.messages.recorded',
     messagesStatus: 'platform.messages.status',
-    deadLetter: 'platform.dead-letter',
     contactsAll: 'platform.contacts.>',
     messagesAll: 'platform.messages.>',
+  },
+  deadLetters: {
+    all: 'dead-letter.>',
+    /** Where an event that cannot be stored is parked: the dead letter of documented subject S is on `dead-letter.<S>`. */
+    of: (subject: string): string => `dead-letter.${subject}`,
   },
 } as const;
 
@@ -59,6 +63,20 @@ export const Streams = {
   exports: { name: 'EXPORTS', subjects: ['exports.requested.>'] },
   exportEvents: { name: 'EXPORT_EVENTS', subjects: ['exports.events.>'] },
   platform: { name: 'PLATFORM', subjects: ['platform.>'] },
+  deadLetters: { name: 'DEAD_LETTERS', subjects: ['dead-letter.>'] },
+} as const;
+
+/**
+ * Headers of a dead letter (its body is the original event, byte for byte). Subject is the
+ * documented one (no namespace); At is an ISO-8601 time.
+ */
+export const DeadLetterHeaders = {
+  reason: 'Dead-Letter-Reason',
+  subject: 'Dead-Letter-Subject',
+  consumer: 'Dead-Letter-Consumer',
+  streamSequence: 'Dead-Letter-Stream-Seq',
+  deliveries: 'Dead-Letter-Deliveries',
+  at: 'Dead-Letter-At',
 } as const;
 
 export type StreamKey = keyof typeof Streams;

@@ -18,6 +18,8 @@ describe('loadConfig', () => {
       TRUST_PROXY: 0,
       EXPORT_ACCOUNT_CONCURRENCY: 1,
       EXPORT_RECORD_RETENTION_DAYS: 90,
+      INGEST_RETRY_BASE_MS: 1000,
+      INGEST_RETRY_MAX_MS: 60_000,
     });
     expect(config.s3PublicUrl).toBe('http://127.0.0.1:9000');
   });
@@ -45,6 +47,8 @@ describe('loadConfig', () => {
     ['NATS_NAMESPACE', 'a.b'],
     ['EXPORT_ACCOUNT_CONCURRENCY', '0'],
     ['EXPORT_RECORD_RETENTION_DAYS', '0'],
+    ['INGEST_RETRY_BASE_MS', '0'],
+    ['INGEST_RETRY_MAX_MS', 'a minute'],
   ])('stops on a bad %s (%s), naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}:`));
@@ -72,6 +76,11 @@ describe('loadConfig', () => {
   it('reads NATS credentials and TLS files', () => {
     expect(loadConfig({ NATS_NKEY_SEED_FILE: '/run/nats.nk', NATS_TLS_CA_FILE: '/ca.pem' })).toMatchObject({ NATS_NKEY_SEED_FILE: '/run/nats.nk', NATS_TLS_CA_FILE: '/ca.pem' });
     expect(loadConfig({ NATS_USER: 'worker', NATS_PASSWORD: 'pw' })).toMatchObject({ NATS_USER: 'worker', NATS_PASSWORD: 'pw' });
+  });
+
+  it('reads the ingestion backoff, and refuses a cap below the base', () => {
+    expect(loadConfig({ INGEST_RETRY_BASE_MS: '100', INGEST_RETRY_MAX_MS: '1000' })).toMatchObject({ INGEST_RETRY_BASE_MS: 100, INGEST_RETRY_MAX_MS: 1000 });
+    expect(() => loadConfig({ INGEST_RETRY_BASE_MS: '5000', INGEST_RETRY_MAX_MS: '1000' })).toThrow(/INGEST_RETRY_MAX_MS: must be at least INGEST_RETRY_BASE_MS/);
   });
 
   it('refuses links that would outlive their files', () => {

@@ -139,6 +139,17 @@ export class AppConfig {
   @Transform(toInt) @IsInt() @Min(0) @Max(600)
   EXPORT_SHUTDOWN_GRACE_SECONDS = 10;
 
+  /**
+   * Ingestion: first delay before a batch that failed for a reason other than its data (database,
+   * NATS) is delivered again; each further delivery doubles it, up to INGEST_RETRY_MAX_MS. Such
+   * failures never make an event be given up.
+   */
+  @Transform(toInt) @IsInt() @Min(10) @Max(600_000)
+  INGEST_RETRY_BASE_MS = 1000;
+
+  @Transform(toInt) @IsInt() @Min(10) @Max(3_600_000)
+  INGEST_RETRY_MAX_MS = 60_000;
+
   /** Requests one API key may make per window, per gateway instance. */
   @Transform(toInt) @IsInt() @Min(1)
   RATE_LIMIT_REQUESTS = 600;
@@ -204,6 +215,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   if (config.EXPORT_RECORD_RETENTION_DAYS * 86_400 < config.EXPORT_RETENTION_SECONDS) {
     problems.push('EXPORT_RECORD_RETENTION_DAYS: must cover EXPORT_RETENTION_SECONDS, or rows would be removed while their files are kept');
+  }
+  if (config.INGEST_RETRY_MAX_MS < config.INGEST_RETRY_BASE_MS) {
+    problems.push('INGEST_RETRY_MAX_MS: must be at least INGEST_RETRY_BASE_MS');
   }
   if (Boolean(config.NATS_USER) !== Boolean(config.NATS_PASSWORD)) {
     problems.push('NATS_USER, NATS_PASSWORD: set both or neither');

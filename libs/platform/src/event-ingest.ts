@@ -2,6 +2,8 @@ import { Logger } from '@nestjs/common';
 import { ClassConstructor } from 'class-transformer';
 import { JsMsg } from 'nats';
 import { splitAccountSubject } from '@exports/contracts';
+import { DeadLetters } from './dead-letters';
+import { isDataError, rejectionReason, RetryBackoff, retryDelayMs } from './ingest-failure';
 import { JetStream, jsonOf } from './jetstream';
 import { Metrics } from './metrics';
 import { PullLoop } from './pull-loop';
@@ -13,7 +15,10 @@ export interface IngestOptions<Change> {
   filterSubject: string;
   /** Payload class per documented subject; each valid payload becomes one change. */
   routes: Record<string, (payload: unknown) => Change>;
-  /** Writes a batch of changes at once; messages are acked only after it succeeds. */
+  /**
+   * Writes a batch of changes at once, all or nothing; messages are acked only after it
+   * succeeds. A data error (SQLSTATE class 22/23) makes the batch be written again one change at a time.
+   */
   apply: (changes: Change[]) => Promise<void>;
   batchSize: number;
   /**
@@ -22,6 +27,8 @@ export interface IngestOptions<Change> {
    */
   concurrency?: number;
   ackWaitSeconds: number;
+  /** Delays before a batch that failed for a reason other than its data is delivered again. */
+  retry: RetryBackoff;
 }
 
 /** A route that validates the payload into `cls` and maps it to a change. */
@@ -35,22 +42,44 @@ function assertSameAccount(payload: unknown, subjectAccountId: string): void {
   if (accountId !== subjectAccountId) throw new Error(`accountId must be the account of the subject (${subjectAccountId || 'none'})`);
 }
 
+interface Parsed<Change> {
+  message: JsMsg;
+  subject: string;
+  change: Change;
+}
+
+/** A run of batches that failed for a reason other than their data, until one succeeds. */
+interface FailureStreak {
+  since: number;
+  failedBatches: number;
+  retriedEvents: number;
+  maxDeliveries: number;
+}
+
 /**
- * Consumes platform events in batches: each is validated; an invalid one is logged
- * with its reason and terminated (never redelivered); the valid ones are applied
- * together, then acked. A failed write leaves them to be redelivered.
+ * Consumes platform events in batches, so that no event is ever dropped:
+ * - an event that cannot be stored (it fails validation, or PostgreSQL refuses its row) is
+ *   parked on the dead-letter stream with the reason, then terminated; the others of its
+ *   batch are written one at a time around it;
+ * - a batch that fails for any other reason (database, NATS) is handed back with an
+ *   exponential delay, as many times as it takes (the consumer has no delivery limit), and
+ *   the failure is reported once when it starts and once when it ends.
  */
 export class EventIngest<Change> {
   private readonly logger = new Logger(EventIngest.name);
+  private readonly deadLetters: DeadLetters;
   private loop?: PullLoop;
   private ingested = 0;
   private rejected = 0;
+  private streak?: FailureStreak;
 
   constructor(
     private readonly jetStream: JetStream,
     private readonly options: IngestOptions<Change>,
     private readonly metrics?: Metrics,
-  ) {}
+  ) {
+    this.deadLetters = new DeadLetters(jetStream);
+  }
 
   get counts(): { ingested: number; rejected: number } {
     return { ingested: this.ingested, rejected: this.rejected };
@@ -58,14 +87,17 @@ export class EventIngest<Change> {
 
   async start(): Promise<void> {
     await this.jetStream.ensureStreams(['platform']);
+    await this.deadLetters.ensureStream();
     await this.jetStream.ensureConsumer({
       stream: 'platform',
       durable: this.options.durable,
       filterSubject: this.options.filterSubject,
       ackWaitSeconds: this.options.ackWaitSeconds,
-      maxDeliver: 20,
+      // Unbounded: an event leaves only stored, or parked on the dead-letter stream.
+      maxDeliver: -1,
       maxAckPending: this.options.batchSize * 4,
     });
+    this.metrics?.ingestFailing.set({ consumer: this.options.durable }, 0);
     this.metrics?.onScrape(() => this.jetStream.reportBacklog(this.metrics!, 'platform', this.options.durable));
     this.loop = new PullLoop(this.jetStream, {
       stream: 'platform',
@@ -81,39 +113,130 @@ export class EventIngest<Change> {
     await this.loop?.stop();
   }
 
+  /** Settles every message of the batch: acked, parked and terminated, or handed back with a delay. */
   private async handle(messages: JsMsg[]): Promise<void> {
-    const accepted: JsMsg[] = [];
-    const changes: Change[] = [];
+    const held = new Set(messages);
+    // A batch may wait on a dead database for longer than the ack wait: it tells JetStream it
+    // is still at work, so the same events are not delivered to another loop meanwhile.
+    const heartbeat = setInterval(() => held.forEach((message) => message.working()), Math.max(500, (this.options.ackWaitSeconds * 1000) / 3));
+    try {
+      await this.ingest(messages, held);
+      this.recovered();
+    } catch (error) {
+      this.retryLater([...held], error);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  private async ingest(messages: JsMsg[], held: Set<JsMsg>): Promise<void> {
     const consumer = this.options.durable;
+    const valid: Parsed<Change>[] = [];
     for (const message of messages) {
       if (message.info.deliveryCount > 1) this.metrics?.redeliveries.inc({ consumer });
       const subject = this.jetStream.namespace.unprefix(message.subject);
-      const scoped = splitAccountSubject(subject);
-      const toChange = this.options.routes[scoped.subject];
       try {
-        if (!toChange) throw new Error(`no handler for subject ${subject}`);
-        const payload = jsonOf(message);
-        if (payload === undefined) throw new Error('the event is not valid JSON');
-        const change = toChange(payload);
-        assertSameAccount(payload, scoped.accountId);
-        changes.push(change);
-        accepted.push(message);
+        valid.push({ message, subject, change: this.parse(subject, message) });
       } catch (error) {
-        this.rejected += 1;
-        this.metrics?.ingestedEvents.inc({ consumer, outcome: 'rejected' });
-        this.logger.warn({ message: 'Invalid event terminated', subject, seq: message.seq, reason: (error as Error).message });
-        message.term();
+        await this.reject(message, subject, rejectionReason(error), held);
       }
     }
-    await this.options.apply(changes);
-    this.ingested += changes.length;
-    if (changes.length) {
-      this.metrics?.ingestedEvents.inc({ consumer, outcome: 'accepted' }, changes.length);
-      const newest = Math.max(...accepted.map((message) => message.info.timestampNanos / 1e6));
-      this.metrics?.ingestLagSeconds.set({ consumer }, Math.max(0, (Date.now() - newest) / 1000));
+    if (!valid.length) return;
+    try {
+      await this.options.apply(valid.map((parsed) => parsed.change));
+      this.accept(valid, held);
+    } catch (error) {
+      if (!isDataError(error)) throw error;
+      if (valid.length === 1) return this.reject(valid[0].message, valid[0].subject, rejectionReason(error), held);
+      // One event PostgreSQL refuses must not hold back the rest: they are written one by one.
+      for (const parsed of valid) {
+        try {
+          await this.options.apply([parsed.change]);
+          this.accept([parsed], held);
+        } catch (alone) {
+          if (!isDataError(alone)) throw alone;
+          await this.reject(parsed.message, parsed.subject, rejectionReason(alone), held);
+        }
+      }
     }
+  }
+
+  /**
+   * The one place that maps a received subject (`<documented subject>.<accountId>`) to its route;
+   * the payload must be about the subject's account.
+   */
+  private parse(subject: string, message: JsMsg): Change {
+    const scoped = splitAccountSubject(subject);
+    const toChange = this.options.routes[scoped.subject];
+    if (!toChange) throw new Error(`no handler for subject ${subject}`);
+    const payload = jsonOf(message);
+    if (payload === undefined) throw new Error('the event is not valid JSON');
+    const change = toChange(payload);
+    assertSameAccount(payload, scoped.accountId);
+    return change;
+  }
+
+  private accept(parsed: Parsed<Change>[], held: Set<JsMsg>): void {
+    const consumer = this.options.durable;
+    this.ingested += parsed.length;
+    this.metrics?.ingestedEvents.inc({ consumer, outcome: 'accepted' }, parsed.length);
+    const newest = Math.max(...parsed.map(({ message }) => message.info.timestampNanos / 1e6));
+    this.metrics?.ingestLagSeconds.set({ consumer }, Math.max(0, (Date.now() - newest) / 1000));
     // Plain acks (no round trip each): one lost in a crash means a redelivery, which the
     // idempotent apply turns into no change.
-    for (const message of accepted) message.ack();
+    for (const { message } of parsed) {
+      message.ack();
+      held.delete(message);
+    }
+  }
+
+  /**
+   * Parks the event with its reason, and terminates it only once the dead-letter stream has
+   * stored it; when that publish fails, the error goes up and the batch is retried.
+   */
+  private async reject(message: JsMsg, subject: string, reason: string, held: Set<JsMsg>): Promise<void> {
+    const consumer = this.options.durable;
+    await this.deadLetters.park(message, consumer, reason);
+    message.term();
+    held.delete(message);
+    this.rejected += 1;
+    this.metrics?.ingestedEvents.inc({ consumer, outcome: 'rejected' });
+    this.logger.warn({ message: 'Invalid event terminated', subject, seq: message.seq, reason, deadLettered: true });
+  }
+
+  /** Hands the unsettled messages back, each with a delay that grows with its deliveries. */
+  private retryLater(messages: JsMsg[], error: unknown): void {
+    const consumer = this.options.durable;
+    for (const message of messages) message.nak(retryDelayMs(message.info.deliveryCount, this.options.retry));
+    const maxDeliveries = Math.max(0, ...messages.map((message) => message.info.deliveryCount));
+    this.metrics?.ingestRetries.inc({ consumer }, messages.length);
+    this.metrics?.ingestFailing.set({ consumer }, 1);
+    if (!this.streak) {
+      this.streak = { since: Date.now(), failedBatches: 0, retriedEvents: 0, maxDeliveries: 0 };
+      this.logger.warn({
+        message: 'Ingestion failing; events are kept and retried with backoff',
+        consumer,
+        reason: (error as Error)?.message ?? String(error),
+        firstDelayMs: retryDelayMs(maxDeliveries, this.options.retry),
+      });
+    }
+    this.streak.failedBatches += 1;
+    this.streak.retriedEvents += messages.length;
+    this.streak.maxDeliveries = Math.max(this.streak.maxDeliveries, maxDeliveries);
+  }
+
+  private recovered(): void {
+    if (!this.streak) return;
+    const { since, failedBatches, retriedEvents, maxDeliveries } = this.streak;
+    this.streak = undefined;
+    this.metrics?.ingestFailing.set({ consumer: this.options.durable }, 0);
+    this.logger.warn({
+      message: 'Ingestion recovered',
+      consumer: this.options.durable,
+      failedSeconds: Math.round((Date.now() - since) / 100) / 10,
+      failedBatches,
+      retriedEvents,
+      maxDeliveries,
+    });
   }
 }

@@ -8,6 +8,8 @@ export * from './pull-loop';
 export * from './nest/platform.module';
 export * from './nest/bootstrap';
 export * from './event-ingest';
+export * from './dead-letters';
+export * from './ingest-failure';
 export * from './retry';
 export * from './json-body';
 export * from './metrics';

@@ -5,6 +5,7 @@ import {
   ConnectionOptions,
   ConsumerConfig,
   DeliverPolicy,
+  headers as natsHeaders,
   JetStreamClient,
   JetStreamManager,
   JsMsg,
@@ -12,6 +13,7 @@ import {
   NatsConnection,
   RetentionPolicy,
   StorageType,
+  StoredMsg,
 } from 'nats';
 import { NatsNamespace, StreamKey } from '@exports/contracts';
 import type { Metrics } from './metrics';
@@ -28,8 +30,11 @@ export interface DurableConsumerOptions {
   maxAckPending?: number;
 }
 
-/** Stream limits: work and events are kept a week, ingestion two weeks; 2 minute dedupe window. */
-const STREAM_MAX_AGE_SECONDS: Record<StreamKey, number> = { exports: 7 * 86400, exportEvents: 7 * 86400, platform: 14 * 86400 };
+/**
+ * Stream limits: work and events are kept a week, ingestion two weeks, dead letters until an
+ * operator replays or removes them (0: no age limit); 2 minute dedupe window.
+ */
+const STREAM_MAX_AGE_SECONDS: Record<StreamKey, number> = { exports: 7 * 86400, exportEvents: 7 * 86400, platform: 14 * 86400, deadLetters: 0 };
 const DUPLICATE_WINDOW_SECONDS = 120;
 
 /**
@@ -117,6 +122,46 @@ export class JetStream {
     return { duplicate: ack.duplicate };
   }
 
+  /**
+   * Publishes bytes as they are, with headers, and waits for the stream's ack; `msgID` makes a
+   * repeat within the dedupe window a no-op. Resolves with the stream sequence it was stored at.
+   */
+  async publishBytes(subject: string, data: Uint8Array, options: { msgID?: string; headers?: Record<string, string> } = {}): Promise<{ seq: number; duplicate: boolean }> {
+    const headers = natsHeaders();
+    for (const [name, value] of Object.entries(options.headers ?? {})) headers.set(name, value);
+    const ack = await this.client.publish(this.namespace.subject(subject), data, { msgID: options.msgID, headers });
+    return { seq: ack.seq, duplicate: ack.duplicate };
+  }
+
+  /** First and last sequence of a stream, or undefined when it does not exist. */
+  async streamBounds(stream: StreamKey): Promise<{ firstSeq: number; lastSeq: number; messages: number } | undefined> {
+    try {
+      const { state } = await this.manager.streams.info(this.namespace.stream(stream).name);
+      return { firstSeq: state.first_seq, lastSeq: state.last_seq, messages: state.messages };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** One stored message by sequence, or undefined when there is none (deleted, or never written). */
+  async storedMessage(stream: StreamKey, seq: number): Promise<StoredMsg | undefined> {
+    try {
+      return await this.manager.streams.getMessage(this.namespace.stream(stream).name, { seq });
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async deleteStream(stream: StreamKey): Promise<void> {
+    await this.manager.streams.delete(this.namespace.stream(stream).name);
+  }
+
+  async deleteMessage(stream: StreamKey, seq: number): Promise<boolean> {
+    return this.manager.streams.deleteMessage(this.namespace.stream(stream).name, seq);
+  }
+
   async consumer(stream: StreamKey, durable: string) {
     return this.client.consumers.get(this.namespace.stream(stream).name, this.namespace.consumer(durable));
   }
@@ -134,7 +179,7 @@ export class JetStream {
 }
 
 function isNotFound(error: unknown): boolean {
-  return /not found/i.test(String((error as { message?: string })?.message ?? error));
+  return /not found|no message found/i.test(String((error as { message?: string })?.message ?? error));
 }
 
 /** Parses a message as JSON, or undefined when it is not JSON. */

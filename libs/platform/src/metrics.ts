@@ -53,7 +53,7 @@ export class Metrics {
 
   readonly ingestedEvents = new Counter({
     name: 'ingest_events_total',
-    help: 'Platform events ingested, by consumer and outcome (accepted, rejected)',
+    help: 'Platform events ingested, by consumer and outcome (accepted; rejected: parked on the dead-letter stream)',
     labelNames: ['consumer', 'outcome'] as const,
     registers: [this.registry],
   });
@@ -61,6 +61,20 @@ export class Metrics {
   readonly ingestLagSeconds = new Gauge({
     name: 'ingest_lag_seconds',
     help: 'Age of the newest event in the last ingested batch at the time it was written, by consumer',
+    labelNames: ['consumer'] as const,
+    registers: [this.registry],
+  });
+
+  readonly ingestRetries = new Counter({
+    name: 'ingest_retries_total',
+    help: 'Platform events handed back for a later delivery because the database or NATS failed (never given up), by consumer',
+    labelNames: ['consumer'] as const,
+    registers: [this.registry],
+  });
+
+  readonly ingestFailing = new Gauge({
+    name: 'ingest_failing',
+    help: '1 while the last batch of a consumer failed for a reason other than its data (events wait and are retried), else 0',
     labelNames: ['consumer'] as const,
     registers: [this.registry],
   });

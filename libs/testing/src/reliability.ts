@@ -1,6 +1,9 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { splitAccountSubject } from '@exports/contracts';
+import { DeadLetter, DeadLetters, JetStream } from '@exports/platform';
 import { sleep, StreamMessage, TestStack } from './test-stack';
 
 /*
@@ -144,4 +147,24 @@ export async function waitingOn(stack: TestStack, pid: number): Promise<Array<{ 
      SELECT a.pid, a.query FROM pg_stat_activity a JOIN waiting w ON w.pid = a.pid WHERE a.pid <> $1`,
     [pid],
   );
+}
+
+/** Every dead letter of the stack's namespace, oldest first, with its headers read back. */
+export async function deadLettersOf(stack: TestStack): Promise<DeadLetter[]> {
+  const jetStream = await JetStream.connect(stack.natsOptions(), stack.namespace);
+  try {
+    return await new DeadLetters(jetStream).list(Number.MAX_SAFE_INTEGER);
+  } finally {
+    await jetStream.close();
+  }
+}
+
+/** Runs the compiled admin CLI (`npm run admin -- ...`) against the stack's database and NATS, as the admin identity. */
+export function runAdmin(stack: TestStack, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const entry = join(resolve(__dirname, '../../..'), 'dist', 'tools', 'admin', 'main.js');
+  return new Promise((done) => {
+    execFile(process.execPath, [entry, ...args], { env: { PATH: process.env.PATH ?? '', ...stack.env, NATS_NKEY_SEED_FILE: stack.nkeySeedFile('admin') }, timeout: 120_000 }, (error, stdout, stderr) => {
+      done({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+    });
+  });
 }

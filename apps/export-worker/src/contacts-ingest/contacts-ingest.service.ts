@@ -21,6 +21,7 @@ export class ContactsIngestService implements OnApplicationBootstrap, BeforeAppl
         apply: (changes) => store.apply(changes),
         batchSize: 500,
         ackWaitSeconds: config.EXPORT_ACK_WAIT_SECONDS,
+        retry: { baseMs: config.INGEST_RETRY_BASE_MS, maxMs: config.INGEST_RETRY_MAX_MS },
       },
       metrics,
     );

@@ -13,6 +13,7 @@ export type ContactChange = { kind: 'upsert'; event: ContactUpsertedEvent } | { 
 export class ContactsStore {
   constructor(private readonly dataSource: DataSource) {}
 
+  /** All or nothing; a batch PostgreSQL refuses is written again one event at a time by the ingest. */
   async apply(changes: ContactChange[]): Promise<void> {
     if (!changes.length) return;
     await this.dataSource.transaction(async (manager) => {

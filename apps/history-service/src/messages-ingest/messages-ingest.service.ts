@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { Consumers, MessageRecordedEvent, MessageStatusEvent, Subjects } from '@exports/contracts';
-import { AppConfig, EventIngest, JetStream, route } from '@exports/platform';
+import { AppConfig, EventIngest, JetStream, Metrics, route } from '@exports/platform';
 import { assertStorable, MessageChange } from './message-changes';
 import { MessagesStore } from './messages.store';
 
@@ -9,21 +9,26 @@ import { MessagesStore } from './messages.store';
 export class MessagesIngestService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly ingest: EventIngest<MessageChange>;
 
-  constructor(jetStream: JetStream, store: MessagesStore, config: AppConfig) {
-    this.ingest = new EventIngest<MessageChange>(jetStream, {
-      durable: Consumers.historyServiceMessages,
-      filterSubject: Subjects.platform.messagesAll,
-      routes: {
-        [Subjects.platform.messagesRecorded]: route(MessageRecordedEvent, (event) => assertStorable({ kind: 'message', event })),
-        [Subjects.platform.messagesStatus]: route(MessageStatusEvent, (event) => assertStorable({ kind: 'report', event })),
+  constructor(jetStream: JetStream, store: MessagesStore, config: AppConfig, metrics: Metrics) {
+    this.ingest = new EventIngest<MessageChange>(
+      jetStream,
+      {
+        durable: Consumers.historyServiceMessages,
+        filterSubject: Subjects.platform.messagesAll,
+        routes: {
+          [Subjects.platform.messagesRecorded]: route(MessageRecordedEvent, (event) => assertStorable({ kind: 'message', event })),
+          [Subjects.platform.messagesStatus]: route(MessageStatusEvent, (event) => assertStorable({ kind: 'report', event })),
+        },
+        apply: (changes) => store.apply(changes),
+        batchSize: 500,
+        // The store converges whatever the order of batches (one writer at a time, status derived
+        // from every report kept): the next batch is validated while this one is written.
+        concurrency: 2,
+        ackWaitSeconds: config.EXPORT_ACK_WAIT_SECONDS,
+        retry: { baseMs: config.INGEST_RETRY_BASE_MS, maxMs: config.INGEST_RETRY_MAX_MS },
       },
-      apply: (changes) => store.apply(changes),
-      batchSize: 500,
-      // The store converges whatever the order of batches (one writer at a time, status derived
-      // from every report kept): the next batch is validated while this one is written.
-      concurrency: 2,
-      ackWaitSeconds: config.EXPORT_ACK_WAIT_SECONDS,
-    });
+      metrics,
+    );
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { DeliveryStatus } from '@exports/contracts';
 import { Batch, MessageChange, toBatch } from './message-changes';
@@ -91,33 +91,12 @@ const APPLY_REPORTS = `
  */
 @Injectable()
 export class MessagesStore {
-  private readonly logger = new Logger(MessagesStore.name);
-
   constructor(private readonly dataSource: DataSource) {}
 
+  /** All or nothing; a batch PostgreSQL refuses is written again one event at a time by the ingest. */
   async apply(changes: MessageChange[]): Promise<void> {
     if (!changes.length) return;
-    try {
-      await this.write(toBatch(changes));
-    } catch (error) {
-      if (!isDataError(error) || changes.length === 1) throw error;
-      // One event PostgreSQL refuses must not hold back the rest: write them one by one.
-      for (const change of changes) await this.applyAlone(change);
-    }
-  }
-
-  private async applyAlone(change: MessageChange): Promise<void> {
-    try {
-      await this.write(toBatch([change]));
-    } catch (error) {
-      if (!isDataError(error)) throw error;
-      const { accountId } = change.event;
-      const messageId = change.kind === 'message' ? change.event.message.messageId : change.event.messageId;
-      this.logger.warn({ message: 'Invalid event dropped', kind: change.kind, accountId, messageId, reason: (error as Error).message });
-    }
-  }
-
-  private async write(batch: Batch): Promise<void> {
+    const batch = toBatch(changes);
     await this.dataSource.transaction(async (manager) => {
       await manager.query('SELECT pg_advisory_xact_lock($1)', [INGEST_LOCK]);
       await this.insertReports(manager, batch);
@@ -156,10 +135,4 @@ export class MessagesStore {
       messages.parts,
     ]);
   }
-}
-
-/** SQLSTATE class 22 (data exception) or 23 (integrity): the data, not the database, is at fault. */
-function isDataError(error: unknown): boolean {
-  const { code, driverError } = (error ?? {}) as { code?: unknown; driverError?: { code?: unknown } };
-  return [code, driverError?.code].some((c) => typeof c === 'string' && /^2[23]/.test(c));
 }
