@@ -74,7 +74,8 @@ export class TestStack {
   private readonly processes = new Map<AppName, ChildProcess[]>();
   private readonly logs = new Map<AppName, string[]>();
   private readonly instanceLogs = new Map<ChildProcess, string[]>();
-  private nats?: NatsConnection;
+  /** One connection however many callers ask at once (a burst of publishes). */
+  private nats?: Promise<NatsConnection>;
   private natsServer?: NatsServerProcess;
   private natsDirectory?: string;
   private readonly callers: NatsConnection[] = [];
@@ -298,7 +299,7 @@ export class TestStack {
 
   /** A NATS connection of the test with every permission (opened once, closed by {@link stop}). */
   async natsConnection(): Promise<NatsConnection> {
-    this.nats ??= await this.connectAs(TEST_IDENTITY);
+    this.nats ??= this.connectAs(TEST_IDENTITY);
     return this.nats;
   }
 
@@ -426,7 +427,8 @@ export class TestStack {
       for (const [app, lines] of this.logs) await writeFile(join(logDir, `${this.id}-${app}.log`), lines.join('\n') + '\n');
     }
     await Promise.all([...this.processes.keys()].map((app) => this.kill(app, 'SIGTERM')));
-    for (const connection of [this.nats, ...this.callers]) await connection?.close().catch(() => undefined);
+    const own = await this.nats?.catch(() => undefined);
+    for (const connection of [own, ...this.callers]) await connection?.close().catch(() => undefined);
     await this.natsServer?.stop();
     if (this.natsDirectory) await rm(this.natsDirectory, { recursive: true, force: true });
     await this.storage.destroyBucket().catch(() => undefined);
