@@ -1,5 +1,6 @@
-// Every test tier of the repository. `npm test` runs them all, one file at a time,
-// because the integration and end-to-end tiers share one PostgreSQL, NATS and S3 server.
+// Every test tier of the repository. `npm test` runs them two files at a time: the integration
+// and end-to-end suites share one PostgreSQL and S3 server, each on a database and bucket (and
+// nats-server) of its own, and none stops a shared service.
 const preset = require('./jest.preset');
 
 const tier = (displayName, testMatch, extra = {}) => ({ ...preset, displayName, rootDir: __dirname, testMatch, ...extra });
