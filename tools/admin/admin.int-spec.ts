@@ -47,7 +47,7 @@ describe('admin CLI (int)', () => {
 
   function adminWith(extraEnv: Record<string, string>, ...args: string[]): Promise<Run> {
     return new Promise((done) => {
-      execFile(process.execPath, [ENTRY, ...args], { cwd: ROOT, env: { ...env, ...extraEnv }, timeout: 30_000 }, (error, stdout, stderr) => {
+      execFile(process.execPath, [ENTRY, ...args], { cwd: ROOT, env: { ...env, ...extraEnv }, timeout: 90_000 }, (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
         done({ code, stdout, stderr });
       });
