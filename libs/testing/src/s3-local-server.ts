@@ -233,10 +233,12 @@ async function listUploads(ctx: KoaContext, bucket: string): Promise<void> {
   const root = ctx.store.getResourcePath(bucket, undefined, 'uploads');
   const uploads: Array<{ Key: string; UploadId: string; Initiated: string; StorageClass: string }> = [];
   for (const uploadId of await readdir(root).catch(() => [] as string[])) {
+    // An upload completed or aborted meanwhile is gone from the listing, not an error.
     const key = await readFile(join(root, uploadId, 'key'), 'utf8').catch(() => undefined);
     if (key === undefined || !key.startsWith(prefix)) continue;
-    const initiated = (await stat(join(root, uploadId, 'key'))).mtime.toISOString();
-    uploads.push({ Key: key, UploadId: uploadId, Initiated: initiated, StorageClass: 'STANDARD' });
+    const started = await stat(join(root, uploadId, 'key')).catch(() => undefined);
+    if (!started) continue;
+    uploads.push({ Key: key, UploadId: uploadId, Initiated: started.mtime.toISOString(), StorageClass: 'STANDARD' });
   }
   uploads.sort((a, b) => (a.Key === b.Key ? a.UploadId.localeCompare(b.UploadId) : a.Key < b.Key ? -1 : 1));
   ctx.status = 200;
