@@ -3,7 +3,7 @@ import { CreatedAccount } from '@exports/database';
 import { deadLettersOf, sleep, TcpProxy, TestStack, waitUntil } from '@exports/testing';
 
 /** Outage length and burst size; the full scenario is RELIABILITY_OUTAGE_SECONDS=300 RELIABILITY_EVENTS=50000. */
-const OUTAGE_SECONDS = Number(process.env.RELIABILITY_OUTAGE_SECONDS ?? 40);
+const OUTAGE_SECONDS = Number(process.env.RELIABILITY_OUTAGE_SECONDS ?? 60);
 const EVENTS = Number(process.env.RELIABILITY_EVENTS ?? 4000);
 /** Where ingestion used to give up on an event (max_deliver). */
 const OLD_DELIVERY_LIMIT = 20;
@@ -15,7 +15,7 @@ const OLD_DELIVERY_LIMIT = 20;
  */
 describe('ingestion through a PostgreSQL outage (e2e)', () => {
   // Short delays, so that the old limit of 20 deliveries is passed within the outage.
-  const stack = new TestStack({ apps: [], env: { INGEST_RETRY_BASE_MS: '100', INGEST_RETRY_MAX_MS: '1000' } });
+  const stack = new TestStack({ apps: [], env: { INGEST_RETRY_BASE_MS: '50', INGEST_RETRY_MAX_MS: '400' } });
   let proxy: TcpProxy;
   let account: CreatedAccount;
   const figures = { outageSeconds: 0, sent: 0, stored: 0, deadLettered: 0, lost: 0, maxDeliveries: 0, failingWarnings: 0, drainSeconds: 0 };
