@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ALL_ACCOUNTS, CALLER_ROLES, NatsDeployment, natsPermissions, NatsRole } from '@exports/platform';
+import { ALL_ACCOUNTS, CALLER_ROLES, inboxPrefixOf, NatsDeployment, natsPermissions, NatsRole } from '@exports/platform';
 import { NatsNamespace } from '@exports/contracts';
 
 const USAGE = `npm run nats -- <command> [options]
@@ -72,7 +72,7 @@ async function main(argv: string[]): Promise<void> {
       if (accounts?.includes(ALL_ACCOUNTS) && accounts.length > 1) throw new UsageError('--accounts is either * or a list of account ids');
       const deployment = await open(options);
       const identity = await deployment.add(required(options, 'name'), role, accounts);
-      process.stdout.write(`${JSON.stringify({ name: identity.name, role: identity.role, accounts: identity.accounts, seedFile: deployment.seedFile(identity.name), inboxPrefix: `_INBOX_${identity.name}` })}\n`);
+      process.stdout.write(`${JSON.stringify({ name: identity.name, role: identity.role, accounts: identity.accounts, seedFile: deployment.seedFile(identity.name), inboxPrefix: inboxPrefixOf(identity.name) })}\n`);
       return;
     }
     case 'remove': {
