@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { startLocalS3Server } from '@exports/testing';
 
 /*
- * The local S3 server for machines without MinIO (DESIGN.md §9), in the foreground:
+ * The local S3 server for machines without MinIO, in the foreground:
  *   node dist/tools/s3-server/main.js
  * S3_LOCAL_PORT (9000), S3_LOCAL_DIR (tmp/s3), S3_ACCESS_KEY / S3_SECRET_KEY (minioadmin).
  * Ctrl-C or SIGTERM stops it; the data stays in S3_LOCAL_DIR for the next start.

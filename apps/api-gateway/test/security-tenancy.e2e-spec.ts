@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import { NatsConnection } from 'nats';
-import { accountSubject, Subjects } from '@exports/contracts';
+import { accountSubject, Consumers, ExportType, Subjects } from '@exports/contracts';
 import { CreatedAccount } from '@exports/database';
 import { insertContacts, insertMessages, TestStack, waitUntil } from '@exports/testing';
 
@@ -166,7 +166,7 @@ describe('cross-tenant attempts (e2e)', () => {
     await waitUntil(
       'forged run messages handled',
       async () => {
-        const info = await jsm.consumers.info(stack.namespace.stream('exports').name, stack.namespace.consumer('export-worker-contacts'));
+        const info = await jsm.consumers.info(stack.namespace.stream('exports').name, stack.namespace.consumer(Consumers.exportRuns('export-worker', ExportType.Contacts)));
         return info.num_pending === 0 && info.num_ack_pending === 0;
       },
       60_000,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { firstValueFrom } from 'rxjs';
-import { accountSubject, Subjects } from '@exports/contracts';
+import { accountSubject, Consumers, ExportType, Subjects } from '@exports/contracts';
 import { CreatedAccount } from '@exports/database';
 import { download, eventsByExport, exportRow, insertContacts, outboxDrained, TestStack, waitUntil } from '@exports/testing';
 
@@ -70,7 +70,7 @@ describe('replayed requests and events (e2e)', () => {
     replays.runMessages += 25;
     const consumer = await (await stack.natsConnection()).jetstreamManager();
     await waitUntil('every run message handled', async () => {
-      const info = await consumer.consumers.info(stack.namespace.stream('exports').name, stack.namespace.consumer('export-worker-contacts'));
+      const info = await consumer.consumers.info(stack.namespace.stream('exports').name, stack.namespace.consumer(Consumers.exportRuns('export-worker', ExportType.Contacts)));
       return info.num_pending === 0 && info.num_ack_pending === 0;
     });
 

@@ -1,4 +1,4 @@
-/** Wire values are the documented ones (DESIGN.md §3, §4). */
+/** Wire values are the documented ones. */
 export enum ExportType {
   Contacts = 'CONTACTS',
   DeliveryReports = 'DELIVERY_REPORTS',

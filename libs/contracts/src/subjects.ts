@@ -83,10 +83,12 @@ export type StreamKey = keyof typeof Streams;
 
 /** Durable consumer names, one per consuming app; instances of one app share it. */
 export const Consumers = {
-  exportWorkerExports: 'export-worker-exports',
+  /** Platform contact events, into the contacts table. */
   exportWorkerContacts: 'export-worker-contacts',
-  historyServiceExports: 'history-service-exports',
+  /** Platform message and status events, into the message history. */
   historyServiceMessages: 'history-service-messages',
+  /** Export runs of one type, on the exports stream, for the app that produces that type. */
+  exportRuns: (app: string, type: ExportType): string => `${app}-${type.toLowerCase().replace(/_/g, '-')}`,
 } as const;
 
 /**

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { JsMsg } from 'nats';
-import { anyAccount, ExportRequestedEvent, ExportType, splitAccountSubject, Subjects } from '@exports/contracts';
+import { anyAccount, Consumers, ExportRequestedEvent, ExportType, splitAccountSubject, Subjects } from '@exports/contracts';
 import { checkPayload, JetStream, jsonOf, Metrics, PullLoop } from '@exports/platform';
 import { ExportRunner } from './export-runner';
 
@@ -31,14 +31,10 @@ export class ExportConsumer {
     private readonly metrics?: Metrics,
   ) {}
 
-  static durableName(app: string, type: ExportType): string {
-    return `${app}-${type.toLowerCase().replace(/_/g, '-')}`;
-  }
-
   async start(): Promise<void> {
     await this.jetStream.ensureStreams(['exports', 'exportEvents']);
     for (const type of this.options.types) {
-      const durable = ExportConsumer.durableName(this.options.app, type);
+      const durable = Consumers.exportRuns(this.options.app, type);
       await this.jetStream.ensureConsumer({
         stream: 'exports',
         durable,

@@ -147,10 +147,6 @@ export class ExportRunner {
     for (const abort of this.active) abort.abort(new HandBackError());
   }
 
-  get activeRuns(): number {
-    return this.active.size;
-  }
-
   private async produce(record: ExportEntity, hooks: RunHooks, signal: AbortSignal) {
     const source = this.sources.get(record.type);
     if (!source) throw new Error(`No export source for ${record.type}`);

@@ -1,6 +1,6 @@
 import { ExportStatus } from '@exports/contracts';
 
-/** What can happen to an export (DESIGN.md §4). */
+/** What can happen to an export. */
 export enum ExportEvent {
   Complete = 'complete',
   Fail = 'fail',

@@ -69,8 +69,6 @@ export class EventIngest<Change> {
   private readonly logger = new Logger(EventIngest.name);
   private readonly deadLetters: DeadLetters;
   private loop?: PullLoop;
-  private ingested = 0;
-  private rejected = 0;
   private streak?: FailureStreak;
 
   constructor(
@@ -79,10 +77,6 @@ export class EventIngest<Change> {
     private readonly metrics?: Metrics,
   ) {
     this.deadLetters = new DeadLetters(jetStream);
-  }
-
-  get counts(): { ingested: number; rejected: number } {
-    return { ingested: this.ingested, rejected: this.rejected };
   }
 
   async start(): Promise<void> {
@@ -178,7 +172,6 @@ export class EventIngest<Change> {
 
   private accept(parsed: Parsed<Change>[], held: Set<JsMsg>): void {
     const consumer = this.options.durable;
-    this.ingested += parsed.length;
     this.metrics?.ingestedEvents.inc({ consumer, outcome: 'accepted' }, parsed.length);
     const newest = Math.max(...parsed.map(({ message }) => message.info.timestampNanos / 1e6));
     this.metrics?.ingestLagSeconds.set({ consumer }, Math.max(0, (Date.now() - newest) / 1000));
@@ -199,7 +192,6 @@ export class EventIngest<Change> {
     await this.deadLetters.park(message, consumer, reason);
     message.term();
     held.delete(message);
-    this.rejected += 1;
     this.metrics?.ingestedEvents.inc({ consumer, outcome: 'rejected' });
     this.logger.warn({ message: 'Invalid event terminated', subject, seq: message.seq, reason, deadLettered: true });
   }

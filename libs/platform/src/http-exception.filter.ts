@@ -4,7 +4,7 @@ import type { Response } from 'express';
 import { databaseUnavailable } from './database-errors';
 import { DomainError, envelopeOf, ErrorEnvelope, reasonPhrase } from './errors';
 
-/** Maps anything thrown on the HTTP side to the one error envelope (DESIGN.md §3). */
+/** Maps anything thrown on the HTTP side to the one error envelope. */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpErrorFilter');

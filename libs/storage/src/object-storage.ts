@@ -251,37 +251,6 @@ export class ObjectStorage {
   }
 }
 
-/** Socket-level failures: the server is down, restarting or out of reach. */
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
-/** S3 answers that mean "try again later" (HTTP 5xx). */
-const UNAVAILABLE_S3_CODES = new Set(['InternalError', 'ServiceUnavailable', 'SlowDown', 'XMinioServerNotInitialized']);
-/** minio retries 408/429/5xx once, then throws a plain Error with this message instead of the S3 error. */
-const RETRIES_EXHAUSTED = /Retryable HTTP status: (408|429|5\d\d)/;
-
-/**
- * True when `error` says object storage is unreachable or temporarily failing (worth a retry),
- * false for everything else (missing object, bad keys, bad request, programming errors).
- * It cannot tell which server refused a connection: apply it to errors from storage calls.
- */
-export function isStorageUnavailable(error: unknown): boolean {
-  return someInChain(error, (candidate) => {
-    const code = errorCode(candidate);
-    if (code !== undefined && (CONNECTION_CODES.has(code) || UNAVAILABLE_S3_CODES.has(code))) return true;
-    const message = candidate instanceof Error ? candidate.message : '';
-    return /socket hang up/i.test(message) || RETRIES_EXHAUSTED.test(message);
-  });
-}
-
-/** Visits the error, its `cause` chain and the members of an AggregateError (Node's dual-stack connect). */
-function someInChain(error: unknown, test: (candidate: unknown) => boolean, depth = 0): boolean {
-  if (error === null || error === undefined || depth > 8) return false;
-  if (test(error)) return true;
-  if (typeof error !== 'object') return false;
-  const { cause, errors } = error as { cause?: unknown; errors?: unknown };
-  if (Array.isArray(errors) && errors.some((inner) => someInChain(inner, test, depth + 1))) return true;
-  return someInChain(cause, test, depth + 1);
-}
-
 function errorCode(error: unknown): string | undefined {
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
   return typeof code === 'string' ? code : undefined;

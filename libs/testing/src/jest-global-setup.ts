@@ -22,7 +22,7 @@ export function startedLocalS3(): { [LOCAL_S3_HANDLE]?: StartedLocalS3 } {
 }
 
 /**
- * Gives the integration and end-to-end tiers an S3 server (DESIGN.md §9): the one named by
+ * Gives the integration and end-to-end tiers an S3 server: the one named by
  * S3_ENDPOINT, else one already on 127.0.0.1:9000 (CI, `npm run s3`), else one started here.
  * Test workers are forked after this runs, so they inherit the S3_* variables set here.
  */

@@ -32,14 +32,10 @@ export class ExportsService {
     private readonly config: AppConfig,
   ) {}
 
-  /** Registers the export as PENDING; its first run goes to the bus through the outbox. */
-  async create(accountId: string, type: ExportType, request: ExportRequestBase): Promise<ExportResourceDto> {
-    return (await this.createOnce(accountId, type, request)).resource;
-  }
-
   /**
-   * Like {@link create}, once per `Idempotency-Key`: the same key and body give back the
-   * export made the first time (`replayed: true`); the same key with another body is a 409.
+   * Registers the export as PENDING (its first run goes to the bus through the outbox), once per
+   * `Idempotency-Key`: the same key and body give back the export made the first time
+   * (`replayed: true`); the same key with another body is a 409.
    */
   async createOnce(accountId: string, type: ExportType, request: ExportRequestBase, idempotencyKey?: string): Promise<{ resource: ExportResourceDto; replayed: boolean }> {
     const violations = exportRequestViolations(type, request, this.config.EXPORT_MAX_RANGE_DAYS);
@@ -79,10 +75,6 @@ export class ExportsService {
     const { items, totalItems } = await this.exports.list(accountId, query);
     const now = new Date();
     return { items: items.map((item) => toExportResource(item, now)), page: query.page, limit: query.limit, totalItems };
-  }
-
-  async get(accountId: string, exportId: string): Promise<ExportResourceDto> {
-    return toExportResource(await this.find(accountId, exportId), new Date());
   }
 
   /** The presigned link of a COMPLETED export; the errors say what to do otherwise. */

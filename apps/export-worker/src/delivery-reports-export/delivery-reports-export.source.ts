@@ -3,7 +3,7 @@ import { ExportEntity } from '@exports/database';
 import { isoTimestamp, safeText, selectList } from '@exports/export-files';
 import { ExportSource, Literal, textArray } from '@exports/export-pipeline';
 
-/** DESIGN.md §6, in this order; message columns are empty for a report whose message never arrived. */
+/** The documented columns of a delivery reports file, in this order; message columns are empty for a report whose message never arrived. */
 const COLUMNS = [
   ['messageId', safeText('r.message_id')],
   ['customerMessageId', safeText('m.customer_message_id')],

@@ -3,7 +3,7 @@ import { ExportEntity } from '@exports/database';
 import { isoTimestamp, safeText, selectList } from '@exports/export-files';
 import { ExportSource, Literal, textArray } from '@exports/export-pipeline';
 
-/** DESIGN.md §6, in this order. */
+/** The documented columns of a message history file, in this order. */
 const COLUMNS = [
   ['messageId', safeText('message_id')],
   ['customerMessageId', safeText('customer_message_id')],

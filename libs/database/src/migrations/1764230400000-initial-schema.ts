@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Every table the services own (DESIGN.md §7); indexes lead with account_id.
+ * Every table the services own; indexes lead with account_id.
  * Ids sort bytewise (COLLATE "C") so file order and keyset pages do not depend on the locale.
  */
 export class InitialSchema1764230400000 implements MigrationInterface {

@@ -12,7 +12,6 @@ import { OpsServer } from '../ops-server';
 import { retryAtStart } from '../retry';
 import { Readiness } from './readiness';
 
-export const APP_NAME = Symbol('APP_NAME');
 const OPS_PORT = Symbol('OPS_PORT');
 
 /** The /metrics and /health endpoints of an app, on its ops port: internal, never the public one. */
@@ -90,7 +89,6 @@ export class PlatformModule {
         }),
       ],
       providers: [
-        { provide: APP_NAME, useValue: app },
         { provide: Metrics, useValue: new Metrics(app) },
         { provide: OPS_PORT, useValue: options.opsPort ?? null },
         Readiness,
@@ -121,12 +119,10 @@ export class PlatformModule {
         { provide: AccountsRepository, useFactory: (ds: DataSource) => new AccountsRepository(ds), inject: [DataSource] },
         ConnectionsShutdown,
       ],
-      exports: [APP_NAME, AppConfig, JetStream, ObjectStorage, ExportsRepository, AccountsRepository, Metrics, Readiness],
+      exports: [AppConfig, JetStream, ObjectStorage, ExportsRepository, AccountsRepository, Metrics, Readiness],
     };
   }
 }
-
-export const InjectAppName = () => Inject(APP_NAME);
 
 /** Days past the file retention before the bucket's own rule removes an object the sweeper missed. */
 const LIFECYCLE_MARGIN_DAYS = 1;
