@@ -1,14 +1,14 @@
 import { Logger } from '@nestjs/common';
 import { Pool } from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
-import { pipeline } from 'node:stream/promises';
 import { ExportErrorCode, ExportRequestedEvent, ExportStatus, ExportType } from '@exports/contracts';
 import { ExportEntity, ExportsRepository, LIFT_STATEMENT_TIMEOUT } from '@exports/database';
 import { CsvMeter, exportFileName, exportObjectKey, exportRunPrefix } from '@exports/export-files';
 import { Metrics } from '@exports/platform';
 import { ObjectStorage } from '@exports/storage';
+import { copyToObject, StoredFile } from './copy-to-object';
 import { ExportSource } from './export-source';
 import { classifyFailure, customerMessage, StallError, StorageError } from './failure';
+import { RunStop, watchRun } from './run-watchdog';
 
 export interface ExportRunnerSettings {
   maxAttempts: number;
@@ -33,6 +33,12 @@ export class HandBackError extends Error {
     super('worker shutting down');
     this.name = 'HandBackError';
   }
+}
+
+/** A file stored under its run's key, not yet recorded. */
+interface ProducedFile extends StoredFile {
+  fileName: string;
+  objectKey: string;
 }
 
 /** What the consumer does with the message after a run. */
@@ -101,45 +107,56 @@ export class ExportRunner {
     const abort = new AbortController();
     this.active.add(abort);
     try {
-      const file = await this.produce(record, hooks, abort.signal);
-      const completed = await this.exports.complete(record.accountId, record.id, record.run, {
-        ...file,
-        linkTtlSeconds: this.settings.linkTtlSeconds,
-        retentionSeconds: this.settings.retentionSeconds,
-      });
-      if (completed) {
-        this.logger.log({ message: 'Export completed', ...context, rowCount: file.rowCount, sizeBytes: file.sizeBytes, ms: Date.now() - started });
-        this.metrics?.exportsFinished.inc({ type: record.type, status: 'COMPLETED' });
-        this.metrics?.exportDuration.observe({ type: record.type }, (Date.now() - started) / 1000);
-        this.metrics?.exportRows.inc({ type: record.type }, file.rowCount);
-        // The file of the run before (not yet purged, or of the layout before runs had keys) is superseded.
-        if (record.objectKey && record.objectKey !== file.objectKey) await this.removeSuperseded(record, record.objectKey);
-      } else {
-        const now = await this.exports.findOne(record.accountId, record.id).catch(() => undefined);
-        // Another attempt of this run may have completed with this very key: then the object is its file.
-        if (now !== undefined && now?.objectKey !== file.objectKey) await this.discardRun(record);
-        this.logger.log({ message: 'Export was finished by another run; this run changed nothing', ...context });
-      }
+      await this.store(record, await this.produce(record, hooks, abort.signal), started);
       return { kind: 'done' };
     } catch (error) {
-      // Before the lease is given up: once it is, another attempt of this run may write the same key.
-      await this.discardRun(record);
-      if (error instanceof HandBackError) {
-        await this.exports.releaseAttempt(record.accountId, record.id, record.run).catch(() => undefined);
-        this.logger.log({ message: 'Export handed back for another worker', ...context });
-        return { kind: 'retry', delayMs: 0 };
-      }
-      const code = classifyFailure(error);
-      this.logger.warn({ message: 'Export attempt failed', ...context, attempt: record.attempts, code, error });
-      if (record.attempts >= this.settings.maxAttempts) {
-        await this.failRun(record, code, record.attempts);
-        return { kind: 'done' };
-      }
-      await this.exports.endAttempt(record.accountId, record.id, record.run).catch(() => undefined);
-      return { kind: 'retry', delayMs: Math.min(30_000, 1000 * 2 ** (record.attempts - 1)) };
+      return await this.attemptFailed(record, error);
     } finally {
       this.active.delete(abort);
     }
+  }
+
+  /** The conditional PENDING → COMPLETED write of a produced file; a run finished meanwhile changes nothing. */
+  private async store(record: ExportEntity, file: ProducedFile, started: number): Promise<void> {
+    const context = { exportId: record.id, accountId: record.accountId, run: record.run };
+    const completed = await this.exports.complete(record.accountId, record.id, record.run, {
+      ...file,
+      linkTtlSeconds: this.settings.linkTtlSeconds,
+      retentionSeconds: this.settings.retentionSeconds,
+    });
+    if (!completed) {
+      const now = await this.exports.findOne(record.accountId, record.id).catch(() => undefined);
+      // Another attempt of this run may have completed with this very key: then the object is its file.
+      if (now !== undefined && now?.objectKey !== file.objectKey) await this.discardRun(record);
+      this.logger.log({ message: 'Export was finished by another run; this run changed nothing', ...context });
+      return;
+    }
+    this.logger.log({ message: 'Export completed', ...context, rowCount: file.rowCount, sizeBytes: file.sizeBytes, ms: Date.now() - started });
+    this.metrics?.exportsFinished.inc({ type: record.type, status: 'COMPLETED' });
+    this.metrics?.exportDuration.observe({ type: record.type }, (Date.now() - started) / 1000);
+    this.metrics?.exportRows.inc({ type: record.type }, file.rowCount);
+    // The file of the run before (not yet purged, or of the layout before runs had keys) is superseded.
+    if (record.objectKey && record.objectKey !== file.objectKey) await this.removeSuperseded(record, record.objectKey);
+  }
+
+  /** Handed back (shutdown: the attempt is given back), retried with backoff, or FAILED after the last attempt. */
+  private async attemptFailed(record: ExportEntity, error: unknown): Promise<RunOutcome> {
+    const context = { exportId: record.id, accountId: record.accountId, run: record.run };
+    // Before the lease is given up: once it is, another attempt of this run may write the same key.
+    await this.discardRun(record);
+    if (error instanceof HandBackError) {
+      await this.exports.releaseAttempt(record.accountId, record.id, record.run).catch(() => undefined);
+      this.logger.log({ message: 'Export handed back for another worker', ...context });
+      return { kind: 'retry', delayMs: 0 };
+    }
+    const code = classifyFailure(error);
+    this.logger.warn({ message: 'Export attempt failed', ...context, attempt: record.attempts, code, error });
+    if (record.attempts >= this.settings.maxAttempts) {
+      await this.failRun(record, code, record.attempts);
+      return { kind: 'done' };
+    }
+    await this.exports.endAttempt(record.accountId, record.id, record.run).catch(() => undefined);
+    return { kind: 'retry', delayMs: Math.min(30_000, 1000 * 2 ** (record.attempts - 1)) };
   }
 
   /** Stops every run in progress; each is handed back to the bus for another worker. */
@@ -147,7 +164,8 @@ export class ExportRunner {
     for (const abort of this.active) abort.abort(new HandBackError());
   }
 
-  private async produce(record: ExportEntity, hooks: RunHooks, signal: AbortSignal) {
+  /** One attempt's file: what an earlier attempt of the run left is removed, then the COPY is stored under the run's key. */
+  private async produce(record: ExportEntity, hooks: RunHooks, signal: AbortSignal): Promise<ProducedFile> {
     const source = this.sources.get(record.type);
     if (!source) throw new Error(`No export source for ${record.type}`);
     const fileName = exportFileName(record.type, record.createdAt, record.id);
@@ -157,69 +175,41 @@ export class ExportRunner {
       throw new StorageError(error);
     });
     const client = await this.pool.connect();
-    let clean = false;
-    let rowsSoFar = 0;
+    const stop = new RunStop();
+    const heartbeat = (rows: number) => this.exports.heartbeat(record.accountId, record.id, record.run, rows).catch(() => undefined);
     let shown = false;
+    // The first rows are shown at once (a poller sees the run move); then once per heartbeat.
     const meter = new CsvMeter((rows) => {
-      rowsSoFar = rows;
-      // The first rows are shown at once (a poller sees the run move); then once per heartbeat.
-      if (!shown && rows > 0) {
-        shown = true;
-        this.exports.heartbeat(record.accountId, record.id, record.run, rows).catch(() => undefined);
-      }
+      if (shown || rows === 0) return;
+      shown = true;
+      void heartbeat(rows);
     }, 250);
-    let stoppedWith: Error | undefined;
-    let stop: (error: Error) => void = (error) => (stoppedWith = error);
     // A connection lost while checked out is an 'error' event on the client; unheard, it would kill the process.
-    const onConnectionLost = (error: Error) => stop(error);
+    const onConnectionLost = (error: Error) => stop.stop(error);
+    const onAbort = () => stop.stop(signal.reason instanceof Error ? signal.reason : new HandBackError());
     client.on('error', onConnectionLost);
-    let lastBytes = -1;
-    let lastMoved = Date.now();
-    // Heartbeats go out only while bytes move: a stuck run stops telling the bus it is alive.
-    const heartbeat = setInterval(() => {
-      if (meter.sizeBytes !== lastBytes) {
-        lastBytes = meter.sizeBytes;
-        lastMoved = Date.now();
-      } else if (Date.now() - lastMoved > this.settings.stallSeconds * 1000) {
-        stop(new StallError(this.settings.stallSeconds));
-        return;
-      }
-      hooks.working();
-      this.exports.heartbeat(record.accountId, record.id, record.run, rowsSoFar).catch(() => undefined);
-    }, this.settings.heartbeatMs ?? 1000);
-    const onAbort = () => stop(signal.reason instanceof Error ? signal.reason : new HandBackError());
     signal.addEventListener('abort', onAbort);
+    const unwatch = watchRun({
+      heartbeatMs: this.settings.heartbeatMs ?? 1000,
+      stallSeconds: this.settings.stallSeconds,
+      progress: () => ({ bytes: meter.sizeBytes, rows: meter.rows }),
+      heartbeat,
+      working: () => hooks.working(),
+      stalled: () => stop.stop(new StallError(this.settings.stallSeconds)),
+    });
+    let clean = false;
     try {
       if (signal.aborted) throw signal.reason;
       await client.query('BEGIN READ ONLY ISOLATION LEVEL REPEATABLE READ');
       // A COPY of millions of rows outlasts any statement timeout; the stall detector bounds it instead.
       await client.query(LIFT_STATEMENT_TIMEOUT);
       await client.query(`SET LOCAL TIME ZONE ${client.escapeLiteral(record.timezone)}`);
-      const sql = source.query(record, (value) => client.escapeLiteral(value));
-      const copy = client.query(copyTo(`COPY (${sql}) TO STDOUT WITH (FORMAT csv, HEADER true)`));
-      stop = (error) => {
-        stoppedWith = error;
-        copy.destroy(error);
-        meter.destroy(error);
-      };
-      const upload = this.storage.upload(objectKey, meter).catch((error: unknown) => {
-        copy.destroy();
-        throw new StorageError(error);
-      });
-      await Promise.all([pipeline(copy, meter), upload]).catch((error: unknown) => {
-        throw stoppedWith ?? error;
-      });
+      const file = await copyToObject(client, source.query(record, (value) => client.escapeLiteral(value)), meter, this.storage, objectKey, stop);
       await client.query('COMMIT');
       clean = true;
-      const stored = await this.storage.stat(objectKey).catch((error: unknown) => {
-        throw new StorageError(error);
-      });
-      if (!stored || stored.size !== meter.sizeBytes) {
-        throw new StorageError(new Error(`stored object has ${stored?.size ?? 'no'} bytes, expected ${meter.sizeBytes}`));
-      }
-      return { rowCount: meter.rows, sizeBytes: meter.sizeBytes, sha256: meter.digest(), fileName, objectKey };
+      return { ...file, fileName, objectKey };
     } finally {
-      clearInterval(heartbeat);
+      unwatch();
       signal.removeEventListener('abort', onAbort);
       client.off('error', onConnectionLost);
       // On failure the client is discarded, which ends its read-only transaction. No ROLLBACK:
