@@ -10,6 +10,28 @@ export function natsServerBinary(): string {
   return existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server';
 }
 
+/**
+ * A port for a server a child process will open later and may reopen after a restart, so it
+ * must stay free: below the kernel's ephemeral range (32768 and up on Linux), where no outgoing
+ * connection takes it meanwhile, and checked free now. Ports of servers this process opens at
+ * once come from `freePort`.
+ */
+export async function reservedRangePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    if (await canListen(port)) return port;
+  }
+  throw new Error('No free port found between 20000 and 31999');
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolvePort) => {
+    const server = createServer();
+    server.once('error', () => resolvePort(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolvePort(true)));
+  });
+}
+
 /** A port nothing listens on right now (the OS picks it). */
 export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -34,9 +34,16 @@ interface S3rverOptions {
   resetOnClose: boolean;
 }
 
+/** The part of s3rver's filesystem store replaced below. */
+interface FilesystemStore {
+  getResourcePath(bucket: string, key: string | undefined, resource: string): string;
+  deleteObject(bucket: string, key: string): Promise<void>;
+}
+
 /** S3rver extends Koa: `middleware` is Koa's own list, composed by `callback()`. */
 interface S3rverApp {
   middleware: KoaMiddleware[];
+  store: FilesystemStore;
   /** What `close()` closes; s3rver's own `run()` would set it. */
   httpServer?: Server;
   logger: { close(): void };
@@ -93,7 +100,10 @@ const S3_XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
  *   aborts one (s3rver answers NotImplemented and MethodNotAllowed, yet keeps the parts on disk
  *   until the upload completes), so a test can see that nothing was left behind;
  * - a request that carries no signature at all is refused with 403 AccessDenied (s3rver
- *   serves unsigned requests as if every bucket were public).
+ *   serves unsigned requests as if every bucket were public);
+ * - deleting an object leaves its folder on disk (s3rver removes a folder its delete emptied, so
+ *   parallel deletes in one folder fail with 500 and a put that just created the folder loses it;
+ *   listings show files only, so an empty folder is invisible to clients).
  * Signature checks, presigned-link expiry and bucket existence stay s3rver's own.
  */
 export async function startLocalS3Server(options: LocalS3ServerOptions): Promise<LocalS3Server> {
@@ -113,6 +123,7 @@ export async function startLocalS3Server(options: LocalS3ServerOptions): Promise
     resetOnClose: false,
   });
   insertBeforeRouter(app, [rejectUnsignedRequests, multipartUploads]);
+  app.store.deleteObject = (bucket, key) => deleteObjectFiles(app.store, bucket, key);
 
   // Listen ourselves rather than through app.run(): s3rver leaves a listen error (EADDRINUSE)
   // unhandled, which kills the process instead of rejecting.
@@ -149,6 +160,18 @@ export async function startLocalS3Server(options: LocalS3ServerOptions): Promise
       return closing;
     },
   };
+}
+
+/** An object's three files, each gone already or removed now; its folder stays. */
+async function deleteObjectFiles(store: FilesystemStore, bucket: string, key: string): Promise<void> {
+  const files = ['object', 'object.md5', 'metadata.json'].map((resource) => store.getResourcePath(bucket, key, resource));
+  await Promise.all(
+    files.map((file) =>
+      unlink(file).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      }),
+    ),
+  );
 }
 
 function listen(server: Server, port: number, host: string): Promise<AddressInfo> {

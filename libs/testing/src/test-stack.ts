@@ -11,7 +11,7 @@ import { accountSubject, NatsNamespace, StreamKey } from '@exports/contracts';
 import { NatsDeployment, natsConnectionOptions, NatsRole } from '@exports/platform';
 import { AccountsRepository, CreatedAccount, migrateDatabase, openDatabase } from '@exports/database';
 import { ObjectStorage } from '@exports/storage';
-import { freePort, NatsServerProcess } from './nats-server-process';
+import { freePort, NatsServerProcess, reservedRangePort } from './nats-server-process';
 import { LocalS3Server, startLocalS3Server } from './s3-local-server';
 
 export type AppName = 'api-gateway' | 'export-worker' | 'history-service';
@@ -68,7 +68,8 @@ export class TestStack {
   readonly appDatabaseUrl: string;
   readonly namespace: NatsNamespace;
   readonly bucket: string;
-  readonly port: number;
+  /** The gateway's HTTP port: chosen by start(), kept across restarts. */
+  port = 0;
   readonly env: Record<string, string>;
   private objectStorage: ObjectStorage;
   private readonly processes = new Map<AppName, ChildProcess[]>();
@@ -87,7 +88,6 @@ export class TestStack {
     this.appDatabaseUrl = `postgres://exports_app_${this.id}@127.0.0.1:5432/exports_test_${this.id}`;
     this.namespace = new NatsNamespace(`t${this.id}`);
     this.bucket = `test-${this.id}`;
-    this.port = 20000 + Math.floor(Math.random() * 20000);
     // With an S3 server of its own, the endpoint is known once start() has started it.
     const s3 = options.ownS3 ? 'http://127.0.0.1:1' : process.env.S3_ENDPOINT;
     if (!s3) throw new Error('S3_ENDPOINT is not set: run the tests through jest (global setup starts the S3 server)');
@@ -99,7 +99,7 @@ export class TestStack {
       S3_ACCESS_KEY: process.env.S3_ACCESS_KEY ?? 'minioadmin',
       S3_SECRET_KEY: process.env.S3_SECRET_KEY ?? 'minioadmin',
       S3_BUCKET: this.bucket,
-      PORT: String(this.port),
+      PORT: '0', // set by start()
       EXPORT_ACK_WAIT_SECONDS: '5',
       OPS_PORT: '0',
       LOG_LEVEL: 'log',
@@ -137,6 +137,10 @@ export class TestStack {
       this.objectStorage = this.storageAt(this.env.S3_ENDPOINT);
     }
     if (!this.natsServer) await this.startOwnNats();
+    if (this.port === 0) {
+      this.port = Number(this.options.env?.PORT) || (await reservedRangePort());
+      this.env.PORT = String(this.port);
+    }
     // The database is created and migrated once, before the apps race to do it.
     if (this.options.databaseRoles) {
       await this.createRoles();
