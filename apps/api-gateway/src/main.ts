@@ -5,6 +5,8 @@ import { MicroserviceOptions } from '@nestjs/microservices';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { NatsNamespace } from '@exports/contracts';
 import { createValidationPipe, jsonBodyParser, Metrics, natsRequestReplyOptions, PlatformModule, runApp } from '@exports/platform';
+import { DatabaseModule } from '@exports/database';
+import { StorageModule } from '@exports/storage';
 import { APP, AppModule } from './app.module';
 import { serveOpenApi } from './docs/openapi';
 import { exportsRpcController } from './exports/exports.rpc-controller';
@@ -17,7 +19,7 @@ const OPS_PORT_DEFAULT = 9100;
 
 void runApp(APP, async (config, logger) => {
   @Module({
-    imports: [PlatformModule.forApp(APP, config, { opsPort: config.OPS_PORT ?? OPS_PORT_DEFAULT }), AppModule],
+    imports: [PlatformModule.forApp(APP, config, { opsPort: config.OPS_PORT ?? OPS_PORT_DEFAULT }), DatabaseModule.forApp(config), StorageModule.forApp(config), AppModule],
     controllers: [exportsRpcController(new NatsNamespace(config.NATS_NAMESPACE))],
   })
   class RootModule {}

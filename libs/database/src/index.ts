@@ -11,3 +11,4 @@ export * from './export-resource.mapper';
 export * from './outbox.repository';
 export * from './exports-maintenance.repository';
 export * from './admin.repository';
+export * from './database.module';

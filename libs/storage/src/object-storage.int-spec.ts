@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { types } from 'node:util';
 import { Client } from 'minio';
 import { ObjectStorage, type ObjectStorageOptions } from './object-storage';
 
@@ -207,7 +208,9 @@ describe('ObjectStorage against the S3 server', () => {
       () => undefined,
       (caught: unknown) => caught,
     );
-    expect(error).toBeInstanceOf(Error);
+    // The refused connection's error may come from Node's own realm, not jest's: no instanceof.
+    expect(types.isNativeError(error) || error instanceof Error).toBe(true);
+    expect((error as Error).message).not.toBe('');
   });
 
   it('wrong keys are refused', async () => {

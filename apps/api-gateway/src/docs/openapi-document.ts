@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { AppConfig, PlatformModule } from '@exports/platform';
+import { DatabaseModule } from '@exports/database';
+import { StorageModule } from '@exports/storage';
 import { APP, AppModule } from '../app.module';
 import { buildOpenApi } from './openapi';
 
@@ -12,7 +14,8 @@ import { buildOpenApi } from './openapi';
  */
 export async function createOpenApiDocument(): Promise<OpenAPIObject> {
   // Default settings: the providers that would read them are never built.
-  @Module({ imports: [PlatformModule.forApp(APP, new AppConfig()), AppModule] })
+  const config = new AppConfig();
+  @Module({ imports: [PlatformModule.forApp(APP, config), DatabaseModule.forApp(config), StorageModule.forApp(config), AppModule] })
   class DocumentModule {}
 
   const app = await NestFactory.create(DocumentModule, { preview: true, logger: false, abortOnError: false });

@@ -1,27 +1,26 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { ObjectStorage } from '@exports/storage';
-import { JetStream } from '../jetstream';
 import { probe } from '../ops-server';
 
-/** Whether the app's dependencies answer: PostgreSQL, NATS and object storage. */
+/** Resolves when a dependency answers, rejects with why it does not. */
+export type ReadinessProbe = () => Promise<unknown>;
+
+/**
+ * Whether the app's dependencies answer. Each module that owns a connection registers its probe
+ * (NATS here; PostgreSQL by `DatabaseModule`, object storage by `StorageModule`), so this layer
+ * needs to know none of them.
+ */
 @Injectable()
 export class Readiness {
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly jetStream: JetStream,
-    private readonly storage: ObjectStorage,
-  ) {}
+  private readonly probes = new Map<string, ReadinessProbe>();
 
-  async check(): Promise<Record<'database' | 'nats' | 'storage', string>> {
-    const [database, nats, storage] = await Promise.all([
-      probe(() => this.dataSource.query('SELECT 1')),
-      probe(async () => {
-        if (this.jetStream.connection.isClosed()) throw new Error('connection closed');
-        await this.jetStream.connection.flush();
-      }),
-      probe(() => this.storage.ping()),
-    ]);
-    return { database, nats, storage };
+  register(name: string, check: ReadinessProbe): void {
+    this.probes.set(name, check);
+  }
+
+  /** `ok` or the reason, per dependency, in name order. */
+  async check(): Promise<Record<string, string>> {
+    const probes = [...this.probes].sort(([a], [b]) => a.localeCompare(b));
+    const outcomes = await Promise.all(probes.map(([, check]) => probe(check)));
+    return Object.fromEntries(probes.map(([name], index) => [name, outcomes[index]]));
   }
 }
