@@ -375,7 +375,7 @@ describe('admin CLI (int)', () => {
       await storage.upload(objectKey, Readable.from(['id\n']));
       await storage.upload(`${accountId}/${randomUUID()}/contacts.csv`, Readable.from(['id\n']));
       await insertExport(accountId, { status: 'PENDING' });
-      await dataSource.query(`INSERT INTO outbox (export_id, account_id, kind, run) VALUES ($1, $2, 'failed', 1)`, [exportId, accountId]);
+      await dataSource.query(`INSERT INTO outbox (export_id, account_id, kind, run, snapshot) SELECT $1, $2, 'failed', 1, to_jsonb(e) FROM exports e WHERE e.id = $1`, [exportId, accountId]);
       await dataSource.query(`INSERT INTO contacts (account_id, id, updated_at) VALUES ($1, 'c-1', now()), ($1, 'c-2', now())`, [accountId]);
       await dataSource.query(
         `INSERT INTO messages (account_id, message_id, channel, direction, sender, destination, body, status, status_at, send_date)

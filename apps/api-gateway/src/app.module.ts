@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
-import { OutboxRelayModule } from '@exports/export-pipeline';
+import { exportOutboxMessage } from '@exports/database';
+import { OutboxModule } from '@exports/outbox';
 import { HttpErrorFilter } from '@exports/platform';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ExportsController } from './exports/exports.controller';
@@ -13,7 +14,7 @@ import { HistoryController } from './history/history.controller';
 export const APP = 'api-gateway';
 
 @Module({
-  imports: [OutboxRelayModule, HistoryClientModule],
+  imports: [OutboxModule.forApp(exportOutboxMessage), HistoryClientModule],
   // DeliveryReportsExportController first: Express matches in order, and ExportsController has POST /exports/:exportId.
   controllers: [DeliveryReportsExportController, ExportsController, HealthController, HistoryController],
   providers: [

@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { ExportEntity } from './entities/export.entity';
-import { rowsOf, toExportEntity } from './exports.repository';
+import { rowsOf } from '@exports/platform';
+import { toExportEntity } from './exports.repository';
 
 export interface AccountSummary {
   id: string;

@@ -11,6 +11,7 @@ import { OutboxAndRetention1764316800000 } from './migrations/1764316800000-outb
 import { OutboxSnapshot1764403200000 } from './migrations/1764403200000-outbox-snapshot';
 import { RequestPathTuning1764489600000 } from './migrations/1764489600000-request-path-tuning';
 import { RecordRetention1764662400000 } from './migrations/1764662400000-record-retention';
+import { OutboxSnapshotAlways1764748800000 } from './migrations/1764748800000-outbox-snapshot-always';
 
 export const ENTITIES = [AccountEntity, ApiKeyEntity, ExportEntity, ContactEntity, MessageEntity, DeliveryReportEntity];
 export const MIGRATIONS = [
@@ -19,6 +20,7 @@ export const MIGRATIONS = [
   OutboxSnapshot1764403200000,
   RequestPathTuning1764489600000,
   RecordRetention1764662400000,
+  OutboxSnapshotAlways1764748800000,
 ];
 
 /** Serialises migrations when several apps start at once. */

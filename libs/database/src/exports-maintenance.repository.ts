@@ -1,7 +1,8 @@
 import { DataSource } from 'typeorm';
 import { ExportErrorCode } from '@exports/contracts';
 import { ExportEvent, sourcesOf, transition } from '@exports/export-status';
-import { rowsOf } from './exports.repository';
+import { outboxHolds, queueOutboxEntries } from '@exports/outbox';
+import { rowsOf } from '@exports/platform';
 
 export interface PurgeCandidate {
   id: string;
@@ -39,7 +40,7 @@ export class ExportsMaintenanceRepository {
        ), moved AS (
          UPDATE exports e SET status = $3, updated_at = now() FROM due WHERE e.id = due.id RETURNING e.*
        )
-       INSERT INTO outbox (export_id, account_id, kind, run, snapshot) SELECT id, account_id, 'expired', run, to_jsonb(moved) FROM moved RETURNING export_id`,
+       ${queueOutboxEntries('moved', 'expired')}`,
       [sourcesOf(ExportEvent.LinkExpire), limit, to],
     );
     return rows.length;
@@ -107,20 +108,19 @@ export class ExportsMaintenanceRepository {
          WHERE status = 'PENDING' AND attempts >= $1 AND coalesce(heartbeat_at, updated_at) < now() - make_interval(secs => $2)
          RETURNING *
        )
-       INSERT INTO outbox (export_id, account_id, kind, run, snapshot) SELECT id, account_id, 'failed', run, to_jsonb(moved) FROM moved
-       RETURNING export_id AS id, account_id AS "accountId", run`,
+       ${queueOutboxEntries('moved', 'failed')}`,
       [maxAttempts, staleSeconds, ExportErrorCode.Timeout, timeoutMessage],
     );
     const redriven = await this.rows(
       `WITH due AS (
          SELECT e.id FROM exports e
          WHERE e.status = 'PENDING' AND e.attempts < $1 AND coalesce(e.heartbeat_at, e.updated_at) < now() - make_interval(secs => $2)
-           AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.export_id = e.id AND o.kind = 'run')
+           AND NOT ${outboxHolds('e.id', 'run')}
          LIMIT 100 FOR UPDATE SKIP LOCKED
        ), touched AS (
-         UPDATE exports e SET updated_at = now() FROM due WHERE e.id = due.id RETURNING e.id, e.account_id, e.run
+         UPDATE exports e SET updated_at = now() FROM due WHERE e.id = due.id RETURNING e.*
        )
-       INSERT INTO outbox (export_id, account_id, kind, run) SELECT id, account_id, 'run', run FROM touched RETURNING export_id`,
+       ${queueOutboxEntries('touched', 'run')}`,
       [maxAttempts, staleSeconds],
     );
     return { failed, redriven: redriven.length };

@@ -3,7 +3,8 @@ import { DataSource } from 'typeorm';
 import { ExportErrorCode, ExportStatus, ExportType } from '@exports/contracts';
 import { ExportEvent, sourcesOf, transition } from '@exports/export-status';
 import { ExportEntity } from './entities/export.entity';
-import type { OutboxKind } from './outbox.repository';
+import { OutboxKind, queueOutboxEntries } from '@exports/outbox';
+import { Query, rowsOf } from '@exports/platform';
 
 /** The status as it reads now: a COMPLETED export whose link has passed is EXPIRED. */
 export const EFFECTIVE_STATUS = `(CASE WHEN status = 'COMPLETED' AND link_expires_at <= now() THEN 'EXPIRED' ELSE status END)`;
@@ -33,7 +34,6 @@ export interface CompletedFile {
   retentionSeconds: number;
 }
 
-type Query = (sql: string, params: unknown[]) => Promise<unknown>;
 
 /** What came of asking to start an attempt of a run. */
 export type AttemptStart =
@@ -82,9 +82,7 @@ export class ExportsRepository {
            SELECT $1::uuid, $2::uuid, $3::text, 'PENDING', $4::jsonb, $5::text, $6::text, $7::text, now(), now() FROM open_exports WHERE open < $8
            ON CONFLICT (account_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
            RETURNING *
-         ), queued AS (
-           INSERT INTO outbox (export_id, account_id, kind, run) SELECT id, account_id, 'run', run FROM inserted
-         )
+         ), queued AS (${queueOutboxEntries('inserted', 'run')})
          SELECT inserted.*, open_exports.open AS open_count FROM open_exports LEFT JOIN inserted ON true`,
         [randomUUID(), accountId, request.type, JSON.stringify(request.filters), request.timezone, request.idempotencyKey ?? null, request.requestHash ?? null, maxOpen],
       );
@@ -245,10 +243,7 @@ export class ExportsRepository {
     const update = `UPDATE exports SET status = '${target}', updated_at = now(), ${change.set}
        WHERE account_id = $1 AND id = $2 AND ${EFFECTIVE_STATUS} = ANY($3) AND ${change.where} RETURNING *`;
     // The entry keeps the row as this change left it: its event says what happened, not what came later.
-    const sql = change.outbox
-      ? `WITH moved AS (${update}) INSERT INTO outbox (export_id, account_id, kind, run, snapshot)
-         SELECT id, account_id, '${change.outbox}', run, to_jsonb(moved) FROM moved RETURNING export_id, run`
-      : update;
+    const sql = change.outbox ? `WITH moved AS (${update}) ${queueOutboxEntries('moved', change.outbox)}` : update;
     const rows = await rowsOf<{ run: number }>(query, sql, [accountId, id, sources, ...change.params]);
     return rows[0] ? { run: Number(rows[0].run) } : null;
   }
@@ -273,13 +268,6 @@ export class ExportsRepository {
   private rows<T = Record<string, unknown>>(sql: string, params: unknown[]): Promise<T[]> {
     return rowsOf<T>((q, p) => this.dataSource.query(q, p), sql, params);
   }
-}
-
-/** The rows of any statement: TypeORM answers `[rows, count]` for UPDATE and DELETE. */
-export async function rowsOf<T = Record<string, unknown>>(query: Query, sql: string, params: unknown[]): Promise<T[]> {
-  const result: unknown = await query(sql, params);
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
-  return result as T[];
 }
 
 async function select(query: Query, sql: string, params: unknown[]): Promise<ExportEntity[]> {

@@ -8,7 +8,7 @@ export * from './data-source';
 export * from './exports.repository';
 export * from './accounts.repository';
 export * from './export-resource.mapper';
-export * from './outbox.repository';
 export * from './exports-maintenance.repository';
 export * from './admin.repository';
 export * from './database.module';
+export * from './export-outbox-message';

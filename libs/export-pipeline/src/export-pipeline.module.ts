@@ -1,5 +1,4 @@
 import {
-  BeforeApplicationShutdown,
   DynamicModule,
   Inject,
   Injectable,
@@ -10,44 +9,16 @@ import {
   OnModuleDestroy,
 } from '@nestjs/common';
 import { Pool } from 'pg';
-import { DataSource } from 'typeorm';
-import { ExportsRepository, OutboxRepository } from '@exports/database';
+import { exportOutboxMessage, ExportsRepository } from '@exports/database';
+import { OutboxModule } from '@exports/outbox';
 import { AppConfig, JetStream, Metrics } from '@exports/platform';
 import { ObjectStorage } from '@exports/storage';
 import { ExportConsumer } from './export-consumer';
 import { ExportRunner } from './export-runner';
 import { ExportSource } from './export-source';
-import { OutboxRelay } from './outbox-relay';
 
 const EXPORT_POOL = Symbol('EXPORT_POOL');
 const poolLogger = new Logger('ExportPool');
-
-@Injectable()
-class OutboxRelayLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  constructor(private readonly relay: OutboxRelay) {}
-
-  onApplicationBootstrap(): void {
-    this.relay.start();
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.relay.stop();
-  }
-}
-
-/** Publishes the outbox (export runs, lifecycle events); every app that writes exports runs one. */
-@Module({
-  providers: [
-    {
-      provide: OutboxRelay,
-      useFactory: (dataSource: DataSource, jetStream: JetStream) => new OutboxRelay(new OutboxRepository(dataSource), jetStream),
-      inject: [DataSource, JetStream],
-    },
-    OutboxRelayLifecycle,
-  ],
-  exports: [OutboxRelay],
-})
-export class OutboxRelayModule {}
 
 @Injectable()
 class ExportPipelineLifecycle implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
@@ -80,7 +51,7 @@ export class ExportPipelineModule {
   static register(app: string, sources: ExportSource[]): DynamicModule {
     return {
       module: ExportPipelineModule,
-      imports: [OutboxRelayModule],
+      imports: [OutboxModule.forApp(exportOutboxMessage)],
       providers: [
         {
           provide: EXPORT_POOL,

@@ -3,5 +3,4 @@ export * from './failure';
 export * from './export-runner';
 export * from './export-consumer';
 export * from './export-pipeline.module';
-export * from './outbox-relay';
 export * from './export-sweeper';

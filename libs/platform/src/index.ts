@@ -23,3 +23,4 @@ export * from './nats-auth';
 export * from './nats-deployment';
 export * from './node-flags';
 export * from './database-errors';
+export * from './sql-rows';

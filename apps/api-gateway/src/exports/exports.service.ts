@@ -14,7 +14,7 @@ import {
 } from '@exports/contracts';
 import { ExportEntity, ExportsRepository, toExportResource } from '@exports/database';
 import { effectiveStatus, ExportEvent, regenerateEvent } from '@exports/export-status';
-import { OutboxRelay } from '@exports/export-pipeline';
+import { OutboxRelay } from '@exports/outbox';
 import { AppConfig, DomainError, ErrorCode } from '@exports/platform';
 import { ObjectStorage } from '@exports/storage';
 
