@@ -20,6 +20,36 @@ const MAX_IDS = 1000;
 /** `channel: "SMS"` and `channel: ["SMS","RCS"]` are both accepted; stored as an array. */
 const toArray = ({ value }: { value: unknown }) => (value === undefined || Array.isArray(value) ? value : [value]);
 
+/** Applies decorators to a property bottom-up, as stacked decorators are. */
+function stacked(decorators: PropertyDecorator[]): PropertyDecorator {
+  return (target, property) => [...decorators].reverse().forEach((decorator) => decorator(target, property));
+}
+
+/** An optional filter of ids: an array of at most `MAX_IDS` ids. */
+function OptionalIdList(description: string, example: string[]): PropertyDecorator {
+  return stacked([
+    ApiPropertyOptional({ type: [String], description, example }),
+    IsOptional(),
+    IsArray(),
+    ArrayMaxSize(MAX_IDS),
+    IsString({ each: true }),
+    Matches(ID_PATTERN, { each: true, message: 'each value in $property must be an id of 1-128 letters, digits, "_", "-", ".", ":"' }),
+  ]);
+}
+
+/** An optional filter of enum values: one value or a non-empty array of at most `maxSize`. */
+function OptionalEnumList(values: Record<string, string>, maxSize: number, description?: string): PropertyDecorator {
+  return stacked([
+    ApiPropertyOptional({ enum: values, isArray: true, ...(description ? { description } : {}) }),
+    IsOptional(),
+    Transform(toArray),
+    IsArray(),
+    ArrayNotEmpty(),
+    ArrayMaxSize(maxSize),
+    IsEnum(values, { each: true }),
+  ]);
+}
+
 export abstract class ExportRequestBase {
   @ApiPropertyOptional({ description: 'IANA time zone for every timestamp in the file', example: 'Europe/Paris', default: 'UTC' })
   @IsOptional()
@@ -28,20 +58,10 @@ export abstract class ExportRequestBase {
 }
 
 export class CreateContactsExportDto extends ExportRequestBase {
-  @ApiPropertyOptional({ type: [String], description: 'Only contacts in any of these lists', example: ['list-newsletter'] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(MAX_IDS)
-  @IsString({ each: true })
-  @Matches(ID_PATTERN, { each: true, message: 'each value in $property must be an id of 1-128 letters, digits, "_", "-", ".", ":"' })
+  @OptionalIdList('Only contacts in any of these lists', ['list-newsletter'])
   listIds?: string[];
 
-  @ApiPropertyOptional({ type: [String], description: 'Only these contacts', example: ['c-1001', 'c-1002'] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(MAX_IDS)
-  @IsString({ each: true })
-  @Matches(ID_PATTERN, { each: true, message: 'each value in $property must be an id of 1-128 letters, digits, "_", "-", ".", ":"' })
+  @OptionalIdList('Only these contacts', ['c-1001', 'c-1002'])
   contactIds?: string[];
 }
 
@@ -63,22 +83,10 @@ export class CreateDeliveryReportsExportDto extends ExportRequestBase {
   @IsIsoDateTimeWithOffset()
   endDateTime?: string;
 
-  @ApiPropertyOptional({ enum: Channel, isArray: true, description: 'One channel or an array' })
-  @IsOptional()
-  @Transform(toArray)
-  @IsArray()
-  @ArrayNotEmpty()
-  @ArrayMaxSize(3)
-  @IsEnum(Channel, { each: true })
+  @OptionalEnumList(Channel, 3, 'One channel or an array')
   channel?: Channel[];
 
-  @ApiPropertyOptional({ enum: DeliveryStatus, isArray: true, description: 'One status or an array' })
-  @IsOptional()
-  @Transform(toArray)
-  @IsArray()
-  @ArrayNotEmpty()
-  @ArrayMaxSize(6)
-  @IsEnum(DeliveryStatus, { each: true })
+  @OptionalEnumList(DeliveryStatus, 6, 'One status or an array')
   status?: DeliveryStatus[];
 }
 
@@ -91,22 +99,10 @@ export class CreateMessageHistoryExportDto extends ExportRequestBase {
   @IsIsoDateTimeWithOffset()
   endDateTime!: string;
 
-  @ApiPropertyOptional({ enum: Channel, isArray: true })
-  @IsOptional()
-  @Transform(toArray)
-  @IsArray()
-  @ArrayNotEmpty()
-  @ArrayMaxSize(3)
-  @IsEnum(Channel, { each: true })
+  @OptionalEnumList(Channel, 3)
   channel?: Channel[];
 
-  @ApiPropertyOptional({ enum: DeliveryStatus, isArray: true })
-  @IsOptional()
-  @Transform(toArray)
-  @IsArray()
-  @ArrayNotEmpty()
-  @ArrayMaxSize(6)
-  @IsEnum(DeliveryStatus, { each: true })
+  @OptionalEnumList(DeliveryStatus, 6)
   status?: DeliveryStatus[];
 
   @ApiPropertyOptional({ example: 'ACME' })

@@ -1,7 +1,7 @@
-import { DataSource } from 'typeorm';
 import { ExportEntity } from './entities/export.entity';
 import { rowsOf } from '@exports/platform';
 import { toExportEntity } from './exports.repository';
+import { SqlRepository } from './sql-repository';
 
 export interface AccountSummary {
   id: string;
@@ -37,9 +37,7 @@ const KEY_COLUMNS = `id, account_id AS "accountId", key_prefix AS prefix, create
  * customer request: a customer reaches exports only through the account-scoped
  * {@link ExportsRepository}.
  */
-export class AdminRepository {
-  constructor(private readonly dataSource: DataSource) {}
-
+export class AdminRepository extends SqlRepository {
   /** Every account, oldest first, with its number of keys not revoked. */
   async listAccounts(): Promise<AccountSummary[]> {
     return this.rows<AccountSummary>(
@@ -98,9 +96,5 @@ export class AdminRepository {
         accounts: await removed(`DELETE FROM accounts WHERE id = $1`),
       };
     });
-  }
-
-  private rows<T = Record<string, unknown>>(sql: string, params: unknown[]): Promise<T[]> {
-    return rowsOf<T>((q, p) => this.dataSource.query(q, p), sql, params);
   }
 }

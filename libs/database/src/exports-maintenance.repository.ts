@@ -1,8 +1,8 @@
-import { DataSource } from 'typeorm';
 import { ExportErrorCode } from '@exports/contracts';
 import { ExportEvent, sourcesOf, transition } from '@exports/export-status';
 import { outboxHolds, queueOutboxEntries } from '@exports/outbox';
 import { rowsOf } from '@exports/platform';
+import { SqlRepository } from './sql-repository';
 
 export interface PurgeCandidate {
   id: string;
@@ -28,9 +28,7 @@ export interface RemovedRecord {
  * request): write EXPIRED when links pass, find files past retention, and give up on
  * runs that stopped heartbeating. Each change is conditional and emits its event.
  */
-export class ExportsMaintenanceRepository {
-  constructor(private readonly dataSource: DataSource) {}
-
+export class ExportsMaintenanceRepository extends SqlRepository {
   /** COMPLETED → EXPIRED for every passed link, each with one `expired` event. */
   async expireLinks(limit = 500): Promise<number> {
     const to = transition(sourcesOf(ExportEvent.LinkExpire)[0], ExportEvent.LinkExpire);
@@ -124,9 +122,5 @@ export class ExportsMaintenanceRepository {
       [maxAttempts, staleSeconds],
     );
     return { failed, redriven: redriven.length };
-  }
-
-  private rows<T = Record<string, unknown>>(sql: string, params: unknown[]): Promise<T[]> {
-    return rowsOf<T>((q, p) => this.dataSource.query(q, p), sql, params);
   }
 }

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import { ExportErrorCode, ExportStatus, ExportType } from '@exports/contracts';
 import { ExportEvent, sourcesOf, transition } from '@exports/export-status';
 import { ExportEntity } from './entities/export.entity';
 import { OutboxKind, queueOutboxEntries } from '@exports/outbox';
 import { Query, rowsOf } from '@exports/platform';
+import { SqlRepository } from './sql-repository';
 
 /** The status as it reads now: a COMPLETED export whose link has passed is EXPIRED. */
 export const EFFECTIVE_STATUS = `(CASE WHEN status = 'COMPLETED' AND link_expires_at <= now() THEN 'EXPIRED' ELSE status END)`;
@@ -63,9 +63,7 @@ const openExports = (account: string, cap: string) =>
  * Status changes are conditional updates from the states the status machine allows,
  * and the bus messages they imply go to the outbox in the same statement.
  */
-export class ExportsRepository {
-  constructor(private readonly dataSource: DataSource) {}
-
+export class ExportsRepository extends SqlRepository {
   /**
    * Registers a PENDING export and the outbox entry of its first run, unless the account already
    * has `maxOpen` unfinished exports or the idempotency key was used before. One transaction under
@@ -236,7 +234,7 @@ export class ExportsRepository {
     id: string,
     event: ExportEvent,
     change: { where: string; params: unknown[]; set: string; outbox?: OutboxKind },
-    query: Query = (sql, params) => this.dataSource.query(sql, params),
+    query: Query = this.query,
   ): Promise<{ run: number } | null> {
     const sources = sourcesOf(event);
     const target = transition(sources[0], event);
@@ -262,12 +260,9 @@ export class ExportsRepository {
   }
 
   private select(sql: string, params: unknown[]): Promise<ExportEntity[]> {
-    return select((q, p) => this.dataSource.query(q, p), sql, params);
+    return select(this.query, sql, params);
   }
 
-  private rows<T = Record<string, unknown>>(sql: string, params: unknown[]): Promise<T[]> {
-    return rowsOf<T>((q, p) => this.dataSource.query(q, p), sql, params);
-  }
 }
 
 async function select(query: Query, sql: string, params: unknown[]): Promise<ExportEntity[]> {

@@ -1,8 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';
-import { databaseUnavailable } from './database-errors';
-import { DomainError, envelopeOf, ErrorEnvelope, reasonPhrase } from './errors';
+import { knownEnvelope, unexpectedEnvelope } from './error-envelopes';
+import { ErrorEnvelope, reasonPhrase } from './errors';
 
 /** Maps anything thrown on the HTTP side to the one error envelope. */
 @Catch()
@@ -19,12 +18,8 @@ export class HttpErrorFilter implements ExceptionFilter {
   }
 
   toEnvelope(exception: unknown): ErrorEnvelope {
-    if (exception instanceof DomainError) return envelopeOf(exception);
-    const unavailable = databaseUnavailable(exception);
-    if (unavailable) {
-      this.logger.warn({ message: unavailable.message, reason: exception instanceof Error ? exception.message : String(exception) });
-      return envelopeOf(unavailable);
-    }
+    const known = knownEnvelope(exception, this.logger);
+    if (known) return known;
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status < 500) return { status, error: reasonPhrase(status), message: messageOf(exception) };
@@ -37,9 +32,7 @@ export class HttpErrorFilter implements ExceptionFilter {
         message: bodyParserStatus === 413 ? 'The request body is too large' : 'The request body is not valid JSON',
       };
     }
-    const errorId = randomUUID();
-    this.logger.error({ message: 'Unhandled error', errorId, error: describe(exception) });
-    return { status: 500, error: reasonPhrase(500), message: 'Something went wrong on our side; quote the errorId to support', errorId };
+    return unexpectedEnvelope(exception, this.logger);
   }
 }
 
@@ -56,8 +49,4 @@ function clientStatusOf(exception: unknown): number | undefined {
   const { status, type } = exception as { status?: unknown; type?: unknown };
   if (typeof type === 'string' && typeof status === 'number' && status >= 400 && status < 500) return status;
   return undefined;
-}
-
-function describe(exception: unknown): Record<string, unknown> {
-  return exception instanceof Error ? { name: exception.name, message: exception.message, stack: exception.stack } : { value: String(exception) };
 }

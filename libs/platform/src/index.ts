@@ -24,3 +24,4 @@ export * from './nats-deployment';
 export * from './node-flags';
 export * from './database-errors';
 export * from './sql-rows';
+export * from './ingest-service';

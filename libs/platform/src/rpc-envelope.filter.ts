@@ -1,8 +1,7 @@
 import { ArgumentsHost, Catch, Logger, RpcExceptionFilter } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { Observable, throwError } from 'rxjs';
-import { databaseUnavailable } from './database-errors';
-import { DomainError, envelopeOf, ErrorEnvelope, reasonPhrase } from './errors';
+import { knownEnvelope, unexpectedEnvelope } from './error-envelopes';
+import { ErrorEnvelope } from './errors';
 
 /**
  * Request-reply errors travel as the HTTP envelope `{ status, error, message, details? }`,
@@ -18,15 +17,6 @@ export class RpcEnvelopeFilter implements RpcExceptionFilter<unknown> {
   }
 
   toEnvelope(exception: unknown): ErrorEnvelope {
-    if (exception instanceof DomainError) return envelopeOf(exception);
-    const unavailable = databaseUnavailable(exception);
-    if (unavailable) {
-      this.logger.warn({ message: unavailable.message, reason: exception instanceof Error ? exception.message : String(exception) });
-      return envelopeOf(unavailable);
-    }
-    const errorId = randomUUID();
-    const error = exception instanceof Error ? { name: exception.name, message: exception.message, stack: exception.stack } : { value: String(exception) };
-    this.logger.error({ message: 'Unhandled error', errorId, error });
-    return { status: 500, error: reasonPhrase(500), message: 'Something went wrong on our side; quote the errorId to support', errorId };
+    return knownEnvelope(exception, this.logger) ?? unexpectedEnvelope(exception, this.logger);
   }
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   describeViolations,
   DownloadLinkDto,
@@ -20,15 +20,20 @@ import { ObjectStorage } from '@exports/storage';
 
 export type RegenerateResult = { kind: 'link'; link: DownloadLinkDto } | { kind: 'rerun'; resource: ExportResourceDto };
 
+/** What the use cases need of each collaborator: the app injects the real ones, the unit spec fakes. */
+export type ExportRegistry = Pick<ExportsRepository, 'create' | 'findByIdempotencyKey' | 'list' | 'findOne' | 'renewLink' | 'rerun'>;
+export type RunPublisher = Pick<OutboxRelay, 'kick'>;
+export type LinkSigner = Pick<ObjectStorage, 'presignGet'>;
+
 /** The export use cases of the API: register and hand off, list, link, regenerate. */
 @Injectable()
 export class ExportsService {
   private readonly logger = new Logger(ExportsService.name);
 
   constructor(
-    private readonly exports: ExportsRepository,
-    private readonly relay: OutboxRelay,
-    private readonly storage: ObjectStorage,
+    @Inject(ExportsRepository) private readonly exports: ExportRegistry,
+    @Inject(OutboxRelay) private readonly relay: RunPublisher,
+    @Inject(ObjectStorage) private readonly storage: LinkSigner,
     private readonly config: AppConfig,
   ) {}
 

@@ -1,41 +1,32 @@
-import { BeforeApplicationShutdown, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Consumers, MessageRecordedEvent, MessageStatusEvent, Subjects } from '@exports/contracts';
-import { AppConfig, EventIngest, JetStream, Metrics, route } from '@exports/platform';
+import { AppConfig, EventIngest, ingestTimings, IngestService, JetStream, Metrics, route } from '@exports/platform';
 import { assertStorable, MessageChange } from './message-changes';
 import { MessagesStore } from './messages.store';
 
 /** Keeps message history and delivery reports from `platform.messages.*`, in batches. */
 @Injectable()
-export class MessagesIngestService implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly ingest: EventIngest<MessageChange>;
-
+export class MessagesIngestService extends IngestService<MessageChange> {
   constructor(jetStream: JetStream, store: MessagesStore, config: AppConfig, metrics: Metrics) {
-    this.ingest = new EventIngest<MessageChange>(
-      jetStream,
-      {
-        durable: Consumers.historyServiceMessages,
-        filterSubject: Subjects.platform.messagesAll,
-        routes: {
-          [Subjects.platform.messagesRecorded]: route(MessageRecordedEvent, (event) => assertStorable({ kind: 'message', event })),
-          [Subjects.platform.messagesStatus]: route(MessageStatusEvent, (event) => assertStorable({ kind: 'report', event })),
+    super(
+      new EventIngest<MessageChange>(
+        jetStream,
+        {
+          durable: Consumers.historyServiceMessages,
+          filterSubject: Subjects.platform.messagesAll,
+          routes: {
+            [Subjects.platform.messagesRecorded]: route(MessageRecordedEvent, (event) => assertStorable({ kind: 'message', event })),
+            [Subjects.platform.messagesStatus]: route(MessageStatusEvent, (event) => assertStorable({ kind: 'report', event })),
+          },
+          apply: (changes) => store.apply(changes),
+          batchSize: 500,
+          // The store converges whatever the order of batches (one writer at a time, status derived
+          // from every report kept): the next batch is validated while this one is written.
+          concurrency: 2,
+          ...ingestTimings(config),
         },
-        apply: (changes) => store.apply(changes),
-        batchSize: 500,
-        // The store converges whatever the order of batches (one writer at a time, status derived
-        // from every report kept): the next batch is validated while this one is written.
-        concurrency: 2,
-        ackWaitSeconds: config.EXPORT_ACK_WAIT_SECONDS,
-        retry: { baseMs: config.INGEST_RETRY_BASE_MS, maxMs: config.INGEST_RETRY_MAX_MS },
-      },
-      metrics,
+        metrics,
+      ),
     );
-  }
-
-  async onApplicationBootstrap(): Promise<void> {
-    await this.ingest.start();
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.ingest.stop();
   }
 }

@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { ExportErrorCode, ExportStatus, ExportType } from '@exports/contracts';
+import { ExportEvent } from '@exports/export-status';
+import { AccountsRepository } from './accounts.repository';
+import { openDatabase } from './data-source';
+import { exportOutboxMessage } from './export-outbox-message';
+import { ExportsRepository, NewExport } from './exports.repository';
+
+/**
+ * The registry's rules against the real PostgreSQL, on a database of this file's own (migrated
+ * from scratch): account scoping, the open cap under concurrent requests, idempotency keys, the
+ * attempt lease, and the outbox entry each change writes with itself.
+ */
+describe('ExportsRepository (PostgreSQL)', () => {
+  const name = `exports_test_repo_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const url = `postgres://postgres@127.0.0.1:5432/${name}`;
+  let dataSource: DataSource;
+  let exports: ExportsRepository;
+  let accounts: AccountsRepository;
+
+  const request = (fields: Partial<NewExport> = {}): NewExport => ({ type: ExportType.Contacts, filters: { listIds: ['l-1'] }, timezone: 'UTC', ...fields });
+  const account = async () => (await accounts.createAccount('repository test')).accountId;
+  const outboxOf = async (exportId: string) =>
+    (await dataSource.query(`SELECT id::text, kind, run, snapshot FROM outbox WHERE export_id = $1 ORDER BY id`, [exportId])) as Array<{ id: string; kind: 'run' | 'completed' | 'failed' | 'expired'; run: number; snapshot: Record<string, unknown> }>;
+  const file = { rowCount: 3, sizeBytes: 120, sha256: 'ab'.repeat(32), fileName: 'contacts.csv', objectKey: 'k/contacts.csv', linkTtlSeconds: 60, retentionSeconds: 3600 };
+
+  beforeAll(async () => {
+    dataSource = await openDatabase(url, 12);
+    exports = new ExportsRepository(dataSource);
+    accounts = new AccountsRepository(dataSource);
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    const admin = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  });
+
+  it('registers a PENDING export with the outbox entry of its first run, carrying the row', async () => {
+    const accountId = await account();
+    const { record, open } = await exports.create(accountId, request(), 5);
+    expect(open).toBe(1);
+    expect(record).toMatchObject({ accountId, status: ExportStatus.Pending, run: 1, attempts: 0, filters: { listIds: ['l-1'] } });
+    const [entry] = await outboxOf(record!.id);
+    expect(entry).toMatchObject({ kind: 'run', run: 1, snapshot: { id: record!.id, account_id: accountId, status: 'PENDING' } });
+    expect(exportOutboxMessage(entry).payload).toEqual({ exportId: record!.id, accountId, type: ExportType.Contacts, run: 1 });
+  });
+
+  it('holds the open cap when 12 requests of one account arrive at once', async () => {
+    const accountId = await account();
+    const results = await Promise.all(Array.from({ length: 12 }, () => exports.create(accountId, request(), 3)));
+    expect(results.filter((result) => result.record).length).toBe(3);
+    expect(results.filter((result) => !result.record).every((result) => result.open === 3)).toBe(true);
+    // Another account has a cap of its own.
+    expect((await exports.create(await account(), request(), 3)).record).toBeDefined();
+  });
+
+  it('writes one export per idempotency key, and finds it by the key within the account only', async () => {
+    const accountId = await account();
+    const first = await exports.create(accountId, request({ idempotencyKey: 'key-1', requestHash: 'h1' }), 5);
+    const second = await exports.create(accountId, request({ idempotencyKey: 'key-1', requestHash: 'h2' }), 5);
+    expect(second.record).toBeUndefined();
+    expect((await exports.findByIdempotencyKey(accountId, 'key-1'))?.id).toBe(first.record!.id);
+    expect(await exports.findByIdempotencyKey(await account(), 'key-1')).toBeNull();
+  });
+
+  it("never reads or changes another account's export", async () => {
+    const owner = await account();
+    const stranger = await account();
+    const { record } = await exports.create(owner, request(), 5);
+    expect(await exports.findOne(stranger, record!.id)).toBeNull();
+    expect(await exports.list(stranger, { page: 0, limit: 10 })).toEqual({ items: [], totalItems: 0 });
+    expect(await exports.startAttempt(stranger, record!.id, 1, 30, 5)).toEqual({ kind: 'unknown' });
+    expect(await exports.complete(stranger, record!.id, 1, file)).toBe(false);
+    expect(await exports.fail(stranger, record!.id, 1, ExportErrorCode.Internal, 'no')).toBe(false);
+    expect((await exports.findOne(owner, record!.id))?.status).toBe(ExportStatus.Pending);
+  });
+
+  it('leases an attempt: a second start is refused while the lease lives, a stale run is not pending', async () => {
+    const accountId = await account();
+    const { record } = await exports.create(accountId, request(), 5);
+    const started = await exports.startAttempt(accountId, record!.id, 1, 30, 5);
+    expect(started).toMatchObject({ kind: 'started', record: { attempts: 1 } });
+    expect(await exports.startAttempt(accountId, record!.id, 1, 30, 5)).toEqual({ kind: 'leased' });
+    await exports.endAttempt(accountId, record!.id, 1);
+    expect(await exports.startAttempt(accountId, record!.id, 2, 30, 5)).toEqual({ kind: 'not-pending', status: ExportStatus.Pending });
+    expect((await exports.startAttempt(accountId, record!.id, 1, 30, 5)).kind).toBe('started');
+  });
+
+  it('completes once, with a completed event that carries the row as completed', async () => {
+    const accountId = await account();
+    const { record } = await exports.create(accountId, request(), 5);
+    expect(await exports.complete(accountId, record!.id, 1, file)).toBe(true);
+    expect(await exports.complete(accountId, record!.id, 1, file)).toBe(false);
+    const entries = await outboxOf(record!.id);
+    expect(entries.map((entry) => entry.kind)).toEqual(['run', 'completed']);
+    expect(exportOutboxMessage(entries[1]).payload).toMatchObject({ exportId: record!.id, status: 'COMPLETED', rowCount: 3, sizeBytes: 120, fileName: 'contacts.csv' });
+  });
+
+  it('re-runs a FAILED export in a new run with its run entry, within the cap', async () => {
+    const accountId = await account();
+    const { record } = await exports.create(accountId, request(), 2);
+    expect(await exports.fail(accountId, record!.id, 1, ExportErrorCode.Timeout, 'gave up')).toBe(true);
+    await exports.create(accountId, request(), 2);
+    await exports.create(accountId, request(), 2);
+    expect(await exports.rerun(accountId, record!.id, ExportEvent.Retry, 2)).toEqual({ kind: 'capped', open: 2 });
+
+    expect(await exports.rerun(accountId, record!.id, ExportEvent.Retry, 5)).toEqual({ kind: 'rerun', run: 2 });
+    expect(await exports.findOne(accountId, record!.id)).toMatchObject({ status: ExportStatus.Pending, run: 2, attempts: 0, errorCode: null });
+    expect((await outboxOf(record!.id)).map((entry) => [entry.kind, entry.run])).toEqual([
+      ['run', 1],
+      ['failed', 1],
+      ['run', 2],
+    ]);
+    // Already PENDING: nothing to re-run.
+    expect(await exports.rerun(accountId, record!.id, ExportEvent.Retry, 5)).toEqual({ kind: 'unchanged' });
+  });
+});
