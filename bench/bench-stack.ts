@@ -1,17 +1,14 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { connect, NatsConnection } from 'nats';
 import { DataSource } from 'typeorm';
 import { NatsNamespace, Streams, StreamKey } from '@exports/contracts';
 import { openDatabase } from '@exports/database';
-import { AppConfig, nodeFlagsOf } from '@exports/platform';
-import { LocalS3Server, startLocalS3Server } from '@exports/testing';
-
-/** The repository root: this file runs from dist/bench/. */
-const ROOT = resolve(__dirname, '../..');
+import { AppConfig } from '@exports/platform';
+import { AppName, AppProcess, LocalS3Server, startLocalS3Server } from '@exports/testing';
 
 /**
  * What the benchmarks run against: the bench database (created and migrated if missing,
@@ -81,34 +78,21 @@ export class BenchStack {
       LOG_LEVEL: 'log',
       ...env,
     };
-    const child = spawn(process.execPath, [...nodeFlagsOf(app), join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], { cwd: ROOT, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: string[] = [];
-    const started: BenchApp = { name: app, child, lines };
-    this.apps.add(started);
-    await new Promise<void>((resolveReady, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${app} did not start in 60 s:\n${lines.slice(-20).join('\n')}`)), 60_000);
-      const onData = (chunk: Buffer) => {
-        for (const line of chunk.toString().split('\n').filter(Boolean)) {
-          lines.push(line);
-          if (lines.length > 200) lines.shift();
-          if (/"message":"(api-gateway listening|export-worker ready|history-service ready)"/.test(line)) {
-            clearTimeout(timer);
-            resolveReady();
-          }
-        }
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`${app} exited with ${code}:\n${lines.slice(-20).join('\n')}`));
-      });
+    const instance = await AppProcess.start(app, {
+      env: fullEnv,
+      onLine: (line) => {
+        lines.push(line);
+        if (lines.length > 200) lines.shift();
+      },
     });
+    const started: BenchApp = { name: app, child: instance.child, process: instance, lines };
+    this.apps.add(started);
     return started;
   }
 
   async stopApp(app: BenchApp): Promise<void> {
-    await stop(app.child);
+    await app.process.stop('SIGTERM', 15_000);
     this.apps.delete(app);
   }
 
@@ -126,7 +110,7 @@ export class BenchStack {
 
   async close(): Promise<void> {
     await this.nats.close().catch(() => undefined);
-    for (const app of this.apps) await stop(app.child);
+    for (const app of this.apps) await app.process.stop('SIGTERM', 15_000);
     const nats = await connect({ servers: this.config.NATS_URL.split(',') }).catch(() => undefined);
     if (nats) {
       const manager = await nats.jetstreamManager();
@@ -152,23 +136,12 @@ export function benchDatabaseUrl(databaseUrl: string): string {
   return url.toString();
 }
 
-function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolveExit) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.once('exit', () => {
-      clearTimeout(force);
-      resolveExit();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-export type BenchAppName = 'api-gateway' | 'export-worker' | 'history-service';
+export type BenchAppName = AppName;
 
 export interface BenchApp {
   name: BenchAppName;
   child: ChildProcess;
+  process: AppProcess;
   lines: string[];
 }
 

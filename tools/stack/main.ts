@@ -1,10 +1,9 @@
 import 'reflect-metadata';
-import { ChildProcess, spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { AccountsRepository, openDatabase } from '@exports/database';
-import { AppConfig, ConfigError, loadConfig, NatsDeployment, nodeFlagsOf } from '@exports/platform';
-import { LocalS3Server, NatsServerProcess, startLocalS3Server } from '@exports/testing';
+import { AppConfig, ConfigError, loadConfig, NatsDeployment } from '@exports/platform';
+import { AppProcess, LocalS3Server, NatsServerProcess, startLocalS3Server } from '@exports/testing';
 import { seedDemo } from '../seed';
 
 /**
@@ -15,7 +14,6 @@ import { seedDemo } from '../seed';
  */
 const ROOT = resolve(__dirname, '../../..'); // dist/tools/stack → repository root
 const APPS = ['api-gateway', 'export-worker', 'history-service'] as const;
-const READY = /"message":"(api-gateway listening|export-worker ready|history-service ready)"/;
 const COLOURS = ['\x1b[36m', '\x1b[35m', '\x1b[33m'];
 /** Same seed every start: re-seeding the demo account replays the same events, it does not add more. */
 const DEMO_CONTACTS = 200;
@@ -24,7 +22,7 @@ const DEMO_MESSAGES = 1000;
 const DEV_NATS_PORT = 4223;
 const DEV_NATS_DIR = join(ROOT, 'tmp', 'dev-stack', 'nats');
 
-const children: ChildProcess[] = [];
+const children: AppProcess[] = [];
 let s3: LocalS3Server | undefined;
 let nats: NatsServerProcess | undefined;
 let stopping = false;
@@ -59,41 +57,23 @@ function pretty(app: string, colour: string, line: string): string {
   }
 }
 
-function startApp(app: (typeof APPS)[number], index: number, env: NodeJS.ProcessEnv): Promise<void> {
-  const child = spawn(process.execPath, [...nodeFlagsOf(app), join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  return new Promise((ready, failed) => {
-    const onData = (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) {
-        say(pretty(app, COLOURS[index], line));
-        if (READY.test(line)) ready();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => {
-      if (!stopping) {
-        failed(new Error(`${app} exited with code ${code}`));
-        void stop(1);
-      }
-    });
+async function startApp(app: (typeof APPS)[number], index: number, env: NodeJS.ProcessEnv): Promise<void> {
+  // Kept before it is ready, so that a failure of another app stops this one too.
+  const started = AppProcess.spawn(app, { env, onLine: (line) => say(pretty(app, COLOURS[index], line)) });
+  children.push(started);
+  started.child.once('exit', (code) => {
+    if (stopping) return;
+    say(`${app} exited with code ${code}`);
+    void stop(1);
   });
+  await started.ready;
 }
 
 async function stop(code = 0): Promise<void> {
   if (stopping) return;
   stopping = true;
   say('\nStopping...');
-  await Promise.all(
-    children.map(
-      (child) =>
-        new Promise<void>((done) => {
-          if (child.exitCode !== null || child.signalCode !== null) return done();
-          child.once('exit', () => done());
-          child.kill('SIGTERM');
-        }),
-    ),
-  );
+  await Promise.all(children.map((child) => child.stop('SIGTERM')));
   await s3?.close();
   await nats?.stop();
   process.exit(code);

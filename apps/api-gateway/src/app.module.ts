@@ -7,7 +7,6 @@ import { ApiKeyGuard } from './auth/api-key.guard';
 import { ExportsController } from './exports/exports.controller';
 import { ExportsService } from './exports/exports.service';
 import { HealthController } from './health/health.controller';
-import { DeliveryReportsExportController } from './history/delivery-reports-export.controller';
 import { HistoryClientModule } from './history/history-client.module';
 import { HistoryController } from './history/history.controller';
 
@@ -15,8 +14,7 @@ export const APP = 'api-gateway';
 
 @Module({
   imports: [OutboxModule.forApp(exportOutboxMessage), HistoryClientModule],
-  // DeliveryReportsExportController first: Express matches in order, and ExportsController has POST /exports/:exportId.
-  controllers: [DeliveryReportsExportController, ExportsController, HealthController, HistoryController],
+  controllers: [ExportsController, HealthController, HistoryController],
   providers: [
     ExportsService,
     { provide: APP_GUARD, useClass: ApiKeyGuard },

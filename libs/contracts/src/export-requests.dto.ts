@@ -119,3 +119,12 @@ export class CreateMessageHistoryExportDto extends ExportRequestBase {
   @IsStorableText()
   recipient?: string;
 }
+
+/**
+ * What an export keeps as its filters: its request without the time zone (kept beside them).
+ * The one filter type of each export kind, for HTTP, NATS and the worker that runs it.
+ */
+export type ExportFilters<Request extends ExportRequestBase> = Omit<Request, 'timezone'>;
+export type ContactsExportFilters = ExportFilters<CreateContactsExportDto>;
+export type DeliveryReportsExportFilters = ExportFilters<CreateDeliveryReportsExportDto>;
+export type MessageHistoryExportFilters = ExportFilters<CreateMessageHistoryExportDto>;

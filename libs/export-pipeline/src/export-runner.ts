@@ -176,13 +176,23 @@ export class ExportRunner {
     });
     const client = await this.pool.connect();
     const stop = new RunStop();
-    const heartbeat = (rows: number) => this.exports.heartbeat(record.accountId, record.id, record.run, rows).catch(() => undefined);
+    // One heartbeat in flight per run: while another transaction holds the row, each tick would
+    // otherwise wait with a pool connection of its own, until none is left for any status write.
+    let beating = false;
+    const heartbeat = (rows: number) => {
+      if (beating) return;
+      beating = true;
+      void this.exports
+        .heartbeat(record.accountId, record.id, record.run, rows)
+        .catch(() => undefined)
+        .finally(() => (beating = false));
+    };
     let shown = false;
     // The first rows are shown at once (a poller sees the run move); then once per heartbeat.
     const meter = new CsvMeter((rows) => {
       if (shown || rows === 0) return;
       shown = true;
-      void heartbeat(rows);
+      heartbeat(rows);
     }, 250);
     // A connection lost while checked out is an 'error' event on the client; unheard, it would kill the process.
     const onConnectionLost = (error: Error) => stop.stop(error);
@@ -204,7 +214,7 @@ export class ExportRunner {
       // A COPY of millions of rows outlasts any statement timeout; the stall detector bounds it instead.
       await client.query(LIFT_STATEMENT_TIMEOUT);
       await client.query(`SET LOCAL TIME ZONE ${client.escapeLiteral(record.timezone)}`);
-      const file = await copyToObject(client, source.query(record, (value) => client.escapeLiteral(value)), meter, this.storage, objectKey, stop);
+      const file = await copyToObject(client, source.query(record, record.filters, (value) => client.escapeLiteral(value)), meter, this.storage, objectKey, stop);
       await client.query('COMMIT');
       clean = true;
       return { ...file, fileName, objectKey };

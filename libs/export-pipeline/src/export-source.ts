@@ -5,12 +5,14 @@ import { ExportEntity } from '@exports/database';
 export type Literal = (value: string) => string;
 
 /**
- * What one export type contributes: the SELECT whose rows, in order, are the file.
- * Every query must filter on `export.accountId`; column names are the CSV header.
+ * What one export type contributes: the SELECT whose rows, in order, are the file, from the
+ * export's filters (`Filters`: its type in `@exports/contracts`, validated when the export was
+ * registered). Every query must filter on `exportRecord.accountId`; column names are the CSV header.
+ * (`query` is a method: a source of any filters is an `ExportSource`, which the runner holds.)
  */
-export interface ExportSource {
+export interface ExportSource<Filters extends object = object> {
   readonly type: ExportType;
-  query(exportRecord: ExportEntity, literal: Literal): string;
+  query(exportRecord: ExportEntity, filters: Filters, literal: Literal): string;
 }
 
 /** `ARRAY['a','b']::text[]` from values, each quoted. */

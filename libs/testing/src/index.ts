@@ -3,3 +3,4 @@ export * from './test-stack';
 export * from './reliability';
 export * from './nats-server-process';
 export * from './tcp-proxy';
+export * from './app-process';

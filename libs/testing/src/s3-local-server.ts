@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 
 /*
  * An S3-compatible server in this process, standing in for MinIO where none can be
- * installed (STACK-NOTES.md, "S3 without MinIO"). `@20minutes/s3rver` checks V4
+ * installed (README, "Two commands"). `@20minutes/s3rver` checks V4
  * signatures and presigned-link expiry, which is why it is used; it ships no types,
  * so the few parts we touch are typed below.
  */

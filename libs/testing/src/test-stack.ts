@@ -1,4 +1,4 @@
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { ChildProcess, execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -11,10 +11,10 @@ import { accountSubject, NatsNamespace, StreamKey } from '@exports/contracts';
 import { NatsDeployment, natsConnectionOptions, NatsRole } from '@exports/platform';
 import { AccountsRepository, CreatedAccount, migrateDatabase, openDatabase } from '@exports/database';
 import { ObjectStorage } from '@exports/storage';
+import { AppName, AppProcess } from './app-process';
 import { freePort, NatsServerProcess, reservedRangePort } from './nats-server-process';
 import { LocalS3Server, startLocalS3Server } from './s3-local-server';
 
-export type AppName = 'api-gateway' | 'export-worker' | 'history-service';
 
 const ROOT = resolve(__dirname, '../../..');
 const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -72,7 +72,7 @@ export class TestStack {
   port = 0;
   readonly env: Record<string, string>;
   private objectStorage: ObjectStorage;
-  private readonly processes = new Map<AppName, ChildProcess[]>();
+  private readonly processes = new Map<AppName, AppProcess[]>();
   private readonly logs = new Map<AppName, string[]>();
   private readonly instanceLogs = new Map<ChildProcess, string[]>();
   /** One connection however many callers ask at once (a burst of publishes). */
@@ -129,7 +129,7 @@ export class TestStack {
 
   async start(): Promise<this> {
     for (const app of this.options.apps) {
-      if (!existsSync(entry(app))) throw new Error(`${entry(app)} is missing: run "npm run build" first`);
+      if (!existsSync(AppProcess.entry(app))) throw new Error(`${AppProcess.entry(app)} is missing: run "npm run build" first`);
     }
     if (this.options.ownS3 && !this.s3) {
       this.s3 = { port: 0, directory: await mkdtemp(join(tmpdir(), `stack-s3-${this.id}-`)) };
@@ -169,43 +169,26 @@ export class TestStack {
 
   /** Starts one more instance of an app and waits until it says it is ready. */
   async startApp(app: AppName, extraEnv: Record<string, string> = {}): Promise<ChildProcess> {
-    const child = spawn(process.execPath, [entry(app)], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', ...this.env, NATS_NKEY_SEED_FILE: this.nkeySeedFile(app), ...extraEnv },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
     const lines = this.logs.get(app) ?? [];
     this.logs.set(app, lines);
     const own: string[] = [];
-    this.instanceLogs.set(child, own);
-    const ready = new Promise<void>((resolveReady, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${app} did not start in 30 s:\n${lines.slice(-20).join('\n')}`)), 30_000);
-      const onLine = (chunk: Buffer) => {
-        for (const line of chunk.toString().split('\n').filter(Boolean)) {
-          lines.push(line);
-          own.push(line);
-          if (/"message":"(api-gateway listening|export-worker ready|history-service ready)"/.test(line)) {
-            clearTimeout(timer);
-            resolveReady();
-          }
-        }
-      };
-      child.stdout!.on('data', onLine);
-      child.stderr!.on('data', onLine);
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`${app} exited with ${code} before it was ready:\n${lines.slice(-20).join('\n')}`));
-      });
+    const started = await AppProcess.start(app, {
+      env: { PATH: process.env.PATH ?? '', ...this.env, NATS_NKEY_SEED_FILE: this.nkeySeedFile(app), ...extraEnv },
+      readyTimeoutMs: 30_000,
+      onLine: (line) => {
+        lines.push(line);
+        own.push(line);
+      },
     });
-    this.processes.set(app, [...(this.processes.get(app) ?? []), child]);
-    await ready;
-    return child;
+    this.instanceLogs.set(started.child, own);
+    this.processes.set(app, [...(this.processes.get(app) ?? []), started]);
+    return started.child;
   }
 
   /** Sends a signal to every instance of an app and waits for them to exit. */
   async kill(app: AppName, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    const children = this.processes.get(app) ?? [];
-    await Promise.all(children.map((child) => stopChild(child, signal)));
+    const instances = this.processes.get(app) ?? [];
+    await Promise.all(instances.map((instance) => instance.stop(signal)));
     this.processes.set(app, []);
   }
 
@@ -228,7 +211,7 @@ export class TestStack {
 
   /** The running instances of an app, oldest first. */
   instances(app: AppName): ChildProcess[] {
-    return [...(this.processes.get(app) ?? [])];
+    return (this.processes.get(app) ?? []).map((instance) => instance.child);
   }
 
   /** The log lines of one instance (started by {@link startApp}). */
@@ -241,8 +224,9 @@ export class TestStack {
    * resolves with how it ended.
    */
   async killInstance(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL', forceAfterMs = 20_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    for (const [app, children] of this.processes) this.processes.set(app, children.filter((c) => c !== child));
-    await stopChild(child, signal, forceAfterMs);
+    const instance = [...this.processes.values()].flat().find((candidate) => candidate.child === child);
+    for (const [app, instances] of this.processes) this.processes.set(app, instances.filter((candidate) => candidate.child !== child));
+    await instance?.stop(signal, forceAfterMs);
     return { code: child.exitCode, signal: child.signalCode };
   }
 
@@ -450,22 +434,6 @@ export class TestStack {
     }
     await admin.end();
   }
-}
-
-function entry(app: AppName): string {
-  return join(ROOT, 'dist', 'apps', app, 'src', 'main.js');
-}
-
-function stopChild(child: ChildProcess, signal: NodeJS.Signals, forceAfterMs = 20_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolveExit) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), forceAfterMs);
-    child.once('exit', () => {
-      clearTimeout(force);
-      resolveExit();
-    });
-    child.kill(signal);
-  });
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -3,6 +3,7 @@ import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiSecurity
 import type { Response } from 'express';
 import {
   CreateContactsExportDto,
+  CreateDeliveryReportsExportDto,
   DownloadLinkDto,
   ExportPageDto,
   ExportResourceDto,
@@ -13,7 +14,8 @@ import { DomainError, ErrorCode } from '@exports/platform';
 import { AccountId } from '../auth/account-id.decorator';
 import { ApiErrors } from '../docs/api-errors.decorator';
 import { ExportsService } from './exports.service';
-import { ApiIdempotencyKey, IdempotencyKey } from './idempotency-key.decorator';
+import { createExport, CreateExportRoute } from './create-export';
+import { IdempotencyKey } from './idempotency-key.decorator';
 
 const ApiExportId = () => ApiParam({ name: 'exportId', format: 'uuid', description: 'The export, as `exportId` in its resource', example: '0b7d6c1e-3f0a-4a8e-9d51-2f4c8e6b1a90' });
 
@@ -27,22 +29,30 @@ const exportIdPipe = new ParseUUIDPipe({
 export class ExportsController {
   constructor(private readonly exports: ExportsService) {}
 
+  // The create routes come before POST /exports/:exportId: Nest registers a controller's routes in order.
   @Post('contacts')
-  @HttpCode(202)
-  @ApiOperation({ summary: 'Export contacts', description: 'Registers a CSV export of the contacts (all, or by list or id) and answers at once.' })
-  @ApiIdempotencyKey()
-  @ApiAcceptedResponse({ type: ExportResourceDto, description: 'Export registered as PENDING; poll it with GET /exports' })
-  @ApiOkResponse({ type: ExportResourceDto, description: 'Replay of an earlier request with the same Idempotency-Key' })
-  @ApiErrors(400, 401, 409, 413, 429, 503)
-  async createContacts(
+  @CreateExportRoute('Export contacts', 'Registers a CSV export of the contacts (all, or by list or id) and answers at once.')
+  createContacts(
     @AccountId() accountId: string,
     @Body() body: CreateContactsExportDto,
     @IdempotencyKey() idempotencyKey: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ): Promise<ExportResourceDto> {
-    const { resource, replayed } = await this.exports.createOnce(accountId, ExportType.Contacts, body, idempotencyKey);
-    if (replayed) response.status(200);
-    return resource;
+    return createExport(this.exports, response, { accountId, type: ExportType.Contacts, body, idempotencyKey });
+  }
+
+  @Post('delivery-reports')
+  @CreateExportRoute(
+    'Export delivery reports',
+    'Registers a CSV export with one row per delivery report, by campaign and/or by the range of `occurredAt`, and answers at once.',
+  )
+  createDeliveryReports(
+    @AccountId() accountId: string,
+    @Body() body: CreateDeliveryReportsExportDto,
+    @IdempotencyKey() idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<ExportResourceDto> {
+    return createExport(this.exports, response, { accountId, type: ExportType.DeliveryReports, body, idempotencyKey });
   }
 
   @Get()

@@ -1,11 +1,12 @@
-import { Body, Controller, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Post, Query, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { BrowseMessageHistoryQueryDto, CreateMessageHistoryExportDto, ExportResourceDto, ExportType, MessageHistoryPageDto } from '@exports/contracts';
 import { AccountId } from '../auth/account-id.decorator';
 import { ApiErrors } from '../docs/api-errors.decorator';
 import { ExportsService } from '../exports/exports.service';
-import { ApiIdempotencyKey, IdempotencyKey } from '../exports/idempotency-key.decorator';
+import { createExport, CreateExportRoute } from '../exports/create-export';
+import { IdempotencyKey } from '../exports/idempotency-key.decorator';
 import { HistoryClient } from './history.client';
 
 @ApiTags('message history')
@@ -31,20 +32,13 @@ export class HistoryController {
   }
 
   @Post('export')
-  @HttpCode(202)
-  @ApiOperation({ summary: 'Export message history (CSV)', description: 'Registers a CSV export of the messages sent in the range and answers at once.' })
-  @ApiIdempotencyKey()
-  @ApiAcceptedResponse({ type: ExportResourceDto })
-  @ApiOkResponse({ type: ExportResourceDto, description: 'Replay of an earlier request with the same Idempotency-Key' })
-  @ApiErrors(400, 401, 409, 413, 429, 503)
-  async export(
+  @CreateExportRoute('Export message history (CSV)', 'Registers a CSV export of the messages sent in the range and answers at once.')
+  export(
     @AccountId() accountId: string,
     @Body() body: CreateMessageHistoryExportDto,
     @IdempotencyKey() idempotencyKey: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ): Promise<ExportResourceDto> {
-    const { resource, replayed } = await this.exports.createOnce(accountId, ExportType.MessageHistory, body, idempotencyKey);
-    if (replayed) response.status(200);
-    return resource;
+    return createExport(this.exports, response, { accountId, type: ExportType.MessageHistory, body, idempotencyKey });
   }
 }

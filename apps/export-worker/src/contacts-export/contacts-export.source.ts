@@ -1,4 +1,4 @@
-import { ExportType } from '@exports/contracts';
+import { ContactsExportFilters, ExportType } from '@exports/contracts';
 import { ExportEntity } from '@exports/database';
 import { isoTimestamp, safeText, selectList } from '@exports/export-files';
 import { ExportSource, Literal, textArray } from '@exports/export-pipeline';
@@ -17,17 +17,11 @@ const COLUMNS = [
   ['updatedAt', isoTimestamp('updated_at')],
 ] as const;
 
-interface ContactsFilters {
-  listIds?: string[];
-  contactIds?: string[];
-}
-
 /** Contacts of the account (deleted ones left out), by id; `listIds` matches any list. */
-export class ContactsExportSource implements ExportSource {
+export class ContactsExportSource implements ExportSource<ContactsExportFilters> {
   readonly type = ExportType.Contacts;
 
-  query(exportRecord: ExportEntity, literal: Literal): string {
-    const filters = exportRecord.filters as ContactsFilters;
+  query(exportRecord: ExportEntity, filters: ContactsExportFilters, literal: Literal): string {
     const where = [`account_id = ${literal(exportRecord.accountId)}::uuid`, 'deleted_at IS NULL'];
     if (filters.listIds?.length) where.push(`list_ids && ${textArray(filters.listIds, literal)}`);
     if (filters.contactIds?.length) where.push(`id = ANY(${textArray(filters.contactIds, literal)})`);

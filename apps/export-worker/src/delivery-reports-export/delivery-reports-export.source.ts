@@ -1,4 +1,4 @@
-import { Channel, DeliveryStatus, ExportType } from '@exports/contracts';
+import { DeliveryReportsExportFilters, ExportType } from '@exports/contracts';
 import { ExportEntity } from '@exports/database';
 import { isoTimestamp, safeText, selectList } from '@exports/export-files';
 import { ExportSource, Literal, textArray } from '@exports/export-pipeline';
@@ -18,24 +18,15 @@ const COLUMNS = [
   ['occurredAt', isoTimestamp('r.occurred_at')],
 ] as const;
 
-export interface DeliveryReportsFilters {
-  campaignId?: string;
-  startDateTime?: string;
-  endDateTime?: string;
-  channel?: Channel[];
-  status?: DeliveryStatus[];
-}
-
 /**
  * One row per delivery report of the account, by occurredAt, then messageId (then status,
  * so equal times still sort the same way every run). The date range filters occurredAt;
  * campaign and channel are the message's.
  */
-export class DeliveryReportsExportSource implements ExportSource {
+export class DeliveryReportsExportSource implements ExportSource<DeliveryReportsExportFilters> {
   readonly type = ExportType.DeliveryReports;
 
-  query(exportRecord: ExportEntity, literal: Literal): string {
-    const filters = exportRecord.filters as DeliveryReportsFilters;
+  query(exportRecord: ExportEntity, filters: DeliveryReportsExportFilters, literal: Literal): string {
     const where = [`r.account_id = ${literal(exportRecord.accountId)}::uuid`];
     if (filters.startDateTime !== undefined) where.push(`r.occurred_at >= ${literal(filters.startDateTime)}::timestamptz`);
     if (filters.endDateTime !== undefined) where.push(`r.occurred_at <= ${literal(filters.endDateTime)}::timestamptz`);

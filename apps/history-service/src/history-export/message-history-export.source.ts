@@ -1,4 +1,4 @@
-import { Channel, DeliveryStatus, ExportType } from '@exports/contracts';
+import { ExportType, MessageHistoryExportFilters } from '@exports/contracts';
 import { ExportEntity } from '@exports/database';
 import { isoTimestamp, safeText, selectList } from '@exports/export-files';
 import { ExportSource, Literal, textArray } from '@exports/export-pipeline';
@@ -22,21 +22,11 @@ const COLUMNS = [
   ['parts', 'parts::text'],
 ] as const;
 
-export interface MessageHistoryFilters {
-  startDateTime: string;
-  endDateTime: string;
-  channel?: Channel[];
-  status?: DeliveryStatus[];
-  sender?: string;
-  recipient?: string;
-}
-
 /** Messages of the account sent in the inclusive range, by sendDate then messageId; `recipient` matches destination. */
-export class MessageHistoryExportSource implements ExportSource {
+export class MessageHistoryExportSource implements ExportSource<MessageHistoryExportFilters> {
   readonly type = ExportType.MessageHistory;
 
-  query(exportRecord: ExportEntity, literal: Literal): string {
-    const filters = exportRecord.filters as unknown as MessageHistoryFilters;
+  query(exportRecord: ExportEntity, filters: MessageHistoryExportFilters, literal: Literal): string {
     const where = [
       `account_id = ${literal(exportRecord.accountId)}::uuid`,
       `send_date >= ${literal(filters.startDateTime)}::timestamptz`,
