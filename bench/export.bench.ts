@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { escapeLiteral } from 'pg';
 import { AccountsRepository, ExportEntity } from '@exports/database';
+import { ExportSource } from '@exports/export-pipeline';
 import { BenchApp, BenchStack, median, peakRssMB } from './bench-stack';
 import { BROWSE_ACCOUNT, insertMessages } from './history-browse.bench';
 
@@ -75,7 +76,8 @@ export async function runExportBench(stack: BenchStack, options: ExportBenchOpti
   // The exact SELECT history-service runs, from dist/ (apps are not importable as libraries).
   const { MessageHistoryExportSource } = require(join(ROOT, 'dist', 'apps', 'history-service', 'src', 'history-export', 'message-history-export.source.js'));
   const record = { accountId: BROWSE_ACCOUNT, filters: FILTERS, timezone: TIMEZONE } as unknown as ExportEntity;
-  const select: string = new MessageHistoryExportSource().query(record, escapeLiteral);
+  const source: ExportSource = new MessageHistoryExportSource();
+  const select = source.query(record, record.filters, escapeLiteral);
   const raw = `SELECT * FROM messages WHERE account_id = ${escapeLiteral(BROWSE_ACCOUNT)}::uuid ORDER BY send_date, message_id`;
 
   const result: ExportBenchResult = {

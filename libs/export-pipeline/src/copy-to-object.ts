@@ -18,7 +18,14 @@ export interface StoredFile {
  * stopped through `stop` throws the stop's reason, whatever error the cut streams raised; anything
  * else is PostgreSQL's. The caller owns the transaction around it.
  */
-export async function copyToObject(client: PoolClient, select: string, meter: CsvMeter, storage: ObjectStorage, objectKey: string, stop: RunStop): Promise<StoredFile> {
+export async function copyToObject(
+  client: PoolClient,
+  select: string,
+  meter: CsvMeter,
+  storage: Pick<ObjectStorage, 'upload' | 'stat'>,
+  objectKey: string,
+  stop: RunStop,
+): Promise<StoredFile> {
   const copy = client.query(copyTo(`COPY (${select}) TO STDOUT WITH (FORMAT csv, HEADER true)`));
   stop.arm((reason) => {
     copy.destroy(reason);

@@ -48,6 +48,11 @@ export type RunOutcome =
   /** Not (yet) visible in the registry: try again shortly, then give up. */
   | { kind: 'unknown' };
 
+/** What a run needs of each collaborator: the app gives the real ones, the unit spec fakes. */
+export type RunRegistry = Pick<ExportsRepository, 'startAttempt' | 'heartbeat' | 'complete' | 'fail' | 'findOne' | 'endAttempt' | 'releaseAttempt'>;
+export type RunStorage = Pick<ObjectStorage, 'discard' | 'upload' | 'stat' | 'remove'>;
+export type RunConnections = Pick<Pool, 'connect'>;
+
 export interface RunHooks {
   /** Tells the bus the run is alive so the message is not handed to another worker. */
   working(): void;
@@ -68,9 +73,9 @@ export class ExportRunner {
   private readonly active = new Set<AbortController>();
 
   constructor(
-    private readonly pool: Pool,
-    private readonly exports: ExportsRepository,
-    private readonly storage: ObjectStorage,
+    private readonly pool: RunConnections,
+    private readonly exports: RunRegistry,
+    private readonly storage: RunStorage,
     private readonly settings: ExportRunnerSettings,
     sources: ExportSource[],
     private readonly metrics?: Metrics,

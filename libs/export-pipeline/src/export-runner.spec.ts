@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import { ExportErrorCode, ExportStatus, ExportType } from '@exports/contracts';
+import { AttemptStart, ExportEntity } from '@exports/database';
+import { ExportRunner, RunConnections, RunRegistry, RunStorage } from './export-runner';
+
+const ACCOUNT = '0b7e2b9e-8e2c-4c39-9a0e-3b9f4b1c2d3e';
+const SETTINGS = { maxAttempts: 3, linkTtlSeconds: 60, retentionSeconds: 3600, stallSeconds: 10, leaseSeconds: 6, accountConcurrency: 2 };
+
+/** The registry as a run sees it: `startAttempt` answers what the test sets; every write is recorded. */
+class FakeRegistry implements RunRegistry {
+  start: AttemptStart = { kind: 'unknown' };
+  readonly calls: string[] = [];
+  failed?: { code: ExportErrorCode; message: string };
+
+  async startAttempt(): Promise<AttemptStart> {
+    return this.start;
+  }
+  async heartbeat(): Promise<void> {
+    this.calls.push('heartbeat');
+  }
+  async complete(): Promise<boolean> {
+    this.calls.push('complete');
+    return true;
+  }
+  async fail(_accountId: string, _id: string, _run: number, code: ExportErrorCode, message: string): Promise<boolean> {
+    this.calls.push('fail');
+    this.failed = { code, message };
+    return true;
+  }
+  async findOne(): Promise<ExportEntity | null> {
+    return null;
+  }
+  async endAttempt(): Promise<void> {
+    this.calls.push('endAttempt');
+  }
+  async releaseAttempt(): Promise<void> {
+    this.calls.push('releaseAttempt');
+  }
+}
+
+/** Storage whose every call can be made to fail; `discard` calls are recorded by prefix. */
+class FakeStorage implements RunStorage {
+  down = false;
+  readonly discarded: string[] = [];
+
+  async discard(prefix: string): Promise<{ objects: number; uploads: number }> {
+    if (this.down) throw new Error('connect ECONNREFUSED 127.0.0.1:9000');
+    this.discarded.push(prefix);
+    return { objects: 0, uploads: 0 };
+  }
+  async upload(): Promise<never> {
+    throw new Error('not reached in these specs');
+  }
+  async stat(): Promise<null> {
+    return null;
+  }
+  async remove(): Promise<void> {}
+}
+
+/** A source whose SELECT no spec here gets to run. */
+const contactsSource = { type: ExportType.Contacts, query: () => 'SELECT 1' };
+
+/** No run in these specs reaches PostgreSQL: a connection asked for is a failure of the spec. */
+const noConnections: RunConnections = {
+  connect: () => Promise.reject(new Error('the run should not have asked for a connection')),
+};
+
+function pending(attempts: number): ExportEntity {
+  const now = new Date();
+  return Object.assign(new ExportEntity(), {
+    id: randomUUID(),
+    accountId: ACCOUNT,
+    type: ExportType.Contacts,
+    status: ExportStatus.Pending,
+    filters: {},
+    timezone: 'UTC',
+    run: 2,
+    attempts,
+    createdAt: now,
+    updatedAt: now,
+    objectKey: null,
+  });
+}
+
+describe('ExportRunner (before the COPY)', () => {
+  let registry: FakeRegistry;
+  let storage: FakeStorage;
+  let runner: ExportRunner;
+  const hooks = { working: () => undefined };
+  const event = (record?: ExportEntity) => ({ exportId: record?.id ?? randomUUID(), accountId: ACCOUNT, type: ExportType.Contacts, run: 2 });
+
+  beforeEach(() => {
+    registry = new FakeRegistry();
+    storage = new FakeStorage();
+    runner = new ExportRunner(noConnections, registry, storage, SETTINGS, [contactsSource]);
+  });
+
+  it('asks again later for an export the registry does not show yet', async () => {
+    expect(await runner.run(event(), hooks)).toEqual({ kind: 'unknown' });
+  });
+
+  it('defers a run another worker holds for half a lease, and an account at its share for a second', async () => {
+    registry.start = { kind: 'leased' };
+    expect(await runner.run(event(), hooks)).toEqual({ kind: 'retry', delayMs: 3000 });
+    registry.start = { kind: 'account-busy', running: 2 };
+    expect(await runner.run(event(), hooks)).toEqual({ kind: 'retry', delayMs: 1000 });
+    expect(registry.calls).toEqual([]);
+  });
+
+  it('ignores a delivery for a run that is no longer pending', async () => {
+    registry.start = { kind: 'not-pending', status: ExportStatus.Completed };
+    expect(await runner.run(event(), hooks)).toEqual({ kind: 'done' });
+    expect(registry.calls).toEqual([]);
+  });
+
+  it('gives up as TIMEOUT once earlier attempts used them all without reporting, and discards what the run left', async () => {
+    const record = pending(4);
+    registry.start = { kind: 'started', record };
+    expect(await runner.run(event(record), hooks)).toEqual({ kind: 'done' });
+    expect(registry.failed).toEqual({ code: ExportErrorCode.Timeout, message: expect.stringContaining('3 time(s)') });
+    expect(storage.discarded).toEqual([`${ACCOUNT}/${record.id}/2/`]);
+  });
+
+  it('retries an attempt that storage failed with backoff, its lease given back; the last one fails the export', async () => {
+    storage.down = true;
+    const first = pending(1);
+    registry.start = { kind: 'started', record: first };
+    expect(await runner.run(event(first), hooks)).toEqual({ kind: 'retry', delayMs: 1000 });
+    expect(registry.calls).toEqual(['endAttempt']);
+
+    const second = pending(2);
+    registry.start = { kind: 'started', record: second };
+    expect(await runner.run(event(second), hooks)).toEqual({ kind: 'retry', delayMs: 2000 });
+
+    const last = pending(3);
+    registry.start = { kind: 'started', record: last };
+    expect(await runner.run(event(last), hooks)).toEqual({ kind: 'done' });
+    expect(registry.failed).toEqual({ code: ExportErrorCode.StorageUnavailable, message: expect.stringContaining('File storage was unavailable during 3 attempt(s)') });
+  });
+
+  it('refuses a type it has no source for, as an internal failure of the attempt', async () => {
+    runner = new ExportRunner(noConnections, registry, storage, SETTINGS, []);
+    const record = pending(3);
+    registry.start = { kind: 'started', record };
+    expect(await runner.run(event(record), hooks)).toEqual({ kind: 'done' });
+    expect(registry.failed?.code).toBe(ExportErrorCode.Internal);
+  });
+});
