@@ -1,11 +1,8 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join, resolve } from 'node:path';
 import { Channel, DeliveryStatus, MessageDirection, Subjects } from '@exports/contracts';
 import { CreatedAccount } from '@exports/database';
-import { AppName, sleep, TestStack } from '@exports/testing';
+import { AppName, AppProcess, sleep, TestStack } from '@exports/testing';
 
-const ROOT = resolve(__dirname, '../../..');
 const APPS: AppName[] = ['api-gateway', 'export-worker', 'history-service'];
 
 /** NODE_ENV=production with credentials of our own (only their presence is checked for NATS). */
@@ -140,23 +137,14 @@ describe('production settings (e2e)', () => {
 });
 
 /** Runs an app from dist/ with exactly `env` (and PATH) until it exits; one that is still up after a minute is killed. */
-function runToExit(app: AppName, env: Record<string, string | undefined>): Promise<{ code: number | null; output: string }> {
+async function runToExit(app: AppName, env: Record<string, string | undefined>): Promise<{ code: number | null; output: string }> {
   const defined = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...defined },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
   let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return new Promise((resolveExit) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolveExit({ code, output });
-    });
-  });
+  const instance = AppProcess.spawn(app, { env: { PATH: process.env.PATH ?? '', ...defined }, onLine: (line) => (output += `${line}\n`) });
+  const timer = setTimeout(() => void instance.stop('SIGKILL'), 60_000);
+  const code = await new Promise<number | null>((resolveExit) => instance.child.once('exit', resolveExit));
+  clearTimeout(timer);
+  return { code, output };
 }
 
 async function until(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {

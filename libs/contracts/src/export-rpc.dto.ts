@@ -1,28 +1,6 @@
-import { ClassConstructor } from 'class-transformer';
 import { IsEnum, IsObject, IsOptional, IsUUID, Matches } from 'class-validator';
 import { ExportType } from './enums';
-import { CreateContactsExportDto, CreateDeliveryReportsExportDto, CreateMessageHistoryExportDto, ExportRequestBase } from './export-requests.dto';
 import { ListExportsQueryDto } from './export-resource.dto';
-import { deliveryReportsExportViolations, messageHistoryExportViolations, RuleViolation } from './request-rules';
-
-/** The body class of each export type's request (HTTP body, or `request` of `exports.create`). */
-export const EXPORT_REQUEST_CLASSES: Record<ExportType, ClassConstructor<ExportRequestBase>> = {
-  [ExportType.Contacts]: CreateContactsExportDto,
-  [ExportType.DeliveryReports]: CreateDeliveryReportsExportDto,
-  [ExportType.MessageHistory]: CreateMessageHistoryExportDto,
-};
-
-/** The rules across fields of each export type's request, with the configured range limit. */
-export function exportRequestViolations(type: ExportType, request: ExportRequestBase, maxRangeDays: number): RuleViolation[] {
-  switch (type) {
-    case ExportType.DeliveryReports:
-      return deliveryReportsExportViolations(request as CreateDeliveryReportsExportDto, maxRangeDays);
-    case ExportType.MessageHistory:
-      return messageHistoryExportViolations(request as CreateMessageHistoryExportDto, maxRangeDays);
-    default:
-      return [];
-  }
-}
 
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 

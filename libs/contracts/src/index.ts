@@ -10,3 +10,4 @@ export * from './platform-events';
 export * from './history.dto';
 export * from './request-rules';
 export * from './export-rpc.dto';
+export * from './export-kinds';

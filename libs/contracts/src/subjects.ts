@@ -1,4 +1,5 @@
 import { ExportType } from './enums';
+import { exportSlug } from './export-kinds';
 
 /**
  * NATS subjects and JetStream streams. Apps never spell a subject themselves:
@@ -6,11 +7,8 @@ import { ExportType } from './enums';
  * side-by-side deployments can live on one NATS server without colliding.
  */
 export const Subjects = {
-  exportRequested: {
-    [ExportType.Contacts]: 'exports.requested.contacts',
-    [ExportType.DeliveryReports]: 'exports.requested.delivery-reports',
-    [ExportType.MessageHistory]: 'exports.requested.message-history',
-  } as Record<ExportType, string>,
+  /** `exports.requested.<slug>` per type (`exports.requested.delivery-reports`). */
+  exportRequested: Object.fromEntries(Object.values(ExportType).map((type) => [type, `exports.requested.${exportSlug(type)}`])) as Record<ExportType, string>,
   exportEvents: {
     completed: 'exports.events.completed',
     failed: 'exports.events.failed',
@@ -88,7 +86,7 @@ export const Consumers = {
   /** Platform message and status events, into the message history. */
   historyServiceMessages: 'history-service-messages',
   /** Export runs of one type, on the exports stream, for the app that produces that type. */
-  exportRuns: (app: string, type: ExportType): string => `${app}-${type.toLowerCase().replace(/_/g, '-')}`,
+  exportRuns: (app: string, type: ExportType): string => `${app}-${exportSlug(type)}`,
 } as const;
 
 /**

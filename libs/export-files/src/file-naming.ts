@@ -1,10 +1,4 @@
-import { ExportType } from '@exports/contracts';
-
-const TYPE_SLUG: Record<ExportType, string> = {
-  [ExportType.Contacts]: 'contacts',
-  [ExportType.DeliveryReports]: 'delivery-reports',
-  [ExportType.MessageHistory]: 'message-history',
-};
+import { ExportType, exportSlug } from '@exports/contracts';
 
 /**
  * `<type>-<yyyyMMdd'T'HHmmss'Z'>-<short id>.csv`, from the export's creation time, so every
@@ -12,7 +6,7 @@ const TYPE_SLUG: Record<ExportType, string> = {
  */
 export function exportFileName(type: ExportType, createdAt: Date, exportId: string): string {
   const stamp = createdAt.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
-  return `${TYPE_SLUG[type]}-${stamp}-${exportId.replace(/-/g, '').slice(0, 8)}.csv`;
+  return `${exportSlug(type)}-${stamp}-${exportId.replace(/-/g, '').slice(0, 8)}.csv`;
 }
 
 /**

@@ -4,7 +4,7 @@ import {
   anyAccount,
   CreateExportRpcRequest,
   DownloadLinkDto,
-  EXPORT_REQUEST_CLASSES,
+  EXPORT_KINDS,
   ExportPageDto,
   ExportResourceDto,
   GetExportRpcRequest,
@@ -31,7 +31,7 @@ export function exportsRpcController(namespace: NatsNamespace): Type<unknown> {
     @MessagePattern(namespace.subject(anyAccount(Subjects.requests.exportsCreate)))
     async create(@Payload(createPayloadPipe()) message: CreateExportRpcRequest, @Ctx() context: NatsContext): Promise<ExportResourceDto> {
       const accountId = requestAccount(context, namespace, message.accountId);
-      const request = checkPayload(EXPORT_REQUEST_CLASSES[message.type], message.request, 'request');
+      const request = checkPayload(EXPORT_KINDS[message.type].request, message.request, 'request');
       return (await this.exports.createOnce(accountId, message.type, request, message.idempotencyKey)).resource;
     }
 
