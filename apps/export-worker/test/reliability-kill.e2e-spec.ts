@@ -19,7 +19,9 @@ import { expectStoredFile, requestContactsExport } from './contacts-export-check
  */
 describe('export-worker SIGKILLed at every point of a large export (e2e)', () => {
   const ROWS = 400_000;
-  const stack = new TestStack({ apps: ['api-gateway', 'export-worker'], env: { EXPORT_MAX_OPEN_PER_ACCOUNT: '50' } });
+  // A longer ack wait than the stacks' 5 s: the stall limit (twice it) then outlasts what a busy
+  // machine does to a 400,000-row export beside another suite; this suite is about kills, not stalls.
+  const stack = new TestStack({ apps: ['api-gateway', 'export-worker'], env: { EXPORT_MAX_OPEN_PER_ACCOUNT: '50', EXPORT_ACK_WAIT_SECONDS: '10' } });
   let account: CreatedAccount;
   let reference: { sha256: string; sizeBytes: number; fileName?: string };
   const exportIds: string[] = [];

@@ -92,6 +92,25 @@ describe('ExportsRepository (PostgreSQL)', () => {
     expect((await exports.startAttempt(accountId, record!.id, 1, 30, 5)).kind).toBe('started');
   });
 
+  it('skips a heartbeat while another transaction holds the row, instead of waiting with a connection', async () => {
+    const accountId = await account();
+    const { record } = await exports.create(accountId, request(), 5);
+    const holder = new Client({ connectionString: url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM exports WHERE id = $1 FOR UPDATE', [record!.id]);
+      // Resolves while the row is still held: had it waited, this await would never end.
+      await exports.heartbeat(accountId, record!.id, 1, 500);
+      await holder.query('COMMIT');
+    } finally {
+      await holder.end();
+    }
+    expect((await exports.findOne(accountId, record!.id))?.rowsExported).toBe(0);
+    await exports.heartbeat(accountId, record!.id, 1, 500);
+    expect((await exports.findOne(accountId, record!.id))?.rowsExported).toBe(500);
+  });
+
   it('completes once, with a completed event that carries the row as completed', async () => {
     const accountId = await account();
     const { record } = await exports.create(accountId, request(), 5);

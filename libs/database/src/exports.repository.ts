@@ -162,13 +162,18 @@ export class ExportsRepository extends SqlRepository {
     );
   }
 
+  /**
+   * Renews the lease of a running attempt and writes its progress. A row held by another
+   * transaction is skipped, not waited for: the next tick tries again, and waiting heartbeats
+   * would each hold a pool connection until none is left for the status write.
+   */
   async heartbeat(accountId: string, id: string, run: number, rowsExported: number): Promise<void> {
-    await this.rows(`UPDATE exports SET heartbeat_at = now(), rows_exported = $4 WHERE account_id = $1 AND id = $2 AND run = $3 AND status = 'PENDING'`, [
-      accountId,
-      id,
-      run,
-      rowsExported,
-    ]);
+    await this.rows(
+      `UPDATE exports e SET heartbeat_at = now(), rows_exported = $4
+       FROM (SELECT id FROM exports WHERE account_id = $1 AND id = $2 AND run = $3 AND status = 'PENDING' FOR UPDATE SKIP LOCKED) live
+       WHERE e.id = live.id`,
+      [accountId, id, run, rowsExported],
+    );
   }
 
   /** PENDING → COMPLETED (and a `completed` event); false when another run already finished it. */

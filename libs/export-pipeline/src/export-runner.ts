@@ -41,6 +41,16 @@ interface ProducedFile extends StoredFile {
   objectKey: string;
 }
 
+/** The watch over one attempt, from its start to its recorded outcome. */
+interface AttemptWatch {
+  /** What stops the attempt: a stall, a lost connection, a hand-back. */
+  stop: RunStop;
+  heartbeat(rows: number): void;
+  /** The stream whose bytes tell that the attempt moves. */
+  track(meter: CsvMeter): void;
+  end(): void;
+}
+
 /** What the consumer does with the message after a run. */
 export type RunOutcome =
   | { kind: 'done' }
@@ -111,21 +121,49 @@ export class ExportRunner {
     const started = Date.now();
     const abort = new AbortController();
     this.active.add(abort);
+    // The lease and the bus's ack wait are kept from the start of the attempt until its outcome is
+    // written: a slow clean-up before the COPY or a slow status write after it must not let
+    // another worker take the run and produce it a second time.
+    const watch = this.watchAttempt(record, hooks);
     try {
-      await this.store(record, await this.produce(record, hooks, abort.signal), started);
+      await this.store(record, await this.produce(record, watch, abort.signal), started);
       return { kind: 'done' };
     } catch (error) {
+      watch.end();
       return await this.attemptFailed(record, error);
     } finally {
+      watch.end();
       this.active.delete(abort);
     }
+  }
+
+  /** Heartbeats and `working` while bytes move, until the stall limit; see {@link watchRun}. */
+  private watchAttempt(record: ExportEntity, hooks: RunHooks): AttemptWatch {
+    const stop = new RunStop();
+    const heartbeat = (rows: number) => void this.exports.heartbeat(record.accountId, record.id, record.run, rows).catch(() => undefined);
+    let meter: CsvMeter | undefined;
+    const end = watchRun({
+      heartbeatMs: this.settings.heartbeatMs ?? 1000,
+      stallSeconds: this.settings.stallSeconds,
+      // Before the COPY (clean-up, a connection) nothing streams yet: the stall limit counts from the COPY.
+      progress: () => (meter ? { bytes: meter.sizeBytes, rows: meter.rows } : undefined),
+      heartbeat,
+      working: () => hooks.working(),
+      stalled: () => stop.stop(new StallError(this.settings.stallSeconds)),
+    });
+    return { stop, heartbeat, track: (tracked) => (meter = tracked), end };
   }
 
   /** The conditional PENDING → COMPLETED write of a produced file; a run finished meanwhile changes nothing. */
   private async store(record: ExportEntity, file: ProducedFile, started: number): Promise<void> {
     const context = { exportId: record.id, accountId: record.accountId, run: record.run };
+    const { rowCount, sizeBytes, sha256, fileName, objectKey } = file;
     const completed = await this.exports.complete(record.accountId, record.id, record.run, {
-      ...file,
+      rowCount,
+      sizeBytes,
+      sha256,
+      fileName,
+      objectKey,
       linkTtlSeconds: this.settings.linkTtlSeconds,
       retentionSeconds: this.settings.retentionSeconds,
     });
@@ -170,7 +208,7 @@ export class ExportRunner {
   }
 
   /** One attempt's file: what an earlier attempt of the run left is removed, then the COPY is stored under the run's key. */
-  private async produce(record: ExportEntity, hooks: RunHooks, signal: AbortSignal): Promise<ProducedFile> {
+  private async produce(record: ExportEntity, watch: AttemptWatch, signal: AbortSignal): Promise<ProducedFile> {
     const source = this.sources.get(record.type);
     if (!source) throw new Error(`No export source for ${record.type}`);
     const fileName = exportFileName(record.type, record.createdAt, record.id);
@@ -180,38 +218,20 @@ export class ExportRunner {
       throw new StorageError(error);
     });
     const client = await this.pool.connect();
-    const stop = new RunStop();
-    // One heartbeat in flight per run: while another transaction holds the row, each tick would
-    // otherwise wait with a pool connection of its own, until none is left for any status write.
-    let beating = false;
-    const heartbeat = (rows: number) => {
-      if (beating) return;
-      beating = true;
-      void this.exports
-        .heartbeat(record.accountId, record.id, record.run, rows)
-        .catch(() => undefined)
-        .finally(() => (beating = false));
-    };
+    const { stop } = watch;
     let shown = false;
     // The first rows are shown at once (a poller sees the run move); then once per heartbeat.
     const meter = new CsvMeter((rows) => {
       if (shown || rows === 0) return;
       shown = true;
-      heartbeat(rows);
+      watch.heartbeat(rows);
     }, 250);
+    watch.track(meter);
     // A connection lost while checked out is an 'error' event on the client; unheard, it would kill the process.
     const onConnectionLost = (error: Error) => stop.stop(error);
     const onAbort = () => stop.stop(signal.reason instanceof Error ? signal.reason : new HandBackError());
     client.on('error', onConnectionLost);
     signal.addEventListener('abort', onAbort);
-    const unwatch = watchRun({
-      heartbeatMs: this.settings.heartbeatMs ?? 1000,
-      stallSeconds: this.settings.stallSeconds,
-      progress: () => ({ bytes: meter.sizeBytes, rows: meter.rows }),
-      heartbeat,
-      working: () => hooks.working(),
-      stalled: () => stop.stop(new StallError(this.settings.stallSeconds)),
-    });
     let clean = false;
     try {
       if (signal.aborted) throw signal.reason;
@@ -224,7 +244,6 @@ export class ExportRunner {
       clean = true;
       return { ...file, fileName, objectKey };
     } finally {
-      unwatch();
       signal.removeEventListener('abort', onAbort);
       client.off('error', onConnectionLost);
       // On failure the client is discarded, which ends its read-only transaction. No ROLLBACK:

@@ -26,12 +26,12 @@ describe('watchRun', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
-  function watch(progress: { bytes: number; rows: number }) {
+  function watch(progress: { bytes: number; rows: number } | (() => { bytes: number; rows: number } | undefined)) {
     const calls = { heartbeats: [] as number[], working: 0, stalled: 0 };
     const unwatch = watchRun({
       heartbeatMs: 1000,
       stallSeconds: 3,
-      progress: () => progress,
+      progress: typeof progress === 'function' ? progress : () => progress,
       heartbeat: (rows) => calls.heartbeats.push(rows),
       working: () => (calls.working += 1),
       stalled: () => (calls.stalled += 1),
@@ -68,5 +68,19 @@ describe('watchRun', () => {
     unwatch();
     jest.advanceTimersByTime(60_000);
     expect(calls).toEqual({ heartbeats: [], working: 0, stalled: 0 });
+  });
+
+  it('keeps beating and counts no stall before the stream starts, then counts from its start', () => {
+    let progress: { bytes: number; rows: number } | undefined;
+    const { calls, unwatch } = watch(() => progress);
+    jest.advanceTimersByTime(20_000);
+    expect(calls.stalled).toBe(0);
+    expect(calls.heartbeats).toHaveLength(20);
+    progress = { bytes: 0, rows: 0 };
+    jest.advanceTimersByTime(3000);
+    expect(calls.stalled).toBe(0);
+    jest.advanceTimersByTime(2000);
+    unwatch();
+    expect(calls.stalled).toBe(1);
   });
 });

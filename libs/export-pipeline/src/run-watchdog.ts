@@ -28,8 +28,8 @@ export interface RunWatchdogOptions {
   heartbeatMs: number;
   /** No byte for this long stops the run with `stalled()`. */
   stallSeconds: number;
-  /** Bytes and rows written so far. */
-  progress(): { bytes: number; rows: number };
+  /** Bytes and rows written so far; undefined while the stream has not started (no stall is counted then). */
+  progress(): { bytes: number; rows: number } | undefined;
   /** Renews the lease in the registry and writes progress (best effort). */
   heartbeat(rows: number): void;
   /** Tells the bus the run is alive. */
@@ -47,8 +47,9 @@ export function watchRun(options: RunWatchdogOptions, now: () => number = Date.n
   let lastBytes = -1;
   let lastMoved = now();
   const timer = setInterval(() => {
-    const { bytes, rows } = options.progress();
-    if (bytes !== lastBytes) {
+    const progress = options.progress();
+    const { bytes, rows } = progress ?? { bytes: lastBytes, rows: 0 };
+    if (!progress || bytes !== lastBytes) {
       lastBytes = bytes;
       lastMoved = now();
     } else if (now() - lastMoved > options.stallSeconds * 1000) {

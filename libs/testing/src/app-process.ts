@@ -20,6 +20,8 @@ export interface AppProcessOptions {
   onLine?: (line: string) => void;
   /** Default 60 s. */
   readyTimeoutMs?: number;
+  /** Node flags; default the app's production ones (`nodeFlagsOf`). */
+  nodeFlags?: readonly string[];
 }
 
 /**
@@ -50,7 +52,7 @@ export class AppProcess {
   /** Starts the app without waiting: `ready` tells when it serves. */
   static spawn(app: AppName, options: AppProcessOptions): AppProcess {
     if (!existsSync(AppProcess.entry(app))) throw new Error(`${AppProcess.entry(app)} is missing: run "npm run build" first`);
-    const child = spawn(process.execPath, [...nodeFlagsOf(app), AppProcess.entry(app)], { cwd: ROOT, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(options.nodeFlags ?? nodeFlagsOf(app)), AppProcess.entry(app)], { cwd: ROOT, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
     return new AppProcess(app, child, options);
   }
 

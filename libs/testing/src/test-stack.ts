@@ -175,6 +175,9 @@ export class TestStack {
     const started = await AppProcess.start(app, {
       env: { PATH: process.env.PATH ?? '', ...this.env, NATS_NKEY_SEED_FILE: this.nkeySeedFile(app), ...extraEnv },
       readyTimeoutMs: 30_000,
+      // Without the production memory flags: a dozen apps share two cores in a test run, and the
+      // flags' extra collections slow them all; the bench measures the apps with them.
+      nodeFlags: [],
       onLine: (line) => {
         lines.push(line);
         own.push(line);
