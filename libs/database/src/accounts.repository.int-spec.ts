@@ -1,13 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { AccountsRepository, hashApiKey } from './accounts.repository';
 import { openDatabase } from './data-source';
+import { scratchDatabase } from './testing/scratch-database';
 
 /** API keys against the real PostgreSQL, on a database of this file's own: stored hashed, scoped, revocable. */
 describe('AccountsRepository (PostgreSQL)', () => {
-  const name = `exports_test_acct_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  const url = `postgres://postgres@127.0.0.1:5432/${name}`;
+  const database = scratchDatabase('acct');
+  const { url } = database;
   let dataSource: DataSource;
   let accounts: AccountsRepository;
 
@@ -18,10 +17,7 @@ describe('AccountsRepository (PostgreSQL)', () => {
 
   afterAll(async () => {
     await dataSource?.destroy();
-    const admin = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    await database.drop();
   });
 
   it('stores only the SHA-256 of a key, and finds the account by the key', async () => {

@@ -1,12 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions, ensureDatabase, LIFT_STATEMENT_TIMEOUT, migrate, MIGRATION_LOCK, timeZoneNames } from './data-source';
+import { scratchDatabase } from './testing/scratch-database';
 
 /** The statement timeout of the pooled connections, its lift for one transaction, and migrations under it. */
 describe('data source (PostgreSQL)', () => {
-  const name = `exports_test_ds_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  const url = `postgres://postgres@127.0.0.1:5432/${name}`;
+  const database = scratchDatabase('ds');
+  const { url } = database;
   let dataSource: DataSource;
 
   beforeAll(async () => {
@@ -16,10 +16,7 @@ describe('data source (PostgreSQL)', () => {
 
   afterAll(async () => {
     await dataSource?.destroy();
-    const admin = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    await database.drop();
   });
 
   it('runs the migrations with the timeout lifted (waiting for the lock longer than it), and leaves the connection with it afterwards', async () => {

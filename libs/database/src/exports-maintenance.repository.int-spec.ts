@@ -1,19 +1,18 @@
-import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { ExportType } from '@exports/contracts';
 import { AccountsRepository } from './accounts.repository';
 import { openDatabase } from './data-source';
 import { ExportsMaintenanceRepository } from './exports-maintenance.repository';
 import { ExportsRepository } from './exports.repository';
+import { scratchDatabase } from './testing/scratch-database';
 
 /**
  * The sweeper's statements against the real PostgreSQL, on a database of this file's own: each
  * change is conditional, happens once, and queues its event with the row as it left it.
  */
 describe('ExportsMaintenanceRepository (PostgreSQL)', () => {
-  const name = `exports_test_maint_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  const url = `postgres://postgres@127.0.0.1:5432/${name}`;
+  const database = scratchDatabase('maint');
+  const { url } = database;
   let dataSource: DataSource;
   let exports: ExportsRepository;
   let maintenance: ExportsMaintenanceRepository;
@@ -47,10 +46,7 @@ describe('ExportsMaintenanceRepository (PostgreSQL)', () => {
 
   afterAll(async () => {
     await dataSource?.destroy();
-    const admin = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    await database.drop();
   });
 
   it('expires passed links once, each with an expired event carrying EXPIRED, and leaves live links', async () => {

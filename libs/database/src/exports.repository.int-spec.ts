@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { ExportErrorCode, ExportStatus, ExportType } from '@exports/contracts';
@@ -8,6 +7,7 @@ import { AccountsRepository } from './accounts.repository';
 import { openDatabase } from './data-source';
 import { exportOutboxMessage } from './export-outbox-message';
 import { ExportsRepository, NewExport } from './exports.repository';
+import { scratchDatabase } from './testing/scratch-database';
 
 /**
  * The registry's rules against the real PostgreSQL, on a database of this file's own (migrated
@@ -15,8 +15,8 @@ import { ExportsRepository, NewExport } from './exports.repository';
  * attempt lease, and the outbox entry each change writes with itself.
  */
 describe('ExportsRepository (PostgreSQL)', () => {
-  const name = `exports_test_repo_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  const url = `postgres://postgres@127.0.0.1:5432/${name}`;
+  const database = scratchDatabase('repo');
+  const { url } = database;
   let dataSource: DataSource;
   let exports: ExportsRepository;
   let accounts: AccountsRepository;
@@ -35,10 +35,7 @@ describe('ExportsRepository (PostgreSQL)', () => {
 
   afterAll(async () => {
     await dataSource?.destroy();
-    const admin = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    await database.drop();
   });
 
   it('registers a PENDING export with the outbox entry of its first run, carrying the row', async () => {

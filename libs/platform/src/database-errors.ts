@@ -17,10 +17,8 @@ export function databaseUnavailable(exception: unknown): DomainError | undefined
   return undefined;
 }
 
-/** The SQLSTATE of a pg error, or of the one a TypeORM QueryFailedError wraps. */
-function sqlStateOf(exception: unknown): string | undefined {
-  if (typeof exception !== 'object' || exception === null) return undefined;
-  const { code, driverError } = exception as { code?: unknown; driverError?: { code?: unknown } };
-  const state = typeof code === 'string' ? code : driverError?.code;
-  return typeof state === 'string' && /^[0-9A-Z]{5}$/.test(state) ? state : undefined;
+/** The SQLSTATE of a PostgreSQL error, as pg (`code`) or a TypeORM QueryFailedError (`driverError`) carries it. */
+export function sqlStateOf(error: unknown): string | undefined {
+  const { code, driverError } = (error ?? {}) as { code?: unknown; driverError?: { code?: unknown } };
+  return [code, driverError?.code].find((c): c is string => typeof c === 'string' && /^[0-9A-Z]{5}$/.test(c));
 }

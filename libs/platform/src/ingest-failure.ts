@@ -1,3 +1,4 @@
+import { sqlStateOf } from './database-errors';
 import { DomainError } from './errors';
 
 /** Delays between deliveries of a batch that failed for a reason other than its data. */
@@ -13,12 +14,6 @@ export interface RetryBackoff {
 export function retryDelayMs(deliveryCount: number, { baseMs, maxMs }: RetryBackoff): number {
   const doublings = Math.min(Math.max(deliveryCount, 1) - 1, 40);
   return Math.min(maxMs, baseMs * 2 ** doublings);
-}
-
-/** The SQLSTATE of a PostgreSQL error, as pg or TypeORM (`driverError`) carries it. */
-function sqlStateOf(error: unknown): string | undefined {
-  const { code, driverError } = (error ?? {}) as { code?: unknown; driverError?: { code?: unknown } };
-  return [code, driverError?.code].find((c): c is string => typeof c === 'string' && /^[0-9A-Z]{5}$/.test(c));
 }
 
 /**
