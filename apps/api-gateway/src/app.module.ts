@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { exportOutboxMessage } from '@exports/database';
 import { OutboxModule } from '@exports/outbox';
-import { HttpErrorFilter } from '@exports/platform';
+import { BodyErrorInterceptor, HttpErrorFilter } from '@exports/platform';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ExportsController } from './exports/exports.controller';
 import { ExportsService } from './exports/exports.service';
@@ -18,6 +18,7 @@ export const APP = 'api-gateway';
   providers: [
     ExportsService,
     { provide: APP_GUARD, useClass: ApiKeyGuard },
+    { provide: APP_INTERCEPTOR, useClass: BodyErrorInterceptor },
     { provide: APP_FILTER, useClass: HttpErrorFilter },
   ],
   exports: [ExportsService],

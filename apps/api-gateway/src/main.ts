@@ -8,6 +8,7 @@ import { createValidationPipe, jsonBodyParser, Metrics, natsRequestReplyOptions,
 import { DatabaseModule } from '@exports/database';
 import { StorageModule } from '@exports/storage';
 import { APP, AppModule } from './app.module';
+import { platformBasePath } from './base-path';
 import { serveOpenApi } from './docs/openapi';
 import { exportsRpcController } from './exports/exports.rpc-controller';
 import { httpObserver } from './health/http-observer';
@@ -25,6 +26,7 @@ void runApp(APP, async (config, logger) => {
   class RootModule {}
 
   const app = await NestFactory.create<NestExpressApplication>(RootModule, { logger, bodyParser: false, abortOnError: false });
+  app.use(platformBasePath);
   app.use(httpObserver(app.get(Metrics)));
   app.use(jsonBodyParser(BODY_LIMIT));
   app.useGlobalPipes(createValidationPipe());

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ErrorCode } from './error-codes';
 
 export class FieldErrorDto {
   @ApiProperty({ example: 'listIds', description: 'The field, with a dotted path inside objects and [i] inside arrays' })
@@ -15,6 +16,14 @@ export class ErrorEnvelopeDto {
 
   @ApiProperty({ example: 'Bad Request', description: 'The reason phrase of the status' })
   error!: string;
+
+  @ApiProperty({
+    enum: ErrorCode,
+    enumName: 'ErrorCode',
+    example: ErrorCode.Validation,
+    description: 'What went wrong, from a stable catalogue: branch on this, never on `message`. Each code always comes with the same status.',
+  })
+  code!: ErrorCode;
 
   @ApiProperty({ example: 'The request is not valid', description: 'What went wrong and, where it helps, what to do' })
   message!: string;

@@ -11,7 +11,8 @@ import {
   Matches,
 } from 'class-validator';
 import { Channel, DeliveryStatus } from './enums';
-import { IsIanaTimeZone, IsIsoDateTimeWithOffset, IsStorableText } from './validators';
+import { DATE_BOUND_SCHEMA, IsDateBound, LOWER_BOUND, UPPER_BOUND } from './plain-dates';
+import { IsIanaTimeZone, IsStorableText } from './validators';
 
 /** Identifiers the platform hands out: letters, digits, `_`, `-`, `.`, `:`; 1-128 characters. */
 export const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -40,7 +41,13 @@ function OptionalIdList(description: string, example: string[]): PropertyDecorat
 /** An optional filter of enum values: one value or a non-empty array of at most `maxSize`. */
 function OptionalEnumList(values: Record<string, string>, maxSize: number, description?: string): PropertyDecorator {
   return stacked([
-    ApiPropertyOptional({ enum: values, isArray: true, ...(description ? { description } : {}) }),
+    ApiPropertyOptional({
+      oneOf: [
+        { type: 'string', enum: Object.values(values) },
+        { type: 'array', items: { type: 'string', enum: Object.values(values) }, minItems: 1, maxItems: maxSize },
+      ],
+      description: description ?? 'One value or an array',
+    }),
     IsOptional(),
     Transform(toArray),
     IsArray(),
@@ -51,7 +58,7 @@ function OptionalEnumList(values: Record<string, string>, maxSize: number, descr
 }
 
 export abstract class ExportRequestBase {
-  @ApiPropertyOptional({ description: 'IANA time zone for every timestamp in the file', example: 'Europe/Paris', default: 'UTC' })
+  @ApiPropertyOptional({ description: 'IANA time zone for every timestamp in the file, and the days of date-only bounds', example: 'Europe/Paris', default: 'UTC' })
   @IsOptional()
   @IsIanaTimeZone()
   timezone?: string;
@@ -73,14 +80,14 @@ export class CreateDeliveryReportsExportDto extends ExportRequestBase {
   @IsStorableText()
   campaignId?: string;
 
-  @ApiPropertyOptional({ example: '2026-01-01T00:00:00Z', description: 'Inclusive lower bound of occurredAt' })
+  @ApiPropertyOptional({ ...DATE_BOUND_SCHEMA, example: '2026-01-01T00:00:00Z', description: `Inclusive lower bound of occurredAt. ${LOWER_BOUND}` })
   @IsOptional()
-  @IsIsoDateTimeWithOffset()
+  @IsDateBound()
   startDateTime?: string;
 
-  @ApiPropertyOptional({ example: '2026-01-31T23:59:59Z', description: 'Inclusive upper bound of occurredAt' })
+  @ApiPropertyOptional({ ...DATE_BOUND_SCHEMA, example: '2026-01-31T23:59:59Z', description: `Inclusive upper bound of occurredAt. ${UPPER_BOUND}` })
   @IsOptional()
-  @IsIsoDateTimeWithOffset()
+  @IsDateBound()
   endDateTime?: string;
 
   @OptionalEnumList(Channel, 3, 'One channel or an array')
@@ -91,12 +98,12 @@ export class CreateDeliveryReportsExportDto extends ExportRequestBase {
 }
 
 export class CreateMessageHistoryExportDto extends ExportRequestBase {
-  @ApiProperty({ example: '2026-01-01T00:00:00+01:00', description: 'Inclusive lower bound of sendDate' })
-  @IsIsoDateTimeWithOffset()
+  @ApiProperty({ ...DATE_BOUND_SCHEMA, example: '2026-01-01T00:00:00+01:00', description: `Inclusive lower bound of sendDate. ${LOWER_BOUND}` })
+  @IsDateBound()
   startDateTime!: string;
 
-  @ApiProperty({ example: '2026-01-31T23:59:59+01:00', description: 'Inclusive upper bound of sendDate' })
-  @IsIsoDateTimeWithOffset()
+  @ApiProperty({ ...DATE_BOUND_SCHEMA, example: '2026-01-31', description: `Inclusive upper bound of sendDate. ${UPPER_BOUND}` })
+  @IsDateBound()
   endDateTime!: string;
 
   @OptionalEnumList(Channel, 3)

@@ -83,30 +83,19 @@ export class ExportPageDto {
   totalItems!: number;
 }
 
-export class DownloadLinkDto {
-  @ApiProperty({ format: 'uuid', example: EXAMPLE_EXPORT_ID })
-  exportId!: string;
-
-  @ApiProperty({
-    description: 'Presigned GET link to the file; anyone holding it can download until `expiresAt`',
+/**
+ * One export as `GET /exports/{exportId}` answers it: the export resource, and while it is
+ * COMPLETED a presigned link to its file.
+ */
+export class ExportDetailDto extends ExportResourceDto {
+  @ApiPropertyOptional({
+    description: 'COMPLETED only: presigned GET link to the file; anyone holding it can download until `expiresAt`',
     example: `https://files.example.com/exports/7c9e6679-7425-40de-944b-e07fc1f90ae7/${EXAMPLE_EXPORT_ID}/${EXAMPLE_FILE_NAME}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=3600&X-Amz-Signature=2f1c0e9d`,
   })
-  downloadUrl!: string;
+  downloadUrl?: string;
 
-  @ApiProperty({ format: 'date-time', example: '2026-01-01T13:00:42.000Z' })
-  expiresAt!: string;
-
-  @ApiProperty({ example: EXAMPLE_FILE_NAME })
-  fileName!: string;
-
-  @ApiProperty({ example: 10485760, description: 'Size of the file in bytes' })
-  sizeBytes!: number;
-
-  @ApiProperty({ example: EXAMPLE_SHA256, description: 'SHA-256 of the file, hex: check the download against it' })
-  sha256!: string;
-
-  @ApiProperty({ example: 120000, description: 'Data rows in the file (the header row not counted)' })
-  rowCount!: number;
+  @ApiPropertyOptional({ format: 'date-time', example: '2026-01-01T13:00:42.000Z', description: 'COMPLETED only: when `downloadUrl` stops working' })
+  expiresAt?: string;
 }
 
 export class ListExportsQueryDto {

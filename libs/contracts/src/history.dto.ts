@@ -13,7 +13,8 @@ import {
 } from 'class-validator';
 import { Channel, DeliveryStatus, MessageDirection } from './enums';
 import { IsPageNumber, IsPageSize, MAX_OFFSET, MAX_PAGE } from './paging';
-import { IsIsoDateTimeWithOffset } from './validators';
+import { DATE_BOUND_SCHEMA, IsDateBound, LOWER_BOUND, UPPER_BOUND } from './plain-dates';
+import { IsIanaTimeZone } from './validators';
 
 /**
  * Query-string lists: `status=SENT`, `status=SENT&status=ERROR` and `status=SENT,ERROR` all give
@@ -32,13 +33,24 @@ export const toQueryArray = ({ value }: { value: unknown }) => {
 export const restorePlusOffset = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? value.replace(/ (\d{2}:\d{2})$/, '+$1') : value;
 
+/** What one query-string item of a list may be: a value, or values separated by commas. */
+function queryListPattern(values: Record<string, string>): string {
+  const one = `(${Object.values(values).join('|')})`;
+  return `^${one}(,${one})*$`;
+}
+
 /** Cursor text: base64url payload, a dot, base64url MAC. */
 export const CURSOR_PATTERN = /^[A-Za-z0-9_-]{1,1024}\.[A-Za-z0-9_-]{16,64}$/;
 
 
 /** `GET /messages/history`: one page of an account's messages, oldest first. */
 export class BrowseMessageHistoryQueryDto {
-  @ApiProperty({ enum: Channel, isArray: true, description: 'One channel, repeated, or comma-separated (`SMS,RCS`)', example: 'SMS' })
+  @ApiProperty({
+    type: 'array',
+    items: { type: 'string', pattern: queryListPattern(Channel) },
+    description: 'SMS, RCS or WHATSAPP: one channel, repeated (`channel=SMS&channel=RCS`), or comma-separated (`SMS,RCS`)',
+    example: ['SMS'],
+  })
   @IsDefined({ message: 'channel is required: SMS, RCS or WHATSAPP' })
   @Transform(toQueryArray)
   @IsArray()
@@ -47,19 +59,29 @@ export class BrowseMessageHistoryQueryDto {
   @IsEnum(Channel, { each: true, message: 'channel must be SMS, RCS or WHATSAPP' })
   channel!: Channel[];
 
-  @ApiProperty({ example: '2026-01-01T00:00:00+01:00', description: 'Inclusive lower bound of sendDate, with an offset (encode `+` as %2B)' })
+  @ApiProperty({ ...DATE_BOUND_SCHEMA, example: '2026-01-01T00:00:00+01:00', description: `Inclusive lower bound of sendDate (encode \`+\` as %2B). ${LOWER_BOUND}` })
   @IsDefined({ message: 'from is required' })
   @Transform(restorePlusOffset)
-  @IsIsoDateTimeWithOffset()
+  @IsDateBound()
   from!: string;
 
-  @ApiProperty({ example: '2026-01-31T23:59:59+01:00', description: 'Inclusive upper bound of sendDate, with an offset; from > to gives an empty page' })
+  @ApiProperty({ ...DATE_BOUND_SCHEMA, example: '2026-01-31', description: `Inclusive upper bound of sendDate; from > to gives an empty page. ${UPPER_BOUND}` })
   @IsDefined({ message: 'to is required' })
   @Transform(restorePlusOffset)
-  @IsIsoDateTimeWithOffset()
+  @IsDateBound()
   to!: string;
 
-  @ApiPropertyOptional({ enum: DeliveryStatus, isArray: true, description: 'One status, repeated, or comma-separated' })
+  @ApiPropertyOptional({ description: 'IANA time zone of the days that date-only `from` and `to` name', example: 'Europe/Paris', default: 'UTC' })
+  @IsOptional()
+  @IsIanaTimeZone()
+  timezone?: string;
+
+  @ApiPropertyOptional({
+    type: 'array',
+    items: { type: 'string', pattern: queryListPattern(DeliveryStatus) },
+    description: 'SENT, DELIVERED, RECEIVED, ERROR, EXPIRED or UNKNOWN: one status, repeated, or comma-separated',
+    example: ['DELIVERED'],
+  })
   @IsOptional()
   @Transform(toQueryArray)
   @IsArray()

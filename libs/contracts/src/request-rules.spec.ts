@@ -56,7 +56,7 @@ describe('BrowseMessageHistoryQueryDto', () => {
 
   it('defaults limit to 20 and names each bad parameter', () => {
     expect(validate({ channel: 'SMS', from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' }).dto.limit).toBe(20);
-    expect(validate({ channel: 'FAX', from: '2026-01-01', to: '2026-01-02T00:00:00', limit: '101', page: '-1', cursor: 'x' }).errors.sort()).toEqual(['channel', 'cursor', 'from', 'limit', 'page', 'to']);
+    expect(validate({ channel: 'FAX', from: '2026-01-01T00:00', to: '2026-01-02T00:00:00', limit: '101', page: '-1', cursor: 'x' }).errors.sort()).toEqual(['channel', 'cursor', 'from', 'limit', 'page', 'to']);
   });
 });
 

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { databaseUnavailable } from './database-errors';
-import { DomainError, envelopeOf, ErrorEnvelope, reasonPhrase } from './errors';
+import { DomainError, envelopeOf, ErrorCode, ErrorEnvelope, reasonPhrase } from './errors';
 
 /**
  * The envelope of what every entry point answers the same way: a domain error as it is, a
@@ -20,5 +20,5 @@ export function unexpectedEnvelope(exception: unknown, logger: Logger): ErrorEnv
   const errorId = randomUUID();
   const error = exception instanceof Error ? { name: exception.name, message: exception.message, stack: exception.stack } : { value: String(exception) };
   logger.error({ message: 'Unhandled error', errorId, error });
-  return { status: 500, error: reasonPhrase(500), message: 'Something went wrong on our side; quote the errorId to support', errorId };
+  return { status: 500, error: reasonPhrase(500), code: ErrorCode.Internal, message: 'Something went wrong on our side; quote the errorId to support', errorId };
 }

@@ -14,10 +14,11 @@ class Outer {
 
 describe('error envelope', () => {
   it('maps each code to its status and reason', () => {
-    expect(envelopeOf(new DomainError(ErrorCode.NotFound, 'Export x was not found'))).toEqual({ status: 404, error: 'Not Found', message: 'Export x was not found' });
-    expect(envelopeOf(new DomainError(ErrorCode.TooManyRequests, 'slow down', undefined, { retryAfter: 3 }))).toEqual({
+    expect(envelopeOf(new DomainError(ErrorCode.NotFound, 'Export x was not found'))).toEqual({ status: 404, error: 'Not Found', code: 'NOT_FOUND', message: 'Export x was not found' });
+    expect(envelopeOf(new DomainError(ErrorCode.RateLimited, 'slow down', undefined, { retryAfter: 3 }))).toEqual({
       status: 429,
       error: 'Too Many Requests',
+      code: 'RATE_LIMITED',
       message: 'slow down',
       retryAfter: 3,
     });

@@ -1,19 +1,8 @@
 import { ValidationError } from 'class-validator';
+import { ErrorCode, STATUS_OF_ERROR } from '@exports/contracts';
 
-/** What went wrong, in the terms of the API; each transport maps a code to its status in one place. */
-export enum ErrorCode {
-  Validation = 'VALIDATION',
-  Unauthorized = 'UNAUTHORIZED',
-  /** A NATS request for another account than its subject names. */
-  AccountMismatch = 'ACCOUNT_MISMATCH',
-  NotFound = 'NOT_FOUND',
-  Conflict = 'CONFLICT',
-  LinkExpired = 'LINK_EXPIRED',
-  TooManyRequests = 'TOO_MANY_REQUESTS',
-  PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
-  Unavailable = 'UNAVAILABLE',
-  Internal = 'INTERNAL',
-}
+/** The catalogue lives in contracts (the OpenAPI document lists it); re-exported for the apps' throw sites. */
+export { ErrorCode };
 
 export interface FieldError {
   field: string;
@@ -31,19 +20,6 @@ export class DomainError extends Error {
     this.name = 'DomainError';
   }
 }
-
-export const STATUS_OF: Record<ErrorCode, number> = {
-  [ErrorCode.Validation]: 400,
-  [ErrorCode.LinkExpired]: 400,
-  [ErrorCode.Unauthorized]: 401,
-  [ErrorCode.AccountMismatch]: 403,
-  [ErrorCode.NotFound]: 404,
-  [ErrorCode.Conflict]: 409,
-  [ErrorCode.PayloadTooLarge]: 413,
-  [ErrorCode.TooManyRequests]: 429,
-  [ErrorCode.Internal]: 500,
-  [ErrorCode.Unavailable]: 503,
-};
 
 const REASON: Record<number, string> = {
   400: 'Bad Request',
@@ -66,6 +42,7 @@ export function reasonPhrase(status: number): string {
 export interface ErrorEnvelope {
   status: number;
   error: string;
+  code: ErrorCode;
   message: string;
   details?: FieldError[];
   errorId?: string;
@@ -73,10 +50,11 @@ export interface ErrorEnvelope {
 }
 
 export function envelopeOf(error: DomainError): ErrorEnvelope {
-  const status = STATUS_OF[error.code];
+  const status = STATUS_OF_ERROR[error.code];
   return {
     status,
     error: reasonPhrase(status),
+    code: error.code,
     message: error.message,
     ...(error.details?.length ? { details: error.details } : {}),
     ...(error.extra ?? {}),

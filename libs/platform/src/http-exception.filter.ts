@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { knownEnvelope, unexpectedEnvelope } from './error-envelopes';
+import { errorCodeOfStatus } from '@exports/contracts';
 import { ErrorEnvelope, reasonPhrase } from './errors';
 
 /** Maps anything thrown on the HTTP side to the one error envelope. */
@@ -22,13 +23,14 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (known) return known;
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
-      if (status < 500) return { status, error: reasonPhrase(status), message: messageOf(exception) };
+      if (status < 500) return { status, error: reasonPhrase(status), code: errorCodeOfStatus(status), message: messageOf(exception) };
     }
     const bodyParserStatus = clientStatusOf(exception);
     if (bodyParserStatus) {
       return {
         status: bodyParserStatus,
         error: reasonPhrase(bodyParserStatus),
+        code: errorCodeOfStatus(bodyParserStatus),
         message: bodyParserStatus === 413 ? 'The request body is too large' : 'The request body is not valid JSON',
       };
     }

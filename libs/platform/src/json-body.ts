@@ -1,6 +1,8 @@
 import { isUtf8 } from 'node:buffer';
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { json } from 'express';
+import { Observable } from 'rxjs';
 import { DomainError, ErrorCode } from './errors';
 
 /**
@@ -40,10 +42,17 @@ class JsonBytesError extends Error {
   readonly type = 'entity.verify.failed';
 }
 
+/** Where {@link jsonBodyParser} leaves the refusal of a body for {@link BodyErrorInterceptor}. */
+const BODY_ERROR = Symbol('bodyError');
+
+type RequestWithBodyError = Request & { [BODY_ERROR]?: DomainError };
+
 /**
- * JSON body parsing whose failures become domain errors, so they reach the error
- * filter as what they are (Nest would otherwise pass the parser's raw message on).
- * Bodies that are not UTF-8 or nest too deeply are refused (400) before parsing.
+ * JSON body parsing whose failures become domain errors, so they reach the error filter as what
+ * they are (Nest would otherwise pass the parser's raw message on). Bodies that are not UTF-8 or
+ * nest too deeply are refused (400) before parsing. The refusal is not answered here: it waits on
+ * the request until the route's guards have run ({@link BodyErrorInterceptor}), so a request with a
+ * bad body is still authenticated first, and its answer carries the key's rate-limit headers.
  */
 export function jsonBodyParser(limit: string): RequestHandler {
   const parse = json({
@@ -56,10 +65,31 @@ export function jsonBodyParser(limit: string): RequestHandler {
   return (request: Request, response: Response, next: NextFunction) =>
     parse(request, response, (error?: unknown) => {
       if (!error) return next();
-      const { status, type, message } = error as { status?: number; type?: string; message?: string };
-      if (status === 413) return next(new DomainError(ErrorCode.PayloadTooLarge, `The request body is larger than ${limit}`));
-      if (type === 'entity.parse.failed') return next(new DomainError(ErrorCode.Validation, 'The request body is not valid JSON'));
-      if (type === 'entity.verify.failed') return next(new DomainError(ErrorCode.Validation, message ?? JSON_BYTES_MESSAGES['not-utf8']));
-      next(error);
+      const refusal = bodyRefusal(error, limit);
+      if (!refusal) return next(error);
+      (request as RequestWithBodyError)[BODY_ERROR] = refusal;
+      request.body = undefined;
+      next();
     });
+}
+
+function bodyRefusal(error: unknown, limit: string): DomainError | undefined {
+  const { status, type, message } = error as { status?: number; type?: string; message?: string };
+  if (status === 413) return new DomainError(ErrorCode.PayloadTooLarge, `The request body is larger than ${limit}`);
+  if (status === 415) return new DomainError(ErrorCode.UnsupportedMediaType, 'The request body must be uncompressed JSON in UTF-8');
+  if (type === 'entity.verify.failed') return new DomainError(ErrorCode.Validation, message ?? JSON_BYTES_MESSAGES['not-utf8']);
+  if (type === 'entity.parse.failed' || (typeof status === 'number' && status >= 400 && status < 500)) return new DomainError(ErrorCode.Validation, 'The request body is not valid JSON');
+  return undefined;
+}
+
+/** Answers the refusal {@link jsonBodyParser} left on the request, after the guards and before any pipe. */
+@Injectable()
+export class BodyErrorInterceptor implements NestInterceptor {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() === 'http') {
+      const refusal = context.switchToHttp().getRequest<RequestWithBodyError>()[BODY_ERROR];
+      if (refusal) throw refusal;
+    }
+    return next.handle();
+  }
 }

@@ -29,7 +29,7 @@ export function requestAccount(context: NatsContext, namespace: NatsNamespace, p
   const { accountId } = splitAccountSubject(namespace.unprefix(context.getSubject()));
   if (payloadAccountId !== accountId) {
     const message = `accountId must be the account of the subject (${accountId})`;
-    throw new DomainError(ErrorCode.AccountMismatch, message, [{ field: 'accountId', message }], { code: ErrorCode.AccountMismatch });
+    throw new DomainError(ErrorCode.AccountMismatch, message, [{ field: 'accountId', message }]);
   }
   return accountId;
 }

@@ -46,7 +46,7 @@ export class ApiKeyGuard implements CanActivate {
     const retryAfter = this.failures.blockedFor(address);
     if (retryAfter > 0) {
       throw new DomainError(
-        ErrorCode.TooManyRequests,
+        ErrorCode.RateLimited,
         `Too many requests without a valid API key from this address (limit ${this.failures.limit} per minute); retry after ${retryAfter} s`,
         undefined,
         { retryAfter },
@@ -67,8 +67,9 @@ export class ApiKeyGuard implements CanActivate {
     const response = context.switchToHttp().getResponse<Response>();
     response.setHeader('X-RateLimit-Limit', String(budget.limit));
     response.setHeader('X-RateLimit-Remaining', String(budget.remaining));
+    response.setHeader('X-RateLimit-Reset', String(budget.retryAfter));
     if (!budget.allowed) {
-      throw new DomainError(ErrorCode.TooManyRequests, `Rate limit of ${budget.limit} requests per ${this.config.RATE_LIMIT_WINDOW_SECONDS} s reached for this API key`, undefined, {
+      throw new DomainError(ErrorCode.RateLimited, `Rate limit of ${budget.limit} requests per ${this.config.RATE_LIMIT_WINDOW_SECONDS} s reached for this API key`, undefined, {
         retryAfter: budget.retryAfter,
       });
     }

@@ -8,7 +8,7 @@ import { headerRefs, RATE_LIMIT_HEADERS, RETRY_AFTER_HEADER } from './rate-limit
 const API_KEY_SCHEME = 'apiKey';
 
 /** Responses given before the key is accepted, so without the rate-limit headers. */
-const BEFORE_RATE_LIMIT = new Set(['401', '413']);
+const BEFORE_RATE_LIMIT = new Set(['401']);
 
 export function buildOpenApi(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -16,8 +16,8 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
     .setDescription(
       'Asynchronous exports (contacts, delivery reports, message history) and message history browsing. ' +
         'Every route but health and docs needs the X-Api-Key header; each key has a request budget per window, ' +
-        'reported in `X-RateLimit-Limit` and `X-RateLimit-Remaining`. Errors share one envelope: ' +
-        '`{ status, error, message, details?, errorId? }`.',
+        'reported in `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`. Errors share one envelope: ' +
+        '`{ status, error, code, message, details?, retryAfter?, errorId? }`, where `code` is one of a stable catalogue (see ErrorEnvelopeDto).',
     )
     .setVersion('1.0')
     .addServer('/', 'This gateway')

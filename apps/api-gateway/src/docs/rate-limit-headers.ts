@@ -15,6 +15,11 @@ export const RATE_LIMIT_HEADERS: Record<string, HeaderObject> = {
     schema: { type: 'integer', minimum: 0 },
     example: 599,
   },
+  'X-RateLimit-Reset': {
+    description: 'Seconds until the current window ends and the budget is full again. Sent once the key is accepted.',
+    schema: { type: 'integer', minimum: 1 },
+    example: 42,
+  },
 };
 
 export const RETRY_AFTER_HEADER: Record<string, HeaderObject> = {

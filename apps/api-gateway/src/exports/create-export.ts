@@ -1,8 +1,8 @@
 import { applyDecorators, HttpCode } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ExportRequestBase, ExportResourceDto, ExportType } from '@exports/contracts';
-import { ApiErrors } from '../docs/api-errors.decorator';
+import { ErrorCode, ExportRequestBase, ExportResourceDto, ExportType } from '@exports/contracts';
+import { ApiErrors, KEYED } from '../docs/api-errors.decorator';
 import { ExportsService } from './exports.service';
 import { ApiIdempotencyKey } from './idempotency-key.decorator';
 
@@ -14,7 +14,7 @@ export function CreateExportRoute(summary: string, description: string): MethodD
     ApiIdempotencyKey(),
     ApiAcceptedResponse({ type: ExportResourceDto, description: 'Export registered as PENDING; poll it with GET /exports' }),
     ApiOkResponse({ type: ExportResourceDto, description: 'Replay of an earlier request with the same Idempotency-Key' }),
-    ApiErrors(400, 401, 409, 413, 429, 503),
+    ApiErrors(ErrorCode.Validation, ErrorCode.IdempotencyConflict, ErrorCode.PayloadTooLarge, ErrorCode.UnsupportedMediaType, ErrorCode.TooManyOpenExports, ...KEYED),
   );
 }
 

@@ -4,7 +4,7 @@ import type { Response } from 'express';
 import {
   CreateContactsExportDto,
   CreateDeliveryReportsExportDto,
-  DownloadLinkDto,
+  ExportDetailDto,
   ExportPageDto,
   ExportResourceDto,
   ExportType,
@@ -12,15 +12,16 @@ import {
 } from '@exports/contracts';
 import { DomainError, ErrorCode } from '@exports/platform';
 import { AccountId } from '../auth/account-id.decorator';
-import { ApiErrors } from '../docs/api-errors.decorator';
+import { ApiErrors, KEYED } from '../docs/api-errors.decorator';
 import { ExportsService } from './exports.service';
 import { createExport, CreateExportRoute } from './create-export';
 import { IdempotencyKey } from './idempotency-key.decorator';
 
 const ApiExportId = () => ApiParam({ name: 'exportId', format: 'uuid', description: 'The export, as `exportId` in its resource', example: '0b7d6c1e-3f0a-4a8e-9d51-2f4c8e6b1a90' });
 
+/** An id that is not a UUID names no export: 404, as for an unknown one (the id is not echoed). */
 const exportIdPipe = new ParseUUIDPipe({
-  exceptionFactory: () => new DomainError(ErrorCode.Validation, 'exportId must be a UUID', [{ field: 'exportId', message: 'exportId must be a UUID' }]),
+  exceptionFactory: () => new DomainError(ErrorCode.NotFound, 'Export was not found: exportId is not the id of an export'),
 });
 
 @ApiTags('exports')
@@ -58,18 +59,23 @@ export class ExportsController {
   @Get()
   @ApiOperation({ summary: 'List exports', description: 'Newest first; `page` is 0-based.' })
   @ApiOkResponse({ type: ExportPageDto, description: 'One page of the exports of the account' })
-  @ApiErrors(400, 401, 429, 503)
+  @ApiErrors(ErrorCode.Validation, ...KEYED)
   list(@AccountId() accountId: string, @Query() query: ListExportsQueryDto): Promise<ExportPageDto> {
     return this.exports.list(accountId, query);
   }
 
   @Get(':exportId')
-  @ApiOperation({ summary: 'Get a download link', description: 'A presigned link to the file of a COMPLETED export.' })
+  @ApiOperation({
+    summary: 'Get an export',
+    description:
+      'The export as it reads now, in every live state: PENDING with its `progress`, FAILED with its `error`, and COMPLETED with ' +
+      '`downloadUrl` (a presigned link) and `expiresAt`. An EXPIRED link is a 400 (`LINK_EXPIRED`): regenerate it with `POST /exports/{exportId}`.',
+  })
   @ApiExportId()
-  @ApiOkResponse({ type: DownloadLinkDto, description: 'A presigned link, valid until `expiresAt`' })
-  @ApiErrors(400, 401, 404, 409, 429, 503)
-  link(@AccountId() accountId: string, @Param('exportId', exportIdPipe) exportId: string): Promise<DownloadLinkDto> {
-    return this.exports.link(accountId, exportId);
+  @ApiOkResponse({ type: ExportDetailDto, description: 'The export; with `downloadUrl` and `expiresAt` when COMPLETED' })
+  @ApiErrors(ErrorCode.LinkExpired, ErrorCode.NotFound, ...KEYED)
+  get(@AccountId() accountId: string, @Param('exportId', exportIdPipe) exportId: string): Promise<ExportDetailDto> {
+    return this.exports.get(accountId, exportId);
   }
 
   @Post(':exportId')
@@ -79,16 +85,16 @@ export class ExportsController {
     description: '200 with a fresh link while the file is kept; 202 with the export when it is run again (file purged, or export FAILED).',
   })
   @ApiExportId()
-  @ApiOkResponse({ type: DownloadLinkDto, description: 'File still kept: a fresh link' })
+  @ApiOkResponse({ type: ExportDetailDto, description: 'File still kept: the export, COMPLETED, with a fresh link' })
   @ApiAcceptedResponse({ type: ExportResourceDto, description: 'File purged, or export FAILED: the export runs again with the same filters (PENDING)' })
-  @ApiErrors(400, 401, 404, 409, 429, 503)
+  @ApiErrors(ErrorCode.Validation, ErrorCode.PayloadTooLarge, ErrorCode.NotFound, ErrorCode.ExportNotReady, ErrorCode.ExportChanged, ErrorCode.TooManyOpenExports, ...KEYED)
   async regenerate(
     @AccountId() accountId: string,
     @Param('exportId', exportIdPipe) exportId: string,
     @Res({ passthrough: true }) response: Response,
-  ): Promise<DownloadLinkDto | ExportResourceDto> {
+  ): Promise<ExportDetailDto | ExportResourceDto> {
     const result = await this.exports.regenerate(accountId, exportId);
-    if (result.kind === 'link') return result.link;
+    if (result.kind === 'link') return result.detail;
     response.status(202);
     return result.resource;
   }

@@ -3,7 +3,7 @@ import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices
 import {
   anyAccount,
   CreateExportRpcRequest,
-  DownloadLinkDto,
+  ExportDetailDto,
   EXPORT_KINDS,
   ExportPageDto,
   ExportResourceDto,
@@ -36,8 +36,8 @@ export function exportsRpcController(namespace: NatsNamespace): Type<unknown> {
     }
 
     @MessagePattern(namespace.subject(anyAccount(Subjects.requests.exportsGet)))
-    get(@Payload(createPayloadPipe()) message: GetExportRpcRequest, @Ctx() context: NatsContext): Promise<DownloadLinkDto> {
-      return this.exports.link(requestAccount(context, namespace, message.accountId), message.exportId);
+    get(@Payload(createPayloadPipe()) message: GetExportRpcRequest, @Ctx() context: NatsContext): Promise<ExportDetailDto> {
+      return this.exports.get(requestAccount(context, namespace, message.accountId), message.exportId);
     }
 
     @MessagePattern(namespace.subject(anyAccount(Subjects.requests.exportsList)))

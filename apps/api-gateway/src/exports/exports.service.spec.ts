@@ -160,7 +160,7 @@ describe('ExportsService', () => {
     it('refuses the same key with another body (409)', async () => {
       await service.createOnce(ACCOUNT, ExportType.Contacts, contacts({ listIds: ['l-1'] }), 'key-1');
       const error = await refusal(service.createOnce(ACCOUNT, ExportType.Contacts, contacts({ listIds: ['l-2'] }), 'key-1'));
-      expect(error.code).toBe(ErrorCode.Conflict);
+      expect(error.code).toBe(ErrorCode.IdempotencyConflict);
       expect(error.message).toContain('Idempotency-Key');
     });
 
@@ -168,7 +168,7 @@ describe('ExportsService', () => {
       await service.createOnce(ACCOUNT, ExportType.Contacts, contacts({}));
       await service.createOnce(ACCOUNT, ExportType.Contacts, contacts({}));
       const error = await refusal(service.createOnce(ACCOUNT, ExportType.Contacts, contacts({})));
-      expect(error.code).toBe(ErrorCode.TooManyRequests);
+      expect(error.code).toBe(ErrorCode.TooManyOpenExports);
       expect(error.message).toContain('2 unfinished exports (limit 2)');
       expect(error.extra).toEqual({ retryAfter: 5 });
     });
@@ -183,36 +183,46 @@ describe('ExportsService', () => {
     });
   });
 
-  describe('link', () => {
-    it('presigns a COMPLETED export for the rest of its link lifetime', async () => {
+  describe('get', () => {
+    it('gives a COMPLETED export with a link presigned for the rest of its link lifetime', async () => {
       const record = completed(90_000, 24 * HOUR);
       registry.records.set(record.id, record);
-      const link = await service.link(ACCOUNT, record.id);
-      expect(link).toMatchObject({ exportId: record.id, fileName: 'contacts.csv', rowCount: 10, sizeBytes: 400 });
+      const detail = await service.get(ACCOUNT, record.id);
+      expect(detail).toMatchObject({ exportId: record.id, status: ExportStatus.Completed, fileName: 'contacts.csv', rowCount: 10, sizeBytes: 400 });
+      expect(detail.downloadUrl).toEqual(expect.any(String));
+      expect(Date.parse(detail.expiresAt!)).toBeLessThanOrEqual(record.linkExpiresAt!.getTime());
       expect(signer.signed).toHaveLength(1);
       expect(signer.signed[0].seconds).toBeGreaterThanOrEqual(88);
       expect(signer.signed[0].seconds).toBeLessThanOrEqual(90);
     });
 
-    it('says why there is no link: 409 with progress while PENDING, 409 with the error when FAILED, 410 once expired', async () => {
+    it('gives a PENDING export with its progress and a FAILED one with its error, without a link', async () => {
       const pending = exportRecord({ rowsExported: 1234 });
       const failed = exportRecord({ status: ExportStatus.Failed, errorCode: ExportErrorCode.Timeout, errorMessage: 'gave up' });
-      const expired = completed(-1000, 24 * HOUR);
-      for (const record of [pending, failed, expired]) registry.records.set(record.id, record);
+      for (const record of [pending, failed]) registry.records.set(record.id, record);
 
-      const whilePending = await refusal(service.link(ACCOUNT, pending.id));
-      expect(whilePending.code).toBe(ErrorCode.Conflict);
-      expect(whilePending.extra).toMatchObject({ exportStatus: ExportStatus.Pending, progress: { rowsExported: 1234 } });
-      const afterFailure = await refusal(service.link(ACCOUNT, failed.id));
-      expect(afterFailure.extra).toMatchObject({ exportStatus: ExportStatus.Failed, exportError: { code: 'TIMEOUT', message: 'gave up' } });
-      expect((await refusal(service.link(ACCOUNT, expired.id))).code).toBe(ErrorCode.LinkExpired);
+      const whilePending = await service.get(ACCOUNT, pending.id);
+      expect(whilePending).toMatchObject({ status: ExportStatus.Pending, isAvailableForDownload: false, progress: { rowsExported: 1234 } });
+      expect(whilePending.downloadUrl).toBeUndefined();
+      const afterFailure = await service.get(ACCOUNT, failed.id);
+      expect(afterFailure).toMatchObject({ status: ExportStatus.Failed, error: { code: 'TIMEOUT', message: 'gave up' } });
+      expect(afterFailure.downloadUrl).toBeUndefined();
+      expect(signer.signed).toEqual([]);
+    });
+
+    it('refuses an expired link with LINK_EXPIRED (400), signing nothing', async () => {
+      const expired = completed(-1000, 24 * HOUR);
+      registry.records.set(expired.id, expired);
+      const error = await refusal(service.get(ACCOUNT, expired.id));
+      expect(error.code).toBe(ErrorCode.LinkExpired);
+      expect(error.message).toContain('POST /exports/{exportId}');
       expect(signer.signed).toEqual([]);
     });
 
     it("answers 404 for another account's export", async () => {
       const record = completed(HOUR, 24 * HOUR);
       registry.records.set(record.id, record);
-      expect((await refusal(service.link(randomUUID(), record.id))).code).toBe(ErrorCode.NotFound);
+      expect((await refusal(service.get(randomUUID(), record.id))).code).toBe(ErrorCode.NotFound);
     });
   });
 
@@ -221,7 +231,7 @@ describe('ExportsService', () => {
       const record = completed(-1000, 24 * HOUR);
       registry.records.set(record.id, record);
       const result = await service.regenerate(ACCOUNT, record.id);
-      expect(result.kind).toBe('link');
+      expect(result).toMatchObject({ kind: 'link', detail: { exportId: record.id, status: ExportStatus.Completed, downloadUrl: expect.any(String) } });
       expect(registry.records.get(record.id)?.run).toBe(1);
       expect(relay.kicks).toBe(0);
     });
@@ -240,8 +250,8 @@ describe('ExportsService', () => {
       const pendingOne = exportRecord({});
       const pendingTwo = exportRecord({});
       for (const record of [failed, pendingOne, pendingTwo]) registry.records.set(record.id, record);
-      expect((await refusal(service.regenerate(ACCOUNT, failed.id))).code).toBe(ErrorCode.TooManyRequests);
-      expect((await refusal(service.regenerate(ACCOUNT, pendingOne.id))).code).toBe(ErrorCode.Conflict);
+      expect((await refusal(service.regenerate(ACCOUNT, failed.id))).code).toBe(ErrorCode.TooManyOpenExports);
+      expect((await refusal(service.regenerate(ACCOUNT, pendingOne.id))).code).toBe(ErrorCode.ExportNotReady);
       expect(relay.kicks).toBe(0);
     });
   });

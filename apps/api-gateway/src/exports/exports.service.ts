@@ -2,15 +2,15 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   describeViolations,
-  DownloadLinkDto,
+  ExportDetailDto,
   exportRequestViolations,
-  ExportErrorCode,
   ExportPageDto,
   ExportRequestBase,
   ExportResourceDto,
   ExportStatus,
   ExportType,
   ListExportsQueryDto,
+  resolveDateRange,
 } from '@exports/contracts';
 import { ExportEntity, ExportsRepository, toExportResource } from '@exports/database';
 import { effectiveStatus, ExportEvent, regenerateEvent } from '@exports/export-status';
@@ -18,7 +18,7 @@ import { OutboxRelay } from '@exports/outbox';
 import { AppConfig, DomainError, ErrorCode } from '@exports/platform';
 import { ObjectStorage } from '@exports/storage';
 
-export type RegenerateResult = { kind: 'link'; link: DownloadLinkDto } | { kind: 'rerun'; resource: ExportResourceDto };
+export type RegenerateResult = { kind: 'link'; detail: ExportDetailDto } | { kind: 'rerun'; resource: ExportResourceDto };
 
 /** What the use cases need of each collaborator: the app injects the real ones, the unit spec fakes. */
 export type ExportRegistry = Pick<ExportsRepository, 'create' | 'findByIdempotencyKey' | 'list' | 'findOne' | 'renewLink' | 'rerun'>;
@@ -42,7 +42,9 @@ export class ExportsService {
    * `Idempotency-Key`: the same key and body give back the export made the first time
    * (`replayed: true`); the same key with another body is a 409.
    */
-  async createOnce(accountId: string, type: ExportType, request: ExportRequestBase, idempotencyKey?: string): Promise<{ resource: ExportResourceDto; replayed: boolean }> {
+  async createOnce(accountId: string, type: ExportType, asked: ExportRequestBase, idempotencyKey?: string): Promise<{ resource: ExportResourceDto; replayed: boolean }> {
+    // Date-only bounds are stored as the instants they stand for, so every run and every reader sees one range.
+    const request = resolveDateRange(asked as ExportRequestBase & { startDateTime?: string; endDateTime?: string }, ['startDateTime', 'endDateTime'], asked.timezone);
     const violations = exportRequestViolations(type, request, this.config.EXPORT_MAX_RANGE_DAYS);
     if (violations.length) throw new DomainError(ErrorCode.Validation, describeViolations(violations), violations);
     const { timezone, ...filters } = request;
@@ -64,14 +66,14 @@ export class ExportsService {
   /** The same 429 for a new export and a re-run: both would add an unfinished export. */
   private tooManyOpen(open: number): DomainError {
     const cap = this.config.EXPORT_MAX_OPEN_PER_ACCOUNT;
-    return new DomainError(ErrorCode.TooManyRequests, `The account already has ${open} unfinished exports (limit ${cap}); wait for one to finish`, undefined, {
+    return new DomainError(ErrorCode.TooManyOpenExports, `The account already has ${open} unfinished exports (limit ${cap}); wait for one to finish`, undefined, {
       retryAfter: 5,
     });
   }
 
   private replay(record: ExportEntity, requestHash: string): ExportResourceDto {
     if (record.requestHash !== requestHash) {
-      throw new DomainError(ErrorCode.Conflict, 'This Idempotency-Key was already used with a different request; use a new key for a new export');
+      throw new DomainError(ErrorCode.IdempotencyConflict, 'This Idempotency-Key was already used with a different request; use a new key for a new export');
     }
     return toExportResource(record, new Date());
   }
@@ -82,26 +84,20 @@ export class ExportsService {
     return { items: items.map((item) => toExportResource(item, now)), page: query.page, limit: query.limit, totalItems };
   }
 
-  /** The presigned link of a COMPLETED export; the errors say what to do otherwise. */
-  async link(accountId: string, exportId: string): Promise<DownloadLinkDto> {
+  /**
+   * The export as it reads now, with a presigned link while it is COMPLETED. A PENDING or FAILED
+   * export is answered as it is (its `progress`, its `error`); an EXPIRED one is refused with
+   * LINK_EXPIRED, which says how to get a new link.
+   */
+  async get(accountId: string, exportId: string): Promise<ExportDetailDto> {
     const record = await this.find(accountId, exportId);
     const now = new Date();
-    switch (effectiveStatus(record, now)) {
-      case ExportStatus.Pending:
-        throw new DomainError(ErrorCode.Conflict, 'The export is still being produced; poll GET /exports/{exportId} until it is COMPLETED', undefined, {
-          exportStatus: ExportStatus.Pending,
-          progress: { rowsExported: record.rowsExported },
-        });
-      case ExportStatus.Failed:
-        throw new DomainError(ErrorCode.Conflict, `The export failed: ${record.errorMessage ?? 'unknown error'}`, undefined, {
-          exportStatus: ExportStatus.Failed,
-          exportError: { code: record.errorCode ?? ExportErrorCode.Internal, message: record.errorMessage ?? '' },
-        });
-      case ExportStatus.Expired:
-        throw new DomainError(ErrorCode.LinkExpired, 'The download link has expired; regenerate it with POST /exports/{exportId}');
-      default:
-        return this.presign(record, now);
+    const status = effectiveStatus(record, now);
+    if (status === ExportStatus.Expired) {
+      throw new DomainError(ErrorCode.LinkExpired, 'The download link has expired; regenerate it with POST /exports/{exportId}', undefined, { exportStatus: status });
     }
+    if (status === ExportStatus.Completed) return this.withLink(record, now);
+    return toExportResource(record, now);
   }
 
   /** A fresh link while the file is kept (200), or a new run with the same filters (202). */
@@ -109,12 +105,14 @@ export class ExportsService {
     const record = await this.find(accountId, exportId);
     const now = new Date();
     if (record.status === ExportStatus.Pending) {
-      throw new DomainError(ErrorCode.Conflict, 'The export is still being produced; there is no link to regenerate yet');
+      throw new DomainError(ErrorCode.ExportNotReady, 'The export is still being produced; poll GET /exports/{exportId} until it is COMPLETED', undefined, {
+        exportStatus: ExportStatus.Pending,
+      });
     }
     const event = regenerateEvent({ ...record, status: effectiveStatus(record, now) }, now);
     if (event === ExportEvent.RegenerateRetained) {
       if (!(await this.exports.renewLink(accountId, exportId, this.config.EXPORT_LINK_TTL_SECONDS))) throw this.changedMeanwhile();
-      return { kind: 'link', link: await this.presign(await this.find(accountId, exportId), new Date()) };
+      return { kind: 'link', detail: await this.withLink(await this.find(accountId, exportId), new Date()) };
     }
     if (event !== ExportEvent.RegeneratePurged && event !== ExportEvent.Retry) throw this.changedMeanwhile();
     const result = await this.exports.rerun(accountId, exportId, event, this.config.EXPORT_MAX_OPEN_PER_ACCOUNT);
@@ -126,17 +124,13 @@ export class ExportsService {
     return { kind: 'rerun', resource: toExportResource(rerun, new Date()) };
   }
 
-  private async presign(record: ExportEntity, now: Date): Promise<DownloadLinkDto> {
+  private async withLink(record: ExportEntity, now: Date): Promise<ExportDetailDto> {
     const expiresAt = record.linkExpiresAt!;
     const seconds = Math.max(1, Math.floor((expiresAt.getTime() - now.getTime()) / 1000));
     return {
-      exportId: record.id,
+      ...toExportResource(record, now),
       downloadUrl: await this.storage.presignGet(record.objectKey!, seconds, record.fileName!),
       expiresAt: new Date(now.getTime() + seconds * 1000).toISOString(),
-      fileName: record.fileName!,
-      sizeBytes: record.sizeBytes!,
-      sha256: record.sha256!,
-      rowCount: record.rowCount!,
     };
   }
 
@@ -147,7 +141,7 @@ export class ExportsService {
   }
 
   private changedMeanwhile(): DomainError {
-    return new DomainError(ErrorCode.Conflict, 'The export changed while the request was handled; read it again');
+    return new DomainError(ErrorCode.ExportChanged, 'The export changed while the request was handled; read it again');
   }
 }
 

@@ -1,23 +1,13 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
-import { accountSubject, BrowseMessageHistoryQueryDto, BrowseMessageHistoryRequest, MessageHistoryPageDto, NatsNamespace, Subjects } from '@exports/contracts';
+import { accountSubject, BrowseMessageHistoryQueryDto, errorCodeOfStatus, BrowseMessageHistoryRequest, MessageHistoryPageDto, NatsNamespace, Subjects } from '@exports/contracts';
 import { AppConfig, DomainError, ErrorCode, FieldError } from '@exports/platform';
 
 export const HISTORY_NATS_CLIENT = Symbol('HISTORY_NATS_CLIENT');
 
 /** How long a browse may wait for history-service before the customer gets a 503. */
 export const HISTORY_TIMEOUT_MS = 5_000;
-
-const CODE_OF_STATUS: Record<number, ErrorCode> = {
-  400: ErrorCode.Validation,
-  401: ErrorCode.Unauthorized,
-  404: ErrorCode.NotFound,
-  409: ErrorCode.Conflict,
-  413: ErrorCode.PayloadTooLarge,
-  429: ErrorCode.TooManyRequests,
-  503: ErrorCode.Unavailable,
-};
 
 /** history-service over NATS request-reply (`history.browse`), its error envelopes turned back into domain errors. */
 @Injectable()
@@ -44,8 +34,8 @@ export class HistoryClient implements OnApplicationBootstrap {
     } catch (error) {
       const envelope = envelopeIn(error);
       if (envelope) {
-        const { status, error: _reason, message, details, ...extra } = envelope;
-        throw new DomainError(CODE_OF_STATUS[status] ?? ErrorCode.Internal, message, details, extra);
+        const { status, error: _reason, code, message, details, ...extra } = envelope;
+        throw new DomainError(isErrorCode(code) ? code : errorCodeOfStatus(status), message, details, extra);
       }
       const reason = error instanceof TimeoutError ? `no answer within ${HISTORY_TIMEOUT_MS} ms` : ((error as Error)?.message ?? String(error));
       this.logger.warn({ message: 'Message history unavailable', accountId, reason });
@@ -57,6 +47,7 @@ export class HistoryClient implements OnApplicationBootstrap {
 interface ReplyEnvelope {
   status: number;
   error: string;
+  code?: unknown;
   message: string;
   details?: FieldError[];
   [extra: string]: unknown;
@@ -66,4 +57,10 @@ function envelopeIn(error: unknown): ReplyEnvelope | undefined {
   if (typeof error !== 'object' || error === null || error instanceof Error) return undefined;
   const { status, message } = error as { status?: unknown; message?: unknown };
   return typeof status === 'number' && status >= 400 && status < 600 && typeof message === 'string' ? (error as ReplyEnvelope) : undefined;
+}
+
+const ERROR_CODES = new Set<unknown>(Object.values(ErrorCode));
+
+function isErrorCode(value: unknown): value is ErrorCode {
+  return ERROR_CODES.has(value);
 }

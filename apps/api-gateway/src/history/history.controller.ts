@@ -1,9 +1,9 @@
 import { Body, Controller, Get, Post, Query, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { BrowseMessageHistoryQueryDto, CreateMessageHistoryExportDto, ExportResourceDto, ExportType, MessageHistoryPageDto } from '@exports/contracts';
+import { BrowseMessageHistoryQueryDto, CreateMessageHistoryExportDto, ErrorCode, ExportResourceDto, ExportType, MessageHistoryPageDto } from '@exports/contracts';
 import { AccountId } from '../auth/account-id.decorator';
-import { ApiErrors } from '../docs/api-errors.decorator';
+import { ApiErrors, KEYED } from '../docs/api-errors.decorator';
 import { ExportsService } from '../exports/exports.service';
 import { createExport, CreateExportRoute } from '../exports/create-export';
 import { IdempotencyKey } from '../exports/idempotency-key.decorator';
@@ -26,7 +26,7 @@ export class HistoryController {
       'Page with `page` (0-based) or, at any depth for the same cost, with `cursor` = the previous `nextCursor`.',
   })
   @ApiOkResponse({ type: MessageHistoryPageDto })
-  @ApiErrors(400, 401, 429, 503)
+  @ApiErrors(ErrorCode.Validation, ...KEYED)
   browse(@AccountId() accountId: string, @Query() query: BrowseMessageHistoryQueryDto): Promise<MessageHistoryPageDto> {
     return this.history.browse(accountId, query);
   }

@@ -3,7 +3,7 @@ export interface RateDecision {
   allowed: boolean;
   limit: number;
   remaining: number;
-  /** Seconds until the window that refused the request ends. */
+  /** Seconds until the current window ends (at least 1): when a refused request may retry, and the budget is full again. */
   retryAfter: number;
 }
 

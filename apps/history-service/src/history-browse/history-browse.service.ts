@@ -6,6 +6,7 @@ import {
   Channel,
   DeliveryStatus,
   describeViolations,
+  resolveDateRange,
   MessageDirection,
   MessageHistoryItemDto,
   MessageHistoryPageDto,
@@ -26,7 +27,9 @@ export class HistoryBrowseService {
     this.cursors = new HistoryCursor(config.CURSOR_SECRET);
   }
 
-  async browse(request: BrowseMessageHistoryRequest): Promise<MessageHistoryPageDto> {
+  async browse(query: BrowseMessageHistoryRequest): Promise<MessageHistoryPageDto> {
+    // Date-only bounds become the day's first and last instants in the query's zone, before anything reads them.
+    const request = resolveDateRange(query, ['from', 'to'], query.timezone);
     const violations = browseViolations(request, this.config.EXPORT_MAX_RANGE_DAYS);
     if (violations.length) throw new DomainError(ErrorCode.Validation, describeViolations(violations), violations);
 
