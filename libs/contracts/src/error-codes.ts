@@ -23,7 +23,7 @@ export enum ErrorCode {
   IdempotencyConflict = 'IDEMPOTENCY_CONFLICT',
   /** The request body is larger than the limit. */
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
-  /** The body's charset or content encoding is not supported (JSON in UTF-8, not compressed). */
+  /** A body that is not JSON (its Content-Type), not in UTF-8, or in a Content-Encoding the API does not read. */
   UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
   /** The API key's request budget is spent, or this address sent too many requests without a valid key. */
   RateLimited = 'RATE_LIMITED',

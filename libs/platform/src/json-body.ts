@@ -42,6 +42,8 @@ class JsonBytesError extends Error {
   readonly type = 'entity.verify.failed';
 }
 
+const UNREADABLE_BODY = 'The request body must be JSON in UTF-8, sent as is or with a gzip, deflate or br Content-Encoding';
+
 /** Where {@link jsonBodyParser} leaves the refusal of a body for {@link BodyErrorInterceptor}. */
 const BODY_ERROR = Symbol('bodyError');
 
@@ -62,7 +64,12 @@ export function jsonBodyParser(limit: string): RequestHandler {
       if (problem) throw new JsonBytesError(JSON_BYTES_MESSAGES[problem]);
     },
   });
-  return (request: Request, response: Response, next: NextFunction) =>
+  return (request: Request, response: Response, next: NextFunction) => {
+    if (hasBody(request) && !isJson(request)) {
+      // Not read as anything else: a body the API cannot read must not pass for an empty one.
+      (request as RequestWithBodyError)[BODY_ERROR] = new DomainError(ErrorCode.UnsupportedMediaType, 'The request body must be JSON, sent as Content-Type: application/json');
+      return next();
+    }
     parse(request, response, (error?: unknown) => {
       if (!error) return next();
       const refusal = bodyRefusal(error, limit);
@@ -71,12 +78,24 @@ export function jsonBodyParser(limit: string): RequestHandler {
       request.body = undefined;
       next();
     });
+  };
+}
+
+/** `application/json`, parameters aside: the one media type the parser reads. */
+function isJson(request: Request): boolean {
+  return (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase() === 'application/json';
+}
+
+/** A request that sends a body: some bytes announced, or a chunked one (as Node's parsers decide it). */
+function hasBody(request: Request): boolean {
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 function bodyRefusal(error: unknown, limit: string): DomainError | undefined {
   const { status, type, message } = error as { status?: number; type?: string; message?: string };
   if (status === 413) return new DomainError(ErrorCode.PayloadTooLarge, `The request body is larger than ${limit}`);
-  if (status === 415) return new DomainError(ErrorCode.UnsupportedMediaType, 'The request body must be uncompressed JSON in UTF-8');
+  if (status === 415) return new DomainError(ErrorCode.UnsupportedMediaType, UNREADABLE_BODY);
   if (type === 'entity.verify.failed') return new DomainError(ErrorCode.Validation, message ?? JSON_BYTES_MESSAGES['not-utf8']);
   if (type === 'entity.parse.failed' || (typeof status === 'number' && status >= 400 && status < 500)) return new DomainError(ErrorCode.Validation, 'The request body is not valid JSON');
   return undefined;

@@ -20,7 +20,7 @@ const EXAMPLES: Record<ErrorCode, ErrorExample> = {
   [ErrorCode.ExportChanged]: { message: 'The export changed while the request was handled; read it again' },
   [ErrorCode.IdempotencyConflict]: { message: 'This Idempotency-Key was already used with a different request; use a new key for a new export' },
   [ErrorCode.PayloadTooLarge]: { message: 'The request body is larger than 64kb' },
-  [ErrorCode.UnsupportedMediaType]: { message: 'The request body must be uncompressed JSON in UTF-8' },
+  [ErrorCode.UnsupportedMediaType]: { message: 'The request body must be JSON, sent as Content-Type: application/json' },
   [ErrorCode.RateLimited]: { message: 'Rate limit of 600 requests per 60 s reached for this API key', extra: { retryAfter: 12 } },
   [ErrorCode.TooManyOpenExports]: { message: 'The account already has 5 unfinished exports (limit 5); wait for one to finish', extra: { retryAfter: 5 } },
   [ErrorCode.Internal]: { message: 'Something went wrong on our side; quote the errorId to support', extra: { errorId: '5f0c2a9e-8b1d-4e7a-b3c6-9d2e1f4a7b80' } },
@@ -36,7 +36,7 @@ const DESCRIPTIONS: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.ExportChanged]: '`EXPORT_CHANGED`: the export changed while the request was handled; read it again',
   [ErrorCode.IdempotencyConflict]: '`IDEMPOTENCY_CONFLICT`: the Idempotency-Key was already used with a different request',
   [ErrorCode.PayloadTooLarge]: '`PAYLOAD_TOO_LARGE`: request body larger than 64 kB',
-  [ErrorCode.UnsupportedMediaType]: '`UNSUPPORTED_MEDIA_TYPE`: the body is not uncompressed JSON in UTF-8',
+  [ErrorCode.UnsupportedMediaType]: '`UNSUPPORTED_MEDIA_TYPE`: a body that is not JSON (Content-Type), not UTF-8, or in an unknown Content-Encoding',
   [ErrorCode.RateLimited]:
     '`RATE_LIMITED`: the request budget of the API key is spent, or this client address sent too many requests without a valid key ' +
     '(`AUTH_FAILURES_PER_MINUTE`; it is then refused for a minute, valid key or not); wait `Retry-After` seconds',
