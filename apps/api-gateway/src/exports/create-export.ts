@@ -12,7 +12,7 @@ export function CreateExportRoute(summary: string, description: string): MethodD
     HttpCode(202),
     ApiOperation({ summary, description }),
     ApiIdempotencyKey(),
-    ApiAcceptedResponse({ type: ExportResourceDto, description: 'Export registered as PENDING; poll it with GET /exports' }),
+    ApiAcceptedResponse({ type: ExportResourceDto, description: 'Export registered as PENDING; poll it with GET /exports/{exportId} until it is COMPLETED' }),
     ApiOkResponse({ type: ExportResourceDto, description: 'Replay of an earlier request with the same Idempotency-Key' }),
     ApiErrors(ErrorCode.Validation, ErrorCode.IdempotencyConflict, ErrorCode.PayloadTooLarge, ErrorCode.UnsupportedMediaType, ErrorCode.TooManyOpenExports, ...KEYED),
   );
