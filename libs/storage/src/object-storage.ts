@@ -113,13 +113,13 @@ export class ObjectStorage {
    * A GET link for `key`, signed for the public host, valid for `expiresInSeconds` (clamped to
    * 1 s..7 days). With `downloadFileName`, the download is served as an attachment of that name.
    */
-  async presignGet(key: string, expiresInSeconds: number, downloadFileName?: string): Promise<string> {
+  async presignGet(key: string, expiresInSeconds: number, downloadFileName?: string, signedAt?: Date): Promise<string> {
     if (!Number.isFinite(expiresInSeconds)) {
       throw new RangeError(`expiresInSeconds must be a finite number, got ${expiresInSeconds}`);
     }
     const expires = Math.min(MAX_PRESIGN_SECONDS, Math.max(1, Math.floor(expiresInSeconds)));
     const overrides = downloadFileName === undefined ? undefined : { 'response-content-disposition': attachmentHeader(downloadFileName) };
-    return this.signer.presignedGetObject(this.bucket, key, expires, overrides);
+    return this.signer.presignedGetObject(this.bucket, key, expires, overrides, signedAt);
   }
 
   /** Size of the object, or null when there is no object at `key`. */

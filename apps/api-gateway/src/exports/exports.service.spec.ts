@@ -173,6 +173,14 @@ describe('ExportsService', () => {
       expect(error.extra).toEqual({ retryAfter: 5 });
     });
 
+    it('stores plain-date bounds as the first and last instants of those days in the request time zone', async () => {
+      const request = Object.assign(new CreateMessageHistoryExportDto(), { startDateTime: '2026-04-01', endDateTime: '2026-04-02', timezone: 'Europe/Paris' });
+      const { resource } = await service.createOnce(ACCOUNT, ExportType.MessageHistory, request);
+      expect(resource.filters).toEqual({ startDateTime: '2026-04-01T00:00:00.000+02:00', endDateTime: '2026-04-02T23:59:59.999999+02:00' });
+      const reversed = Object.assign(new CreateMessageHistoryExportDto(), { startDateTime: '2026-04-02', endDateTime: '2026-04-01' });
+      expect(JSON.stringify((await refusal(service.createOnce(ACCOUNT, ExportType.MessageHistory, reversed))).details)).toContain('endDateTime must not be before startDateTime');
+    });
+
     it('refuses a date range longer than EXPORT_MAX_RANGE_DAYS, naming the fields, and writes nothing', async () => {
       const request = Object.assign(new CreateMessageHistoryExportDto(), { startDateTime: '2026-01-01T00:00:00Z', endDateTime: '2026-03-01T00:00:00Z' });
       const error = await refusal(service.createOnce(ACCOUNT, ExportType.MessageHistory, request));
@@ -194,6 +202,16 @@ describe('ExportsService', () => {
       expect(signer.signed).toHaveLength(1);
       expect(signer.signed[0].seconds).toBeGreaterThanOrEqual(88);
       expect(signer.signed[0].seconds).toBeLessThanOrEqual(90);
+    });
+
+    it('gives the same expiresAt, the link end to the second, however often the export is read', async () => {
+      const record = completed(90_000, 24 * HOUR);
+      registry.records.set(record.id, record);
+      const first = await service.get(ACCOUNT, record.id);
+      await new Promise((done) => setTimeout(done, 30));
+      const second = await service.get(ACCOUNT, record.id);
+      expect(first.expiresAt).toBe(new Date(Math.floor(record.linkExpiresAt!.getTime() / 1000) * 1000).toISOString());
+      expect(second.expiresAt).toBe(first.expiresAt);
     });
 
     it('gives a PENDING export with its progress and a FAILED one with its error, without a link', async () => {

@@ -125,12 +125,14 @@ export class ExportsService {
   }
 
   private async withLink(record: ExportEntity, now: Date): Promise<ExportDetailDto> {
-    const expiresAt = record.linkExpiresAt!;
-    const seconds = Math.max(1, Math.floor((expiresAt.getTime() - now.getTime()) / 1000));
+    // Signed as of the current whole second, for the whole seconds left: the link ends at the same
+    // instant (linkExpiresAt, to the second) however often the export is read.
+    const signedAt = new Date(Math.floor(now.getTime() / 1000) * 1000);
+    const seconds = Math.max(1, Math.floor((record.linkExpiresAt!.getTime() - signedAt.getTime()) / 1000));
     return {
       ...toExportResource(record, now),
-      downloadUrl: await this.storage.presignGet(record.objectKey!, seconds, record.fileName!),
-      expiresAt: new Date(now.getTime() + seconds * 1000).toISOString(),
+      downloadUrl: await this.storage.presignGet(record.objectKey!, seconds, record.fileName!, signedAt),
+      expiresAt: new Date(signedAt.getTime() + seconds * 1000).toISOString(),
     };
   }
 
