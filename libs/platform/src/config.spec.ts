@@ -20,6 +20,7 @@ describe('loadConfig', () => {
       EXPORT_RECORD_RETENTION_DAYS: 90,
       INGEST_RETRY_BASE_MS: 1000,
       INGEST_RETRY_MAX_MS: 60_000,
+      NATS_STREAM_REPLICAS: 1,
     });
     expect(config.s3PublicUrl).toBe('http://127.0.0.1:9000');
   });
@@ -45,6 +46,9 @@ describe('loadConfig', () => {
     ['EXPORT_LINK_TTL_SECONDS', '-5'],
     ['LOG_LEVEL', 'chatty'],
     ['NATS_NAMESPACE', 'a.b'],
+    ['NATS_STREAM_REPLICAS', '0'],
+    ['NATS_STREAM_REPLICAS', '6'],
+    ['NATS_STREAM_REPLICAS', 'three'],
     ['EXPORT_ACCOUNT_CONCURRENCY', '0'],
     ['EXPORT_RECORD_RETENTION_DAYS', '0'],
     ['INGEST_RETRY_BASE_MS', '0'],

@@ -49,6 +49,13 @@ export class AppConfig {
   @IsOptional() @IsString() NATS_TLS_CERT_FILE?: string;
   @IsOptional() @IsString() NATS_TLS_KEY_FILE?: string;
 
+  /**
+   * Copies of each JetStream stream the apps create: 1 on a single server, 3 on a 3-node cluster
+   * (a stream then survives the loss of one node). Streams that exist are moved to this count.
+   */
+  @Transform(toInt) @IsInt({ message: 'NATS_STREAM_REPLICAS must be an integer from 1 to 5' }) @Min(1) @Max(5)
+  NATS_STREAM_REPLICAS = 1;
+
   /** Prefix for every subject, stream and consumer; empty in production, unique per test run. */
   @Matches(/^[A-Za-z0-9_-]*$/, { message: 'NATS_NAMESPACE may only hold letters, digits, "_" and "-"' })
   NATS_NAMESPACE = '';

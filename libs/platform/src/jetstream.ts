@@ -50,13 +50,17 @@ export class JetStream {
     readonly namespace: NatsNamespace,
     private readonly manager: JetStreamManager,
     readonly client: JetStreamClient,
+    private readonly streamReplicas: number,
   ) {}
 
-  /** `options`: from {@link natsConnectionOptions} (servers, identity, TLS, inbox prefix). */
-  static async connect(options: ConnectionOptions, namespace: NatsNamespace): Promise<JetStream> {
+  /**
+   * `options`: from {@link natsConnectionOptions} (servers, identity, TLS, inbox prefix);
+   * `streamReplicas`: copies of each stream this connection creates (`NATS_STREAM_REPLICAS`).
+   */
+  static async connect(options: ConnectionOptions, namespace: NatsNamespace, streamReplicas = 1): Promise<JetStream> {
     const connection = await connect(options);
     const manager = await connection.jetstreamManager();
-    return new JetStream(connection, namespace, manager, connection.jetstream());
+    return new JetStream(connection, namespace, manager, connection.jetstream(), streamReplicas);
   }
 
   /** Creates the streams if missing (several apps may race to do it). */
@@ -70,9 +74,15 @@ export class JetStream {
         retention: RetentionPolicy.Limits,
         max_age: nanos(STREAM_MAX_AGE_SECONDS[key] * 1000),
         duplicate_window: nanos(DUPLICATE_WINDOW_SECONDS * 1000),
+        num_replicas: this.streamReplicas,
       };
       try {
-        await this.manager.streams.info(name);
+        const { config: current } = await this.manager.streams.info(name);
+        if (current.num_replicas !== this.streamReplicas) {
+          // Scaled with the deployment: a stream made on one server gains copies when the cluster arrives.
+          await this.manager.streams.update(name, { ...current, num_replicas: this.streamReplicas });
+          this.logger.log({ message: 'Stream replicas changed', stream: name, from: current.num_replicas, to: this.streamReplicas });
+        }
       } catch (error) {
         if (!isNotFound(error)) throw error;
         try {

@@ -73,7 +73,7 @@ export class PlatformModule {
         { provide: AppConfig, useValue: config },
         {
           provide: JetStream,
-          useFactory: () => retryAtStart('NATS', () => JetStream.connect(natsConnectionOptions(config, app), new NatsNamespace(config.NATS_NAMESPACE))),
+          useFactory: () => retryAtStart('NATS', () => JetStream.connect(natsConnectionOptions(config, app), new NatsNamespace(config.NATS_NAMESPACE), config.NATS_STREAM_REPLICAS)),
         },
         NatsLifecycle,
       ],
