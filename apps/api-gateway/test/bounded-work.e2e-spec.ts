@@ -56,9 +56,9 @@ describe('bounded work (e2e)', () => {
       try {
         const list = await stack.http('GET', '/exports', from('198.51.100.1', account.apiKey));
         expect(list.status).toBe(503);
-        expect(list.body).toEqual({ status: 503, error: 'Service Unavailable', message: expect.stringMatching(/took too long in the database/) });
+        expect(list.body).toEqual({ status: 503, error: 'Service Unavailable', code: 'SERVICE_UNAVAILABLE', message: expect.stringMatching(/took too long in the database/) });
         const rpc = await request(Subjects.requests.exportsList, { accountId: account.accountId });
-        expect(rpc.err).toMatchObject({ status: 503, error: 'Service Unavailable' });
+        expect(rpc.err).toMatchObject({ status: 503, error: 'Service Unavailable', code: 'SERVICE_UNAVAILABLE' });
       } finally {
         await release();
       }
@@ -66,7 +66,7 @@ describe('bounded work (e2e)', () => {
       try {
         const history = await stack.http('GET', `/messages/history?${browse}`, from('198.51.100.1', account.apiKey));
         expect(history.status).toBe(503);
-        expect(history.body).toMatchObject({ status: 503, error: 'Service Unavailable' });
+        expect(history.body).toMatchObject({ status: 503, error: 'Service Unavailable', code: 'SERVICE_UNAVAILABLE' });
         expect(history.body.errorId).toBeUndefined();
       } finally {
         await releaseMessages();
@@ -99,7 +99,7 @@ describe('bounded work (e2e)', () => {
 
   describe('paged inputs', () => {
     const pageError = (body: any, field: string) => {
-      expect(body).toMatchObject({ status: 400, error: 'Bad Request' });
+      expect(body).toMatchObject({ status: 400, error: 'Bad Request', code: 'VALIDATION_FAILED' });
       expect(body.message).toContain(field);
       expect(body.details.map((d: { field: string }) => d.field)).toEqual([field]);
     };
@@ -163,7 +163,7 @@ describe('bounded work (e2e)', () => {
         expect(http.body.message).toContain('timezone');
         expect(http.body.details).toEqual([{ field: 'timezone', message: expect.stringContaining('IANA time zone') }]);
         const rpc = await request(Subjects.requests.exportsCreate, { accountId: account.accountId, type: 'MESSAGE_HISTORY', request: { startDateTime: '2026-01-01T00:00:00Z', endDateTime: '2026-01-02T00:00:00Z', timezone } });
-        expect(rpc.err).toMatchObject({ status: 400, details: [{ field: 'timezone' }] });
+        expect(rpc.err).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', details: [{ field: 'timezone' }] });
       }
       const accepted = await stack.http('POST', '/exports/contacts', { ...from('198.51.100.4', account.apiKey), body: { timezone: 'America/Argentina/Buenos_Aires' } });
       expect(accepted.status).toBe(202);
@@ -188,8 +188,10 @@ describe('bounded work (e2e)', () => {
       const retryAfter = Number(refused.headers.get('retry-after'));
       expect(retryAfter).toBeGreaterThanOrEqual(1);
       expect(retryAfter).toBeLessThanOrEqual(60);
-      expect(refused.body).toMatchObject({ status: 429, error: 'Too Many Requests', retryAfter });
+      expect(refused.body).toMatchObject({ status: 429, error: 'Too Many Requests', code: 'RATE_LIMITED', retryAfter });
       expect(refused.body.message).toContain('without a valid API key');
+      // No key was accepted: no budget to report.
+      expect(refused.headers.get('x-ratelimit-limit')).toBeNull();
 
       // The documented choice: the address is refused before any key is looked up, a valid one included.
       expect((await stack.http('GET', '/exports', from(attacker, account.apiKey))).status).toBe(429);

@@ -58,9 +58,14 @@ describe('contacts export (e2e)', () => {
     expect(done.fileName).toMatch(/^contacts-\d{8}T\d{6}Z-[0-9a-f]{8}\.csv$/);
     for (const field of ['completedAt', 'linkExpiresAt', 'fileExpiresAt']) expect(Date.parse(done[field])).not.toBeNaN();
 
+    // GET /exports/{id} of a COMPLETED export: the resource as the list shows it, plus the link.
     const link = await stack.http('GET', `/exports/${done.exportId}`, { apiKey: a.apiKey });
     expect(link.status).toBe(200);
-    expect(link.body).toMatchObject({ exportId: done.exportId, fileName: done.fileName, rowCount: 4, sha256: done.sha256, sizeBytes: done.sizeBytes });
+    const { downloadUrl, expiresAt, ...resource } = link.body;
+    expect(resource).toEqual(done);
+    expect(typeof downloadUrl).toBe('string');
+    expect(Date.parse(expiresAt)).toBeGreaterThan(Date.now());
+    expect(Date.parse(expiresAt)).toBeLessThanOrEqual(Date.parse(done.linkExpiresAt));
     const file = Buffer.from(await (await fetch(link.body.downloadUrl)).arrayBuffer());
     expect(file.length).toBe(done.sizeBytes);
     expect(createHash('sha256').update(file).digest('hex')).toBe(done.sha256);
@@ -96,8 +101,8 @@ describe('contacts export (e2e)', () => {
     await stack.waitForExport(a.apiKey, mine.body.exportId);
     const theirs = await stack.http('GET', `/exports/${mine.body.exportId}`, { apiKey: b.apiKey });
     expect(theirs.status).toBe(404);
-    expect(theirs.body).toMatchObject({ status: 404, error: 'Not Found' });
-    expect((await stack.http('POST', `/exports/${mine.body.exportId}`, { apiKey: b.apiKey })).status).toBe(404);
+    expect(theirs.body).toEqual({ status: 404, error: 'Not Found', code: 'NOT_FOUND', message: `Export ${mine.body.exportId} was not found` });
+    expect((await stack.http('POST', `/exports/${mine.body.exportId}`, { apiKey: b.apiKey })).body).toMatchObject({ status: 404, code: 'NOT_FOUND' });
     const list = await stack.http('GET', '/exports?limit=100', { apiKey: b.apiKey });
     expect(list.body.items.map((i: { exportId: string }) => i.exportId)).not.toContain(mine.body.exportId);
     const bRows = await exportAndDownload(b, {});
@@ -117,6 +122,10 @@ describe('contacts export (e2e)', () => {
     expect(page1.body.items[0].exportId).toBe(all.body.items[2].exportId);
     const pending = await stack.http('GET', '/exports?status=PENDING', { apiKey: a.apiKey });
     expect(pending.body.items).toEqual([]);
+    // The same routes answer under the platform's base path.
+    const based = await stack.http('GET', '/api/partner-gateway/v1/exports?page=0&limit=2', { apiKey: a.apiKey });
+    expect(based.status).toBe(200);
+    expect(based.body).toEqual(page0.body);
   });
 
   it('expires the link on time, refuses the old link, and regenerates a working one', async () => {
@@ -128,6 +137,8 @@ describe('contacts export (e2e)', () => {
     await sleep(Date.parse(done.linkExpiresAt) - Date.now() + 1100);
     const expired = await stack.http('GET', `/exports/${done.exportId}`, { apiKey: a.apiKey });
     expect(expired.status).toBe(400);
+    expect(expired.body).toMatchObject({ status: 400, error: 'Bad Request', code: 'LINK_EXPIRED' });
+    expect(expired.body.details).toBeUndefined();
     expect(expired.body.message).toMatch(/expired.*POST \/exports\/\{exportId\}/);
     expect((await stack.findExport(a.apiKey, done.exportId)).status).toBe('EXPIRED');
     expect((await stack.http('GET', '/exports?status=EXPIRED&limit=100', { apiKey: a.apiKey })).body.items.map((i: any) => i.exportId)).toContain(done.exportId);
@@ -135,7 +146,9 @@ describe('contacts export (e2e)', () => {
 
     const renewed = await stack.http('POST', `/exports/${done.exportId}`, { apiKey: a.apiKey });
     expect(renewed.status).toBe(200);
-    expect(renewed.body).toMatchObject({ exportId: done.exportId, sha256: done.sha256, rowCount: 1 });
+    expect(renewed.body).toMatchObject({ exportId: done.exportId, status: 'COMPLETED', isAvailableForDownload: true, sha256: done.sha256, rowCount: 1, fileName: done.fileName });
+    expect(Date.parse(renewed.body.expiresAt)).toBeGreaterThan(Date.now());
+    expect(renewed.body.downloadUrl).not.toBe(oldLink);
     const file = Buffer.from(await (await fetch(renewed.body.downloadUrl)).arrayBuffer());
     expect(createHash('sha256').update(file).digest('hex')).toBe(done.sha256);
     expect((await stack.findExport(a.apiKey, done.exportId)).status).toBe('COMPLETED');
@@ -153,9 +166,11 @@ describe('contacts export (e2e)', () => {
     expect(failed.status).toBe('FAILED');
     expect(failed.error).toEqual({ code: 'INTERNAL', message: expect.stringContaining('3 time(s)') });
     expect((await stack.query('SELECT attempts FROM exports WHERE id = $1', [failed.exportId]))[0].attempts).toBe(3);
-    const link = await stack.http('GET', `/exports/${failed.exportId}`, { apiKey: a.apiKey });
-    expect(link.status).toBe(409);
-    expect(link.body.message).toContain('failed');
+    // A FAILED export reads as it is: its error, and no link.
+    const read = await stack.http('GET', `/exports/${failed.exportId}`, { apiKey: a.apiKey });
+    expect(read.status).toBe(200);
+    expect(read.body).toEqual(failed);
+    expect(read.body.downloadUrl).toBeUndefined();
 
     const retried = await stack.http('POST', `/exports/${failed.exportId}`, { apiKey: a.apiKey });
     expect(retried.status).toBe(202);
@@ -219,10 +234,11 @@ describe('contacts export (e2e)', () => {
       const before = await exportCount();
       const none = await stack.http('POST', '/exports/contacts', { body: {} });
       expect(none.status).toBe(401);
-      expect(none.body).toEqual({ status: 401, error: 'Unauthorized', message: 'The X-Api-Key header is required' });
+      expect(none.body).toEqual({ status: 401, error: 'Unauthorized', code: 'UNAUTHORIZED', message: 'The X-Api-Key header is required' });
+      expect(none.headers.get('x-ratelimit-limit')).toBeNull();
       const bad = await stack.http('POST', '/exports/contacts', { apiKey: 'exk_not-a-real-key', body: {} });
       expect(bad.status).toBe(401);
-      expect(bad.body.message).toBe('The API key in X-Api-Key is not valid');
+      expect(bad.body).toEqual({ status: 401, error: 'Unauthorized', code: 'UNAUTHORIZED', message: 'The API key in X-Api-Key is not valid' });
       expect((await stack.http('GET', '/exports', { apiKey: '' })).status).toBe(401);
       expect(await exportCount()).toBe(before);
     });
@@ -239,24 +255,43 @@ describe('contacts export (e2e)', () => {
       const before = await exportCount();
       const response = await stack.http('POST', '/exports/contacts', { apiKey: a.apiKey, body });
       expect(response.status).toBe(400);
-      expect(response.body).toMatchObject({ status: 400, error: 'Bad Request' });
+      expect(response.body).toMatchObject({ status: 400, error: 'Bad Request', code: 'VALIDATION_FAILED' });
       expect(response.body.details.map((d: { field: string }) => d.field)).toContain(field);
       expect(response.body.message).toContain(field);
       expect(await exportCount()).toBe(before);
     });
 
-    it('refuses malformed JSON and bodies that are not objects', async () => {
+    it('refuses malformed JSON and bodies that are not objects, after authenticating the request', async () => {
+      const before = await exportCount();
       const malformed = await stack.http('POST', '/exports/contacts', { apiKey: a.apiKey, rawBody: '{"listIds": [' });
       expect(malformed.status).toBe(400);
-      expect(malformed.body.message).toBe('The request body is not valid JSON');
+      expect(malformed.body).toEqual({ status: 400, error: 'Bad Request', code: 'VALIDATION_FAILED', message: 'The request body is not valid JSON' });
+      expectRateLimitHeaders(malformed.headers);
       const array = await stack.http('POST', '/exports/contacts', { apiKey: a.apiKey, rawBody: '[1,2]' });
       expect(array.status).toBe(400);
+      expect(array.body.code).toBe('VALIDATION_FAILED');
+      // A body sent as something else than JSON is not taken for an empty one.
+      const text = await stack.http('POST', '/exports/contacts', { apiKey: a.apiKey, rawBody: '{}', headers: { 'Content-Type': 'text/plain' } });
+      expect(text.status).toBe(415);
+      expect(text.body).toMatchObject({ status: 415, error: 'Unsupported Media Type', code: 'UNSUPPORTED_MEDIA_TYPE' });
+      expectRateLimitHeaders(text.headers);
+      // Without a key, the body is not looked at: the answer is the 401.
+      const anonymous = await stack.http('POST', '/exports/contacts', { rawBody: '{"listIds": [' });
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.body).toEqual({ status: 401, error: 'Unauthorized', code: 'UNAUTHORIZED', message: 'The X-Api-Key header is required' });
+      expect((await stack.http('POST', '/exports/contacts', { apiKey: 'exk_not-a-real-key', rawBody: '{"listIds": [' })).body.code).toBe('UNAUTHORIZED');
+      expect(await exportCount()).toBe(before);
     });
 
-    it('refuses a body that is too large with 413', async () => {
-      const response = await stack.http('POST', '/exports/contacts', { apiKey: a.apiKey, body: { contactIds: Array.from({ length: 20000 }, (_, i) => `c-${i}`) } });
+    it('refuses a body that is too large with 413, with the rate-limit headers of the key (and 401 without a key)', async () => {
+      const body = { contactIds: Array.from({ length: 20000 }, (_, i) => `c-${i}`) };
+      const response = await stack.http('POST', '/exports/contacts', { apiKey: a.apiKey, body });
       expect(response.status).toBe(413);
-      expect(response.body).toEqual({ status: 413, error: 'Payload Too Large', message: 'The request body is larger than 64kb' });
+      expect(response.body).toEqual({ status: 413, error: 'Payload Too Large', code: 'PAYLOAD_TOO_LARGE', message: 'The request body is larger than 64kb' });
+      expectRateLimitHeaders(response.headers);
+      const anonymous = await stack.http('POST', '/exports/contacts', { body });
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.body.code).toBe('UNAUTHORIZED');
     });
 
     it('validates list parameters and export ids', async () => {
@@ -265,12 +300,24 @@ describe('contacts export (e2e)', () => {
       expect(limit.body.details[0].field).toBe('limit');
       expect((await stack.http('GET', '/exports?page=-1', { apiKey: a.apiKey })).body.details[0].field).toBe('page');
       expect((await stack.http('GET', '/exports?status=DONE', { apiKey: a.apiKey })).body.details[0].field).toBe('status');
-      const badId = await stack.http('GET', '/exports/not-a-uuid', { apiKey: a.apiKey });
-      expect(badId.status).toBe(400);
-      expect(badId.body.details).toEqual([{ field: 'exportId', message: 'exportId must be a UUID' }]);
-      expect((await stack.http('GET', `/exports/${randomUUID()}`, { apiKey: a.apiKey })).status).toBe(404);
+      // An id that is not a UUID names no export: 404 as for an unknown one, the id not echoed.
+      for (const method of ['GET', 'POST']) {
+        const badId = await stack.http(method, '/exports/not-a-uuid', { apiKey: a.apiKey });
+        expect(badId.status).toBe(404);
+        expect(badId.body).toEqual({ status: 404, error: 'Not Found', code: 'NOT_FOUND', message: expect.any(String) });
+        expect(badId.body.message).not.toContain('not-a-uuid');
+      }
+      const unknown = randomUUID();
+      expect((await stack.http('GET', `/exports/${unknown}`, { apiKey: a.apiKey })).body).toEqual({ status: 404, error: 'Not Found', code: 'NOT_FOUND', message: `Export ${unknown} was not found` });
     });
   });
+
+  /** The key's budget, on every answer to a request that carried a valid key (errors included). */
+  function expectRateLimitHeaders(headers: Headers): void {
+    expect(Number(headers.get('x-ratelimit-limit'))).toBeGreaterThan(0);
+    expect(Number(headers.get('x-ratelimit-remaining'))).toBeGreaterThanOrEqual(0);
+    expect(Number(headers.get('x-ratelimit-reset'))).toBeGreaterThanOrEqual(1);
+  }
 
   async function exportAndDownload(account: CreatedAccount, body: object): Promise<string[][]> {
     const created = await stack.http('POST', '/exports/contacts', { apiKey: account.apiKey, body });

@@ -109,6 +109,21 @@ describe('delivery reports export (e2e)', () => {
     expect(rows.find((r) => r[0] === 'ghost-1')).toEqual(['ghost-1', '', '', '', '', '', 'DELIVERED', '', '', '', isoIn(at(700))]);
   });
 
+  it('takes plain dates as whole days in the request time zone, and echoes the date-times they stand for', async () => {
+    // 2026-02-01 in New York (-05:00) runs from 05:00 UTC that day to 05:00 UTC the next: it holds reports of 2026-02-02 UTC too.
+    const { rows, resource } = await exportRows(a, { startDateTime: '2026-02-01', endDateTime: '2026-02-01', timezone: 'America/New_York' });
+    const [start, end] = [Date.parse('2026-02-01T05:00:00Z'), Date.parse('2026-02-02T05:00:00Z')];
+    const expected = expectedRows((r) => Date.parse(r.occurredAt) >= start && Date.parse(r.occurredAt) < end, 'America/New_York');
+    expect(expected.some((r) => r[10].startsWith('2026-02-01T2'))).toBe(true);
+    expect(rows).toEqual(expected);
+    expect(resource.filters).toEqual({ startDateTime: '2026-02-01T00:00:00.000-05:00', endDateTime: '2026-02-01T23:59:59.999999-05:00' });
+    // Without a time zone, the day is the UTC one.
+    const utc = await exportRows(a, { startDateTime: '2026-02-01', endDateTime: '2026-02-01' });
+    expect(utc.rows).toEqual(expectedRows((r) => r.occurredAt.startsWith('2026-02-01')));
+    expect(utc.resource.filters).toEqual({ startDateTime: '2026-02-01T00:00:00.000+00:00', endDateTime: '2026-02-01T23:59:59.999999+00:00' });
+    expect(utc.rows.length).toBeLessThan(rows.length);
+  });
+
   it.each<[string, Record<string, unknown>, (r: Report, m?: Message) => boolean]>([
     ['channel', { channel: ['RCS', 'WHATSAPP'] }, (_r, m) => m !== undefined && m.channel !== Channel.Sms],
     ['status', { status: 'DELIVERED' }, (r) => r.status === DeliveryStatus.Delivered],
@@ -151,7 +166,8 @@ describe('delivery reports export (e2e)', () => {
       ['a start after the end', { startDateTime: range.endDateTime, endDateTime: range.startDateTime }, ['endDateTime'], 'must not be before'],
       ['a range over the limit', { startDateTime: '2024-01-01T00:00:00Z', endDateTime: '2026-01-01T00:00:00Z' }, ['startDateTime', 'endDateTime'], '366 days'],
       ['a date without offset', { ...range, startDateTime: '2026-02-01T00:00:00' }, ['startDateTime'], 'startDateTime'],
-      ['a date-only string', { ...range, endDateTime: '2026-02-28' }, ['endDateTime'], 'endDateTime'],
+      ['a date that is not on the calendar', { ...range, endDateTime: '2026-02-30' }, ['endDateTime'], 'endDateTime'],
+      ['a date with a time but no offset', { ...range, endDateTime: '2026-02-28T00:00' }, ['endDateTime'], 'endDateTime'],
       ['an empty campaignId', { campaignId: '' }, ['campaignId'], 'campaignId'],
       ['an unknown channel', { ...range, channel: 'PIGEON' }, ['channel'], 'channel'],
       ['an unknown status', { ...range, status: ['DELIVERED', 'LOST'] }, ['status'], 'status'],
@@ -161,7 +177,7 @@ describe('delivery reports export (e2e)', () => {
       const before = await count('exports');
       const response = await stack.http('POST', PATH, { apiKey: a.apiKey, body });
       expect(response.status).toBe(400);
-      expect(response.body).toMatchObject({ status: 400, error: 'Bad Request' });
+      expect(response.body).toMatchObject({ status: 400, error: 'Bad Request', code: 'VALIDATION_FAILED' });
       expect([...new Set(response.body.details.map((d: { field: string }) => d.field))].sort()).toEqual([...fields].sort());
       expect(response.body.message).toContain(says);
       expect(await count('exports')).toBe(before);
@@ -173,7 +189,7 @@ describe('delivery reports export (e2e)', () => {
     });
 
     it('needs an API key', async () => {
-      expect((await stack.http('POST', PATH, { body: { campaignId: 'x' } })).status).toBe(401);
+      expect((await stack.http('POST', PATH, { body: { campaignId: 'x' } })).body).toMatchObject({ status: 401, code: 'UNAUTHORIZED' });
     });
   });
 

@@ -2,7 +2,7 @@ import { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { NatsConnection } from 'nats';
-import { accountSubject, Subjects } from '@exports/contracts';
+import { accountSubject, ErrorCode, STATUS_OF_ERROR, Subjects } from '@exports/contracts';
 import { CreatedAccount } from '@exports/database';
 import { TestStack, waitUntil } from '@exports/testing';
 
@@ -40,11 +40,21 @@ describe('fuzzing every route and subject (e2e)', () => {
 
   // ---- generators ----------------------------------------------------------------------
 
+  const CODES = new Set<unknown>(Object.values(ErrorCode));
+
+  const DAY_MS = 86_400_000;
+  /** Calendar days a request may name: plain dates are valid bounds, resolved in the request's time zone. */
+  const plainDate = fc.date({ min: new Date('1900-01-01T00:00:00Z'), max: new Date('2199-12-31T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
   const date = fc.oneof(
-    fc.constantFrom('2026-01-01T00:00:00Z', '2026-01-01T00:00:00+01:00', '2026-01-01', '2026-01-01T00:00:00', '2026-02-30T00:00:00Z', '1999-12-31T23:59:59-05:00', '9999-12-31T23:59:59Z', ''),
+    fc.constantFrom('2026-01-01T00:00:00Z', '2026-01-01T00:00:00+01:00', '2026-01-01', '2026-01-01T00:00:00', '2026-02-30T00:00:00Z', '2026-02-30', '2026-13-01', '1999-12-31T23:59:59-05:00', '9999-12-31T23:59:59Z', ''),
     fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+    plainDate,
     fc.string(),
   );
+  /** Zones with odd offsets and DST changes at midnight, as the days of plain dates are read in them. */
+  const zoneOfDays = fc.constantFrom(undefined, 'UTC', 'Europe/Paris', 'America/New_York', 'Asia/Kolkata', 'Pacific/Chatham', 'America/St_Johns', 'America/Santiago', 'Asia/Tehran', 'Pacific/Kiritimati', 'Pacific/Pago_Pago');
+  /** Two calendar days at most 300 days apart, in either order. */
+  const dayPair = fc.tuple(plainDate, fc.integer({ min: -300, max: 300 })).map(([day, shift]) => [day, new Date(Date.parse(day) + shift * DAY_MS).toISOString().slice(0, 10)] as const);
   const junk = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.string(), fc.integer(), fc.constant(null), fc.array(fc.string(), { maxLength: 3 }));
   const fieldValue = (valid: fc.Arbitrary<unknown>) => fc.oneof(valid, junk);
   const channel = fc.oneof(fc.constantFrom('SMS', 'RCS', 'WHATSAPP', 'FAX', 'sms', ''), fc.array(fc.constantFrom('SMS', 'RCS', 'WHATSAPP', 'EMAIL'), { maxLength: 4 }));
@@ -92,6 +102,8 @@ describe('fuzzing every route and subject (e2e)', () => {
     if (typeof body !== 'object' || body === null || body.status !== status || typeof body.error !== 'string' || typeof body.message !== 'string' || !body.message.trim()) {
       throw new Error(`4xx without the error envelope: ${context}`);
     }
+    // Every code is from the catalogue, and always comes with its own status.
+    if (!CODES.has(body.code) || STATUS_OF_ERROR[body.code as ErrorCode] !== status) throw new Error(`code not in the catalogue, or not of this status: ${context}`);
     if (body.stack !== undefined || /at .*\.js:\d+/.test(body.message)) throw new Error(`stack trace leaked: ${context}`);
     if (body.details !== undefined) {
       if (!Array.isArray(body.details) || !body.details.length) throw new Error(`empty details: ${context}`);
@@ -100,15 +112,42 @@ describe('fuzzing every route and subject (e2e)', () => {
         if (!body.message.includes(detail.field.split(/[.[]/)[0])) throw new Error(`message does not name ${detail.field}: ${context}`);
       }
     }
-    if (status === 400 && body.details === undefined && !/JSON|object|Idempotency-Key|exportId|expired|regenerate/i.test(body.message)) {
+    if (status === 400 && body.details === undefined && !/JSON|object|Idempotency-Key|expired|regenerate/i.test(body.message)) {
       throw new Error(`400 without details that names nothing: ${context}`);
     }
   }
 
-  async function http(method: string, path: string, options: Parameters<TestStack['http']>[2]): Promise<void> {
+  /** A request with the account's key, its answer checked, then given back. */
+  async function answer(method: string, path: string, options: Parameters<TestStack['http']>[2]): Promise<{ status: number; body: any }> {
     figures.http += 1;
     const response = await stack.http(method, path, { apiKey: account.apiKey, ...options });
     expectGoodAnswer(`${method} ${path} ${JSON.stringify(options?.body ?? options?.rawBody ?? '')}`, response.status, response.body);
+    return response;
+  }
+
+  async function http(method: string, path: string, options: Parameters<TestStack['http']>[2]): Promise<void> {
+    await answer(method, path, options);
+  }
+
+  /** Where a resolved bound falls in `timeZone`: the calendar day and the time of day, to the millisecond. */
+  function wallClock(value: string, timeZone = 'UTC'): { day: string; time: string } {
+    const instant = Date.parse(value);
+    const parts = Object.fromEntries(
+      new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+        .formatToParts(new Date(instant))
+        .map((part) => [part.type, part.value]),
+    );
+    return { day: `${parts.year}-${parts.month}-${parts.day}`, time: `${parts.hour}:${parts.minute}:${parts.second}.${String(((instant % 1000) + 1000) % 1000).padStart(3, '0')}` };
+  }
+
+  /** A plain-date bound resolved to the first instant of its day (the previous instant is the day before), or the last one. */
+  function expectDayBound(resolved: unknown, day: string, side: 'start' | 'end', timeZone?: string): void {
+    const context = `${day} (${side}, ${timeZone ?? 'no zone'}) resolved to ${String(resolved)}`;
+    if (typeof resolved !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3,6}[+-]\d{2}:\d{2}$/.test(resolved)) throw new Error(`not a date-time with an offset: ${context}`);
+    const here = wallClock(resolved, timeZone);
+    const beyond = wallClock(new Date(Date.parse(resolved) + (side === 'start' ? -1 : 1)).toISOString(), timeZone);
+    if (here.day !== day || beyond.day === day) throw new Error(`not the ${side} of the day: ${context}`);
+    if (side === 'end' && !resolved.includes('.999999')) throw new Error(`the end of a day is its last microsecond: ${context}`);
   }
 
   const check = (property: fc.IAsyncProperty<any>) => fc.assert(property, { seed: SEED, numRuns: RUNS });
@@ -128,17 +167,40 @@ describe('fuzzing every route and subject (e2e)', () => {
     await check(fc.asyncProperty(listQuery, async (query) => http('GET', `/exports${toQuery(query)}`, {})));
   });
 
-  it('GET and POST /exports/{exportId} with generated ids', async () => {
+  it('GET and POST /exports/{exportId} with generated ids: malformed and unknown ids alike are a 404 without details', async () => {
     await check(
       fc.asyncProperty(exportIdParam, fc.constantFrom('GET', 'POST'), async (id, method) => {
-        await http(method, `/exports/${encodeURIComponent(id)}`, {});
+        const response = await answer(method, `/exports/${encodeURIComponent(id)}`, {});
+        // `.` and `..` are path segments: the URL is another route then.
+        if (id === '.' || id === '..') return;
+        if (response.status !== 404 || response.body.code !== 'NOT_FOUND' || response.body.details !== undefined) {
+          throw new Error(`${method} /exports/${id} → ${response.status} ${JSON.stringify(response.body)}`);
+        }
       }),
     );
-    await http('GET', `/exports/${existingExportId}`, {});
+    const existing = await answer('GET', `/exports/${existingExportId}`, {});
+    expect(existing.status).toBe(200);
+    expect(existing.body).toMatchObject({ exportId: existingExportId, type: 'CONTACTS' });
   });
 
   it('GET /messages/history with generated query strings', async () => {
     await check(fc.asyncProperty(browseQuery, async (query) => http('GET', `/messages/history${toQuery(query)}`, {})));
+  });
+
+  it('plain dates are valid bounds: exports take them as whole days in their time zone, browsing answers 200', async () => {
+    await check(
+      fc.asyncProperty(dayPair, zoneOfDays, async ([first, second], timezone) => {
+        const [start, end] = first <= second ? [first, second] : [second, first];
+        const created = await answer('POST', '/exports/delivery-reports', { body: { startDateTime: start, endDateTime: end, ...(timezone ? { timezone } : {}) } });
+        if (created.status !== 202) throw new Error(`${start}..${end} in ${timezone} refused: ${created.status} ${JSON.stringify(created.body)}`);
+        expectDayBound(created.body.filters.startDateTime, start, 'start', timezone);
+        expectDayBound(created.body.filters.endDateTime, end, 'end', timezone);
+        // A reversed range is an empty page when browsing, not an error.
+        const zone = timezone ? `&timezone=${encodeURIComponent(timezone)}` : '';
+        const browsed = await answer('GET', `/messages/history?channel=SMS&from=${first}&to=${second}${zone}`, {});
+        if (browsed.status !== 200) throw new Error(`browse ${first}..${second} in ${timezone}: ${browsed.status} ${JSON.stringify(browsed.body)}`);
+      }),
+    );
   });
 
   it('every route with generated API keys', async () => {

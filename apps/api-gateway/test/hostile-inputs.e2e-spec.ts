@@ -49,19 +49,31 @@ describe('hostile input on every route and subject (e2e)', () => {
     ['surrogates in the wrong order', '\udc00\ud800'],
   ];
 
-  /** A 4xx envelope whose message names `field` (when given); never a 5xx. */
+  /** The code each refused status comes with here. */
+  const CODE_OF: Record<number, string> = { 400: 'VALIDATION_FAILED', 401: 'UNAUTHORIZED', 404: 'NOT_FOUND', 413: 'PAYLOAD_TOO_LARGE' };
+
+  /** A 4xx envelope with the code of its status, whose message names `field` (when given); never a 5xx. */
   function expectRefusal(what: string, status: number, body: any, field?: string, allowed: number[] = [400]): void {
     checked += 1;
     const context = `${what} → ${status} ${JSON.stringify(body)?.slice(0, 500)}`;
     if (!allowed.includes(status)) throw new Error(`expected ${allowed.join('/')}: ${context}`);
     if (typeof body !== 'object' || body === null || body.status !== status || typeof body.message !== 'string' || !body.message) throw new Error(`no envelope: ${context}`);
+    if (body.code !== CODE_OF[status]) throw new Error(`expected the code ${CODE_OF[status]}: ${context}`);
     if (field !== undefined && !body.message.includes(field)) throw new Error(`message does not name ${field}: ${context}`);
   }
 
-  async function post(path: string, body: Buffer | string, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
-    const response = await fetch(stack.baseUrl + path, { method: 'POST', headers: { 'X-Api-Key': account.apiKey, 'Content-Type': 'application/json', ...headers }, body });
+  /** A body refused after the key was checked: the answer carries the key's budget. */
+  function expectBudget(what: string, headers: Headers): void {
+    for (const name of ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset']) {
+      if (!/^\d+$/.test(headers.get(name) ?? '')) throw new Error(`${what}: no ${name} header`);
+    }
+  }
+
+  /** POSTs `body` with the account's key, or with no key at all when `apiKey` is null. */
+  async function post(path: string, body: Buffer | string, headers: Record<string, string> = {}, apiKey: string | null = account.apiKey): Promise<{ status: number; body: any; headers: Headers }> {
+    const response = await fetch(stack.baseUrl + path, { method: 'POST', headers: { ...(apiKey === null ? {} : { 'X-Api-Key': apiKey }), 'Content-Type': 'application/json', ...headers }, body });
     const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+    return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers };
   }
 
   /** The JSON text of `body` with the string `marker` replaced by the raw bytes 0xC3 0x28. */
@@ -94,17 +106,33 @@ describe('hostile input on every route and subject (e2e)', () => {
         const response = await post(path, withInvalidUtf8({ ...body, [field]: '@@bad@@' }));
         expectRefusal(`${path} ${field} with 0xC3 0x28`, response.status, response.body);
         expect(response.body.message).toMatch(/not valid JSON.*UTF-8/);
+        expectBudget(`${path} ${field} with 0xC3 0x28`, response.headers);
       }
       for (const raw of [deep(10_000), `{"${strings[0]}":${deep(10_000)}}`, `{"a":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_001)}`]) {
         const response = await post(path, raw);
         expectRefusal(`${path} nested`, response.status, response.body);
         expect(response.body.message).toMatch(/nested more than/);
+        expectBudget(`${path} nested`, response.headers);
       }
       const huge = await post(path, JSON.stringify({ ...body, [strings[0]]: 'x'.repeat(65 * 1024) }));
       expectRefusal(`${path} 65 KB`, huge.status, huge.body, undefined, [413]);
+      expectBudget(`${path} 65 KB`, huge.headers);
       const hugeUnknown = await post(path, JSON.stringify(Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, 1]))));
       expectRefusal(`${path} 5,000 unknown keys`, hugeUnknown.status, hugeUnknown.body, 'k0');
       expect(hugeUnknown.body.details.length).toBeLessThanOrEqual(20);
+    });
+
+    it('authenticates before reading the body: without a key, a bad body is a 401', async () => {
+      for (const [name, raw] of [
+        ['0xC3 0x28', withInvalidUtf8({ ...body, [strings[0]]: '@@bad@@' })],
+        ['nested', deep(10_000)],
+        ['65 KB', JSON.stringify({ ...body, [strings[0]]: 'x'.repeat(65 * 1024) })],
+        ['not JSON', '{"a": ['],
+      ] as const) {
+        const response = await post(path, raw, {}, null);
+        expectRefusal(`${path} ${name} without a key`, response.status, response.body, undefined, [401]);
+        expect(response.headers.get('x-ratelimit-limit')).toBeNull();
+      }
     });
   });
 
@@ -131,12 +159,24 @@ describe('hostile input on every route and subject (e2e)', () => {
     }
   });
 
-  it('GET and POST /exports/{exportId} refuse hostile ids with a 400', async () => {
+  it('GET and POST /exports/{exportId} answer hostile ids as unknown ones (404), or a 400 when the URL cannot be decoded', async () => {
     for (const method of ['GET', 'POST']) {
       for (const value of HOSTILE_IN_URL) {
         const response = await stack.http(method, `/exports/${value}`, { apiKey: account.apiKey });
-        expectRefusal(`${method} /exports/${value}`, response.status, response.body);
-        expect(response.body.message).toMatch(/exportId|decode param/);
+        let decodable = true;
+        try {
+          decodeURIComponent(value);
+        } catch {
+          decodable = false;
+        }
+        if (decodable) {
+          expectRefusal(`${method} /exports/${value}`, response.status, response.body, undefined, [404]);
+          expect(response.body.details).toBeUndefined();
+          expect(response.body.message).toContain('exportId');
+        } else {
+          expectRefusal(`${method} /exports/${value}`, response.status, response.body);
+          expect(response.body.message).toMatch(/decode param/);
+        }
       }
     }
   });

@@ -15,22 +15,33 @@ describe('limits (e2e)', () => {
     expect(first.status).toBe(202);
     expect(first.headers.get('x-ratelimit-limit')).toBe('6');
     expect(first.headers.get('x-ratelimit-remaining')).toBe('5');
+    // Seconds until the window resets: within the hour-long window.
+    const reset = Number(first.headers.get('x-ratelimit-reset'));
+    expect(Number.isInteger(reset)).toBe(true);
+    expect(reset).toBeGreaterThanOrEqual(1);
+    expect(reset).toBeLessThanOrEqual(3600);
     expect((await stack.http('POST', '/exports/contacts', { apiKey, body: {} })).status).toBe(202);
 
     const third = await stack.http('POST', '/exports/contacts', { apiKey, body: {} });
     expect(third.status).toBe(429);
-    expect(third.body).toMatchObject({ status: 429, error: 'Too Many Requests', retryAfter: 5 });
+    expect(third.body).toMatchObject({ status: 429, error: 'Too Many Requests', code: 'TOO_MANY_OPEN_EXPORTS', retryAfter: 5 });
     expect(third.body.message).toContain('2 unfinished exports (limit 2)');
+    // An error to a request with a valid key still carries the key's budget.
+    expect(third.headers.get('x-ratelimit-remaining')).toBe('3');
+    expect(Number(third.headers.get('x-ratelimit-reset'))).toBeLessThanOrEqual(reset);
     expect((await stack.query(`SELECT count(*)::int AS n FROM exports`))[0].n).toBe(2);
 
     for (let i = 0; i < 3; i++) expect((await stack.http('GET', '/exports', { apiKey })).status).toBe(200);
     const limited = await stack.http('GET', '/exports', { apiKey });
     expect(limited.status).toBe(429);
     expect(limited.headers.get('x-ratelimit-remaining')).toBe('0');
+    expect(limited.headers.get('x-ratelimit-limit')).toBe('6');
     const retryAfter = Number(limited.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(3600);
-    expect(limited.body).toMatchObject({ status: 429, error: 'Too Many Requests', retryAfter });
+    // The budget is full again when the window resets: that is when a refused request may retry.
+    expect(limited.headers.get('x-ratelimit-reset')).toBe(String(retryAfter));
+    expect(limited.body).toMatchObject({ status: 429, error: 'Too Many Requests', code: 'RATE_LIMITED', retryAfter });
     expect(limited.body.message).toBe('Rate limit of 6 requests per 3600 s reached for this API key');
 
     // The budget is per key: another key of another account is not affected.
@@ -47,6 +58,7 @@ describe('limits (e2e)', () => {
     }
     const throttled = await stack.http('GET', '/exports', { apiKey: 'exk_wrong', headers: { 'X-Forwarded-For': '192.0.2.200' } });
     expect(throttled.status).toBe(429);
+    expect(throttled.body).toMatchObject({ status: 429, error: 'Too Many Requests', code: 'RATE_LIMITED' });
     expect(throttled.headers.get('retry-after')).toBe(String(throttled.body.retryAfter));
     expect((await stack.http('GET', '/exports', { apiKey })).status).toBe(429);
   });

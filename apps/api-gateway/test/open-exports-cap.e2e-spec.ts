@@ -24,7 +24,7 @@ describe('open-exports cap under concurrency (e2e)', () => {
     expect(statuses.filter((status) => status === 202)).toHaveLength(CAP);
     expect(statuses.filter((status) => status === 429)).toHaveLength(30 - CAP);
     for (const refused of answers.filter((answer) => answer.status === 429)) {
-      expect(refused.body).toMatchObject({ status: 429, error: 'Too Many Requests', retryAfter: 5 });
+      expect(refused.body).toMatchObject({ status: 429, error: 'Too Many Requests', code: 'TOO_MANY_OPEN_EXPORTS', retryAfter: 5 });
       expect(refused.body.message).toContain(`(limit ${CAP})`);
     }
     expect(await pending(accountId)).toBe(CAP);
@@ -42,10 +42,14 @@ describe('open-exports cap under concurrency (e2e)', () => {
 
     const refused = await stack.http('POST', `/exports/${failedId}`, { apiKey });
     expect(refused.status).toBe(429);
-    expect(refused.body).toMatchObject({ status: 429, error: 'Too Many Requests', retryAfter: 5 });
+    expect(refused.body).toMatchObject({ status: 429, error: 'Too Many Requests', code: 'TOO_MANY_OPEN_EXPORTS', retryAfter: 5 });
     expect(refused.body.message).toBe(`The account already has ${CAP} unfinished exports (limit ${CAP}); wait for one to finish`);
     expect((await stack.query(`SELECT status, run FROM exports WHERE id = $1`, [failedId]))[0]).toEqual({ status: 'FAILED', run: 1 });
     expect(await pending(accountId)).toBe(CAP);
+    // GET answers the FAILED export as it is, with its error.
+    const failed = await stack.http('GET', `/exports/${failedId}`, { apiKey });
+    expect(failed.status).toBe(200);
+    expect(failed.body).toMatchObject({ exportId: failedId, status: 'FAILED', isAvailableForDownload: false, error: { code: 'TIMEOUT', message: 'gave up' } });
 
     // Below the cap, the same re-run is accepted: the export is PENDING in its second run.
     await stack.query(`UPDATE exports SET status = 'FAILED', error_code = 'INTERNAL', error_message = 'x' WHERE id = (SELECT id FROM exports WHERE account_id = $1 AND status = 'PENDING' LIMIT 1)`, [
@@ -55,6 +59,17 @@ describe('open-exports cap under concurrency (e2e)', () => {
     expect(accepted.status).toBe(202);
     expect(accepted.body).toMatchObject({ exportId: failedId, status: 'PENDING' });
     expect(await pending(accountId)).toBe(CAP);
+
+    // Now PENDING: GET answers it with its progress; a regenerate is refused until it is done.
+    const read = await stack.http('GET', `/exports/${failedId}`, { apiKey });
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({ exportId: failedId, status: 'PENDING', isAvailableForDownload: false, progress: { rowsExported: 0 } });
+    expect(read.body.error).toBeUndefined();
+    expect(read.body.downloadUrl).toBeUndefined();
+    const early = await stack.http('POST', `/exports/${failedId}`, { apiKey });
+    expect(early.status).toBe(409);
+    expect(early.body).toMatchObject({ status: 409, error: 'Conflict', code: 'EXPORT_NOT_READY', exportStatus: 'PENDING' });
+    expect((await stack.query(`SELECT status, run FROM exports WHERE id = $1`, [failedId]))[0]).toEqual({ status: 'PENDING', run: 2 });
   });
 
   it('concurrent re-runs and creates together never pass the cap', async () => {

@@ -49,8 +49,9 @@ describe('NATS authentication and permissions (e2e)', () => {
   it("a reader scoped to account A reads A's exports and history", async () => {
     expect((await request(readerA, Subjects.requests.exportsList, a.accountId, { accountId: a.accountId })).response).toMatchObject({ totalItems: 0 });
     expect((await request(readerA, Subjects.requests.historyBrowse, a.accountId, browse(a.accountId))).response).toMatchObject({ messages: [] });
-    const missing = await request(readerA, Subjects.requests.exportsGet, a.accountId, { accountId: a.accountId, exportId: randomUUID() });
-    expect(missing.err).toMatchObject({ status: 404 });
+    const exportId = randomUUID();
+    const missing = await request(readerA, Subjects.requests.exportsGet, a.accountId, { accountId: a.accountId, exportId });
+    expect(missing.err).toEqual({ status: 404, error: 'Not Found', code: 'NOT_FOUND', message: `Export ${exportId} was not found` });
   });
 
   it("the same reader can neither get, list nor browse account B, nor create exports", async () => {
@@ -118,7 +119,8 @@ describe('NATS authentication and permissions (e2e)', () => {
       [Subjects.requests.historyBrowse, browse(b.accountId)],
     ] as const) {
       const reply = await request(everyAccount, subject, a.accountId, data);
-      expect(reply.err).toMatchObject({ status: 403, code: 'ACCOUNT_MISMATCH', details: [{ field: 'accountId', message: `accountId must be the account of the subject (${a.accountId})` }] });
+      const message = `accountId must be the account of the subject (${a.accountId})`;
+      expect(reply.err).toEqual({ status: 403, error: 'Forbidden', code: 'ACCOUNT_MISMATCH', message, details: [{ field: 'accountId', message }] });
     }
     expect((await stack.query(`SELECT count(*)::int AS n FROM exports`))[0].n).toBe(0);
     // The same caller, subject and payload agreeing: answered.

@@ -71,9 +71,15 @@ describe('cross-tenant attempts (e2e)', () => {
         attempts += 1;
         const reference = await stack.http(method, `/exports/${unknown}`, { apiKey: b.apiKey });
         expect(response.status).toBe(404);
+        expect(response.body).toEqual({ status: 404, error: 'Not Found', code: 'NOT_FOUND', message: `Export ${id} was not found` });
         expect(response.body).toEqual({ ...reference.body, message: reference.body.message.replace(unknown, id) });
       }
     }
+    // A's own key reads the same ids: every live state is answered (PENDING and FAILED without a link).
+    const own = async (id: string) => (await stack.http('GET', `/exports/${id}`, { apiKey: a.apiKey })).body;
+    expect(await own(aPending)).toMatchObject({ exportId: aPending, status: 'PENDING', isAvailableForDownload: false, progress: { rowsExported: 0 } });
+    expect(await own(aFailed)).toMatchObject({ exportId: aFailed, status: 'FAILED', isAvailableForDownload: false, error: { code: 'INTERNAL', message: 'failed' } });
+    for (const id of [aPending, aFailed]) expect((await own(id)).downloadUrl).toBeUndefined();
     for (const query of ['', '?status=COMPLETED', '?status=FAILED', '?status=PENDING', '?type=CONTACTS', '?limit=100']) {
       const list = await stack.http('GET', `/exports${query}`, { apiKey: b.apiKey });
       attempts += 1;
@@ -89,6 +95,7 @@ describe('cross-tenant attempts (e2e)', () => {
       const response = await stack.http(method, path, { apiKey: b.apiKey, body });
       attempts += 1;
       expect(response.status).toBe(400);
+      expect(response.body.code).toBe('VALIDATION_FAILED');
       expect(response.body.details.map((d: { field: string }) => d.field)).toContain('accountId');
     }
     // A's presigned link, re-pointed at B's prefix, is refused by the storage.
@@ -126,7 +133,7 @@ describe('cross-tenant attempts (e2e)', () => {
   it("NATS request-reply acting for B never returns or changes A's data", async () => {
     for (const exportId of [aCompleted.exportId, aFailed, aPending]) {
       const reply = await request(Subjects.requests.exportsGet, { accountId: b.accountId, exportId });
-      expect(reply.err).toEqual({ status: 404, error: 'Not Found', message: `Export ${exportId} was not found` });
+      expect(reply.err).toEqual({ status: 404, error: 'Not Found', code: 'NOT_FOUND', message: `Export ${exportId} was not found` });
     }
     expect((await request(Subjects.requests.exportsList, { accountId: b.accountId, limit: 100 })).response).toMatchObject({ totalItems: expect.any(Number) });
     const listed = (await request(Subjects.requests.exportsList, { accountId: b.accountId, limit: 100 })).response.items.map((i: { exportId: string }) => i.exportId);

@@ -63,9 +63,11 @@ describe('object storage unavailable (e2e)', () => {
     expect(failed.sha256).toBeUndefined();
     expect(await exportRow(stack, failed.exportId)).toMatchObject({ attempts: 3, object_key: null });
     expect(await stack.storage.listKeys(`${account.accountId}/${failed.exportId}/`)).toEqual([]);
-    const link = await stack.http('GET', `/exports/${failed.exportId}`, { apiKey: account.apiKey });
-    expect(link.status).toBe(409);
-    expect(link.body).toMatchObject({ exportStatus: 'FAILED', exportError: { code: 'STORAGE_UNAVAILABLE' } });
+    // GET answers the FAILED export as it is: its error, no link.
+    const read = await stack.http('GET', `/exports/${failed.exportId}`, { apiKey: account.apiKey });
+    expect(read.status).toBe(200);
+    expect(read.body).toEqual(failed);
+    expect(read.body.downloadUrl).toBeUndefined();
     expect(stack.logsOf('export-worker').filter((l) => l.includes('Export attempt failed') && l.includes(failed.exportId))).toHaveLength(3);
 
     try {

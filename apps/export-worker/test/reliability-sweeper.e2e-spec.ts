@@ -87,8 +87,9 @@ describe('export sweeper re-drives lost runs and gives up on stuck ones (e2e)', 
     const failed = await stack.waitForExport(account.apiKey, exportId, 60_000);
     counts.timeouts += 1;
     expect(failed).toMatchObject({ status: 'FAILED', error: { code: 'TIMEOUT', message: expect.stringContaining('3 time(s)') } });
-    const link = await stack.http('GET', `/exports/${exportId}`, { apiKey: account.apiKey });
-    expect(link).toMatchObject({ status: 409, body: { exportStatus: 'FAILED', exportError: { code: 'TIMEOUT' } } });
+    const read = await stack.http('GET', `/exports/${exportId}`, { apiKey: account.apiKey });
+    expect(read).toMatchObject({ status: 200, body: { exportId, status: 'FAILED', isAvailableForDownload: false, error: { code: 'TIMEOUT' } } });
+    expect(read.body.downloadUrl).toBeUndefined();
     expect(await stack.storage.listKeys(`${account.accountId}/${exportId}/`)).toEqual([]);
   });
 

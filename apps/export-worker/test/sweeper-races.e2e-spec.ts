@@ -67,6 +67,7 @@ describe('sweeper against regenerates (e2e)', () => {
     expect(row.object_key).toBe(`${account.accountId}/${exportId}/${run}/${row.object_key!.split('/').pop()}`);
     const link = await stack.http('GET', `/exports/${exportId}`, { apiKey: account.apiKey });
     expect(link.status).toBe(200);
+    expect(link.body).toMatchObject({ exportId, status: 'COMPLETED', sha256: row.sha256 });
     const file = await download(link.body.downloadUrl);
     expect(file).toMatchObject({ status: 200, sha256: row.sha256, sizeBytes: Number(row.size_bytes), lines: ROWS + 1 });
     checks.filesChecked += 1;
@@ -80,7 +81,9 @@ describe('sweeper against regenerates (e2e)', () => {
         checks.reruns += 1;
         return;
       }
-      expect([200, 409]).toContain(answer.status);
+      // 409: still PENDING (not ready), or changed by a concurrent sweep (read again).
+      if (answer.status === 409) expect(['EXPORT_NOT_READY', 'EXPORT_CHANGED']).toContain(answer.body.code);
+      else expect(answer).toMatchObject({ status: 200, body: { exportId, status: 'COMPLETED', downloadUrl: expect.any(String) } });
       if (answer.status === 200) checks.renewed += 1;
       await sleep(20);
     }

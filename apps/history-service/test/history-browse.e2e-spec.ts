@@ -38,6 +38,8 @@ describe('message history ingestion and browsing (e2e)', () => {
   const allMessages = [...messages, late, older];
   const allReports = [...reports, lateReport, newerReport, olderReport];
   const expected = (filter: (m: TestMessage) => boolean) => inHistoryOrder(allMessages.filter(filter)).map((m) => expectedItem(m, allReports));
+  /** 2026-01-10 in Pacific/Auckland (+13:00): 2026-01-09T11:00:00Z to 2026-01-10T11:00:00Z (excluded). */
+  const onAucklandDay = (m: TestMessage) => Date.parse(m.sendDate) >= Date.parse('2026-01-09T11:00:00Z') && Date.parse(m.sendDate) < Date.parse('2026-01-10T11:00:00Z');
 
   beforeAll(async () => {
     await stack.start();
@@ -136,6 +138,22 @@ describe('message history ingestion and browsing (e2e)', () => {
     expect(ranged[0]).toMatchObject({ messageId: first.messageId });
   });
 
+  it('takes plain dates as whole days: from the start of its day, to the end of its day, in the time zone asked (UTC by default)', async () => {
+    // 2026-01-10 in Auckland (+13:00) ends at 2026-01-10T11:00:00Z, in the middle of the day's messages.
+    const aucklandDay = expected(onAucklandDay);
+    expect(aucklandDay.length).toBeGreaterThan(0);
+    expect(aucklandDay.length).toBeLessThan(expected((m) => m.sendDate.startsWith('2026-01-10')).length);
+    const everyChannel = ['SMS', 'RCS', 'WHATSAPP'];
+    expect(await walk({ channel: everyChannel, from: '2026-01-10', to: '2026-01-10', timezone: 'Pacific/Auckland' }, 'cursor', 7)).toEqual(aucklandDay);
+    expect(await walk({ channel: everyChannel, from: '2026-01-10', to: '2026-01-10' }, 'page', 100)).toEqual(expected((m) => m.sendDate.startsWith('2026-01-10')));
+    // A plain date and a date-time mix; the day before holds nothing.
+    expect(await walk({ channel: everyChannel, from: '2026-01-09', to: '2026-01-09' }, 'page', 100)).toEqual(expected((m) => m.sendDate.startsWith('2026-01-09')));
+    expect(await walk({ channel: 'SMS', from: FROM, to: '2026-03-28' }, 'page', 100)).toEqual(expected((m) => m.channel === Channel.Sms && m.sendDate < '2026-03-29'));
+    // Across the switch to summer time in Paris: the day of 2026-03-29 there holds both messages.
+    const dst = await walk({ channel: 'SMS', from: '2026-03-29', to: '2026-03-29', timezone: 'Europe/Paris' }, 'page', 100);
+    expect(dst.map((item: any) => item.messageId)).toEqual(['dst-before', 'dst-after']);
+  });
+
   it('answers the default page of 20 and an empty page when from is after to', async () => {
     const first = await browse({ channel: 'SMS', from: FROM, to: TO });
     expect(first.status).toBe(200);
@@ -222,7 +240,9 @@ describe('message history ingestion and browsing (e2e)', () => {
       ['no from', { channel: 'SMS', to: TO }, 'from'],
       ['no to', { channel: 'SMS', from: FROM }, 'to'],
       ['a from without offset', { ...base, from: '2026-01-01T00:00:00' }, 'from'],
-      ['a date-only to', { ...base, to: '2026-04-01' }, 'to'],
+      ['a to that is not on the calendar', { ...base, to: '2026-04-31' }, 'to'],
+      ['a to with a time but no offset', { ...base, to: '2026-04-01T00:00' }, 'to'],
+      ['an unknown time zone', { ...base, from: '2026-01-01', timezone: 'Mars/Olympus' }, 'timezone'],
       ['a from that is not on the calendar', { ...base, from: '2026-02-30T00:00:00Z' }, 'from'],
       ['an unknown status', { ...base, status: 'READ' }, 'status'],
       ['a limit of 0', { ...base, limit: 0 }, 'limit'],
@@ -236,7 +256,7 @@ describe('message history ingestion and browsing (e2e)', () => {
     ])('refuses %s, naming the parameter', async (_what, query, field) => {
       const response = await browse(query);
       expect(response.status).toBe(400);
-      expect(response.body).toMatchObject({ status: 400, error: 'Bad Request' });
+      expect(response.body).toMatchObject({ status: 400, error: 'Bad Request', code: 'VALIDATION_FAILED' });
       expect(response.body.details.map((d: { field: string }) => d.field)).toContain(field);
       expect(response.body.message).toContain(field);
     });
@@ -254,7 +274,7 @@ describe('message history ingestion and browsing (e2e)', () => {
     });
 
     it('needs an API key', async () => {
-      expect((await browse(base, 'exk_nope')).status).toBe(401);
+      expect((await browse(base, 'exk_nope')).body).toMatchObject({ status: 401, error: 'Unauthorized', code: 'UNAUTHORIZED' });
       expect((await stack.http('GET', '/messages/history?channel=SMS')).status).toBe(401);
     });
   });
@@ -274,17 +294,25 @@ describe('message history ingestion and browsing (e2e)', () => {
 
     it('answers a request that is not JSON with the 400 envelope, and keeps serving', async () => {
       const reply = await nats.request(subject(), 'not json {', { timeout: 5000 });
-      expect(JSON.parse(reply.string()).err).toMatchObject({ status: 400, error: 'Bad Request' });
+      expect(JSON.parse(reply.string()).err).toMatchObject({ status: 400, error: 'Bad Request', code: 'VALIDATION_FAILED' });
       const after = await request({ accountId: a.accountId, channel: ['RCS'], from: FROM, to: TO, limit: 1 });
       expect(after.response.messages).toHaveLength(1);
     });
 
     it('validates the payload with the same rules and answers the error envelope', async () => {
-      const missing = await request({ channel: ['SMS'], from: '2026-01-01', to: TO, extra: true });
-      expect(missing.err).toMatchObject({ status: 400, error: 'Bad Request' });
+      const missing = await request({ channel: ['SMS'], from: '2026-01-01T00:00:00', to: TO, extra: true });
+      expect(missing.err).toMatchObject({ status: 400, error: 'Bad Request', code: 'VALIDATION_FAILED' });
       expect([...new Set(missing.err.details.map((d: { field: string }) => d.field))].sort()).toEqual(['accountId', 'extra', 'from']);
       const long = await request({ accountId: a.accountId, channel: ['SMS'], from: '2020-01-01T00:00:00Z', to: TO });
-      expect(long.err).toMatchObject({ status: 400, message: expect.stringContaining('366 days') });
+      expect(long.err).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', message: expect.stringContaining('366 days') });
+    });
+
+    it('takes plain dates in the time zone of the request, as over HTTP', async () => {
+      const days = { from: '2026-01-10', to: '2026-01-10', timezone: 'Pacific/Auckland' };
+      const reply = await request({ accountId: a.accountId, channel: ['SMS', 'RCS', 'WHATSAPP'], ...days, limit: 100 });
+      expect(reply.err).toBeUndefined();
+      expect(reply.response.messages).toEqual(expected(onAucklandDay));
+      expect((await request({ accountId: a.accountId, channel: ['SMS'], from: '2026-01-10', to: '2026-02-30' })).err).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', details: [{ field: 'to' }] });
     });
   });
 
@@ -293,7 +321,7 @@ describe('message history ingestion and browsing (e2e)', () => {
     const started = Date.now();
     const response = await browse({ channel: 'SMS', from: FROM, to: TO });
     expect(response.status).toBe(503);
-    expect(response.body).toMatchObject({ status: 503, error: 'Service Unavailable', message: expect.stringContaining('retry') });
+    expect(response.body).toMatchObject({ status: 503, error: 'Service Unavailable', code: 'SERVICE_UNAVAILABLE', message: expect.stringContaining('retry') });
     expect(Date.now() - started).toBeLessThan(7000);
   }, 20_000);
 });

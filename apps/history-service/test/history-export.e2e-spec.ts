@@ -95,6 +95,24 @@ describe('message history export (e2e)', () => {
     expect(ny.rows[0][11]).toBe('2026-01-10T03:00:00.000-05:00');
   });
 
+  it('takes plain dates as whole days in the request time zone, and keeps the date-times they stand for', async () => {
+    // 2026-01-10 in Auckland (+13:00) ends at 2026-01-10T11:00:00Z, in the middle of the day's messages.
+    const auckland = await exportRows(stack, a.apiKey, PATH, { startDateTime: '2026-01-10', endDateTime: '2026-01-10', timezone: 'Pacific/Auckland' });
+    const onTheDay = within('2026-01-09T11:00:00.000Z', '2026-01-10T10:59:59.999Z');
+    expect(auckland.rows).toEqual(rowsOf(onTheDay, 'Pacific/Auckland'));
+    expect(auckland.rows.length).toBeGreaterThan(0);
+    expect(auckland.rows.length).toBeLessThan(rowsOf(within('2026-01-10T00:00:00Z', '2026-01-10T23:59:59.999Z')).length);
+    expect(auckland.resource.filters).toEqual({ startDateTime: '2026-01-10T00:00:00.000+13:00', endDateTime: '2026-01-10T23:59:59.999999+13:00' });
+    // The day of the switch to summer time in Paris: its start at +01:00, its end at +02:00.
+    const paris = await exportRows(stack, a.apiKey, PATH, { startDateTime: '2026-03-29', endDateTime: '2026-03-29', timezone: 'Europe/Paris' });
+    expect(paris.rows.map((row) => row[0])).toEqual(['dst-before', 'dst-after']);
+    expect(paris.resource.filters).toEqual({ startDateTime: '2026-03-29T00:00:00.000+01:00', endDateTime: '2026-03-29T23:59:59.999999+02:00' });
+    // Without a time zone the days are UTC ones; a plain date and a date-time mix.
+    const utc = await exportRows(stack, a.apiKey, PATH, { startDateTime: START, endDateTime: '2026-01-10' });
+    expect(utc.rows).toEqual(rowsOf(within(START, '2026-01-10T23:59:59.999Z')));
+    expect(utc.resource.filters).toEqual({ startDateTime: START, endDateTime: '2026-01-10T23:59:59.999999+00:00' });
+  });
+
   it('writes a header-only file when nothing matches, and never another account\'s messages', async () => {
     const { header, rows, resource } = await exportRows(stack, b.apiKey, PATH, { startDateTime: START, endDateTime: END, channel: 'RCS' });
     expect(header).toEqual(HISTORY_HEADER);
@@ -122,7 +140,10 @@ describe('message history export (e2e)', () => {
       ['no startDateTime', { endDateTime: END }, ['startDateTime'], 'startDateTime'],
       ['no endDateTime', { startDateTime: START }, ['endDateTime'], 'endDateTime'],
       ['a date without offset', { ...valid, startDateTime: '2026-01-01T00:00:00' }, ['startDateTime'], 'startDateTime'],
-      ['a date-only string', { ...valid, endDateTime: '2026-04-01' }, ['endDateTime'], 'endDateTime'],
+      ['a date that is not on the calendar', { ...valid, endDateTime: '2026-02-29' }, ['endDateTime'], 'endDateTime'],
+      ['a date with a time but no offset', { ...valid, endDateTime: '2026-04-01T00:00' }, ['endDateTime'], 'endDateTime'],
+      ['a start day after the end day', { startDateTime: '2026-04-02', endDateTime: '2026-04-01' }, ['endDateTime'], 'must not be before'],
+      ['367 whole days', { startDateTime: '2025-01-01', endDateTime: '2026-01-02' }, ['startDateTime', 'endDateTime'], '366 days'],
       ['a start after the end', { startDateTime: END, endDateTime: START }, ['endDateTime'], 'must not be before'],
       ['a range over the limit', { startDateTime: '2025-01-01T00:00:00Z', endDateTime: '2026-01-03T00:00:00Z' }, ['startDateTime', 'endDateTime'], '366 days'],
       ['an unknown channel', { ...valid, channel: 'FAX' }, ['channel'], 'channel'],
@@ -136,17 +157,20 @@ describe('message history export (e2e)', () => {
       const before = await exportCount();
       const response = await stack.http('POST', PATH, { apiKey: a.apiKey, body });
       expect(response.status).toBe(400);
-      expect(response.body).toMatchObject({ status: 400, error: 'Bad Request' });
+      expect(response.body).toMatchObject({ status: 400, error: 'Bad Request', code: 'VALIDATION_FAILED' });
       expect([...new Set(response.body.details.map((d: { field: string }) => d.field))].sort()).toEqual([...fields].sort());
       for (const field of fields) expect(response.body.message).toContain(field);
       expect(response.body.message).toContain(says);
       expect(await exportCount()).toBe(before);
     });
 
-    it('accepts a range of exactly the limit', async () => {
+    it('accepts a range of exactly the limit, and as many whole days', async () => {
       const response = await stack.http('POST', PATH, { apiKey: b.apiKey, body: { startDateTime: '2025-01-01T00:00:00Z', endDateTime: '2026-01-02T00:00:00Z' } });
       expect(response.status).toBe(202);
       await stack.waitForExport(b.apiKey, response.body.exportId);
+      const days = await stack.http('POST', PATH, { apiKey: b.apiKey, body: { startDateTime: '2025-01-01', endDateTime: '2026-01-01' } });
+      expect(days.status).toBe(202);
+      expect(await stack.waitForExport(b.apiKey, days.body.exportId)).toMatchObject({ status: 'COMPLETED' });
     });
   });
 });
