@@ -15,7 +15,8 @@ export function isPlainDate(value: unknown): value is string {
   if (!match) return false;
   const [year, month, day] = match.slice(1).map(Number);
   const date = utcDate(year, month, day);
-  return year >= 1 && date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+  // From year 1000: a day of year 1 east of UTC would start in year 0, which PostgreSQL refuses.
+  return year >= 1000 && date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
 /** What a date bound may be: a date-time with an offset, or a plain date. */

@@ -112,7 +112,11 @@ export class ExportsService {
     const event = regenerateEvent({ ...record, status: effectiveStatus(record, now) }, now);
     if (event === ExportEvent.RegenerateRetained) {
       if (!(await this.exports.renewLink(accountId, exportId, this.config.EXPORT_LINK_TTL_SECONDS))) throw this.changedMeanwhile();
-      return { kind: 'link', detail: await this.withLink(await this.find(accountId, exportId), new Date()) };
+      const renewed = await this.find(accountId, exportId);
+      const at = new Date();
+      // The file's retention may end between the renewal and now: then there is no link to give (a retry re-runs it).
+      if (effectiveStatus(renewed, at) !== ExportStatus.Completed) throw this.changedMeanwhile();
+      return { kind: 'link', detail: await this.withLink(renewed, at) };
     }
     if (event !== ExportEvent.RegeneratePurged && event !== ExportEvent.Retry) throw this.changedMeanwhile();
     const result = await this.exports.rerun(accountId, exportId, event, this.config.EXPORT_MAX_OPEN_PER_ACCOUNT);
