@@ -12,6 +12,7 @@ import { OutboxSnapshot1764403200000 } from './migrations/1764403200000-outbox-s
 import { RequestPathTuning1764489600000 } from './migrations/1764489600000-request-path-tuning';
 import { RecordRetention1764662400000 } from './migrations/1764662400000-record-retention';
 import { OutboxSnapshotAlways1764748800000 } from './migrations/1764748800000-outbox-snapshot-always';
+import { RateLimits1764835200000 } from './migrations/1764835200000-rate-limits';
 
 export const ENTITIES = [AccountEntity, ApiKeyEntity, ExportEntity, ContactEntity, MessageEntity, DeliveryReportEntity];
 export const MIGRATIONS = [
@@ -21,6 +22,7 @@ export const MIGRATIONS = [
   RequestPathTuning1764489600000,
   RecordRetention1764662400000,
   OutboxSnapshotAlways1764748800000,
+  RateLimits1764835200000,
 ];
 
 /** Serialises migrations when several apps start at once. */

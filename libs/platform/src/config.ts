@@ -157,7 +157,7 @@ export class AppConfig {
   @Transform(toInt) @IsInt() @Min(10) @Max(3_600_000)
   INGEST_RETRY_MAX_MS = 60_000;
 
-  /** Requests one API key may make per window, per gateway instance. */
+  /** Requests one API key may make per window, across all gateway instances (counted in PostgreSQL). */
   @Transform(toInt) @IsInt() @Min(1)
   RATE_LIMIT_REQUESTS = 600;
 

@@ -1,10 +1,11 @@
 import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { DataSource } from 'typeorm';
 import type { Request, Response } from 'express';
 import { AccountsRepository, hashApiKey } from '@exports/database';
 import { AppConfig, DomainError, ErrorCode } from '@exports/platform';
 import { AuthFailureThrottle } from '../rate-limit/auth-failure-throttle';
-import { RateLimiter } from '../rate-limit/rate-limiter';
+import { RateLimiter, sharedRateLimiter } from '../rate-limit/rate-limiter';
 
 const PUBLIC = 'route:public';
 /** Routes anyone may call without an API key (health, docs). */
@@ -18,7 +19,7 @@ export interface AuthenticatedRequest extends Request {
 
 /**
  * Every route but the public ones needs `X-Api-Key`; the key's account scopes the
- * request, and the key's budget (per gateway instance) is spent: 429 when it is gone.
+ * request, and the key's budget (one for all gateway instances, counted in PostgreSQL) is spent: 429 when it is gone.
  * A client address that sent `AUTH_FAILURES_PER_MINUTE` missing or unknown keys is
  * refused (429) for a minute before any key it sends is looked up, a valid one included.
  */
@@ -31,8 +32,9 @@ export class ApiKeyGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly accounts: AccountsRepository,
     private readonly config: AppConfig,
+    dataSource: DataSource,
   ) {
-    this.limiter = new RateLimiter(config.RATE_LIMIT_REQUESTS, config.RATE_LIMIT_WINDOW_SECONDS * 1000);
+    this.limiter = sharedRateLimiter(dataSource, config.RATE_LIMIT_REQUESTS, config.RATE_LIMIT_WINDOW_SECONDS);
     this.failures = new AuthFailureThrottle(config.AUTH_FAILURES_PER_MINUTE, 60_000);
   }
 
@@ -63,7 +65,7 @@ export class ApiKeyGuard implements CanActivate {
       throw new DomainError(ErrorCode.Unauthorized, 'The API key in X-Api-Key is not valid');
     }
     request.accountId = accountId;
-    const budget = this.limiter.take(hashApiKey(key));
+    const budget = await this.limiter.take(hashApiKey(key));
     const response = context.switchToHttp().getResponse<Response>();
     response.setHeader('X-RateLimit-Limit', String(budget.limit));
     response.setHeader('X-RateLimit-Remaining', String(budget.remaining));

@@ -6,7 +6,7 @@ import type { HeaderObject, ReferenceObject } from '@nestjs/swagger';
  */
 export const RATE_LIMIT_HEADERS: Record<string, HeaderObject> = {
   'X-RateLimit-Limit': {
-    description: 'Requests this API key may make per window (per gateway instance). Sent once the key is accepted.',
+    description: 'Requests this API key may make per window, across all gateway instances. Sent once the key is accepted.',
     schema: { type: 'integer', minimum: 1 },
     example: 600,
   },
