@@ -21,8 +21,7 @@ describe('shared rate limit (e2e)', () => {
     const answers: Array<{ gateway: string; status: number; remaining: string | null }> = [];
     for (let i = 0; i < LIMIT + 4; i++) {
       const gateway = i % 2 === 0 ? stack.baseUrl : second;
-      const response = await fetch(`${gateway}/exports`, { headers: { 'X-Api-Key': apiKey } });
-      await response.arrayBuffer();
+      const response = await stack.http('GET', '/exports', { apiKey, baseUrl: gateway });
       answers.push({ gateway, status: response.status, remaining: response.headers.get('x-ratelimit-remaining') });
     }
     expect(answers.filter((a) => a.status === 200)).toHaveLength(LIMIT);
@@ -41,8 +40,7 @@ describe('shared rate limit (e2e)', () => {
     // Another key has its own budget on both gateways.
     const other = await stack.createAccount('other');
     for (const gateway of [stack.baseUrl, second]) {
-      const response = await fetch(`${gateway}/exports`, { headers: { 'X-Api-Key': other.apiKey } });
-      expect(response.status).toBe(200);
+      expect((await stack.http('GET', '/exports', { apiKey: other.apiKey, baseUrl: gateway })).status).toBe(200);
     }
   });
 });

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ErrorCode } from './error-codes';
+import { ExportStatus } from './enums';
 
 export class FieldErrorDto {
   @ApiProperty({ example: 'listIds', description: 'The field, with a dotted path inside objects and [i] inside arrays' })
@@ -36,4 +37,11 @@ export class ErrorEnvelopeDto {
 
   @ApiPropertyOptional({ description: 'On 429: seconds to wait (also the Retry-After header)', example: 12 })
   retryAfter?: number;
+
+  @ApiPropertyOptional({
+    enum: ExportStatus,
+    example: ExportStatus.Expired,
+    description: 'With LINK_EXPIRED and EXPORT_NOT_READY: the status of the export the request was about',
+  })
+  exportStatus?: ExportStatus;
 }

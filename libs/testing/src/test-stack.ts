@@ -13,6 +13,7 @@ import { AccountsRepository, CreatedAccount, migrateDatabase, openDatabase } fro
 import { ObjectStorage } from '@exports/storage';
 import { AppName, AppProcess } from './app-process';
 import { freePort, NatsServerProcess, reservedRangePort } from './nats-server-process';
+import { recordResponse, ResponseOrigin } from './openapi-responses';
 import { LocalS3Server, startLocalS3Server } from './s3-local-server';
 
 
@@ -209,7 +210,7 @@ export class TestStack {
 
   /** GET on an app's ops port; the body parsed as JSON when it is. */
   async ops<T = any>(app: AppName, path: string): Promise<HttpResult<T>> {
-    return this.request<T>(this.opsUrl(app) + path, 'GET', {});
+    return this.request<T>('ops', this.opsUrl(app), path, 'GET', {});
   }
 
   /** The running instances of an app, oldest first. */
@@ -346,19 +347,30 @@ export class TestStack {
     }
   }
 
-  async http<T = any>(method: string, path: string, options: { apiKey?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {}): Promise<HttpResult<T>> {
+  /**
+   * A request to the gateway: the first instance, or the one at `baseUrl` (another instance, started
+   * by {@link startApp} on a PORT of its own), or, with `via`, a proxy in front of it (e.g. a
+   * validating proxy). Every response is recorded; the e2e setup checks those of the gateway
+   * against docs/openapi.json after the file's tests (`checkRecordedResponses`).
+   */
+  async http<T = any>(
+    method: string,
+    path: string,
+    options: { apiKey?: string; body?: unknown; rawBody?: string | Uint8Array; headers?: Record<string, string>; baseUrl?: string; via?: string } = {},
+  ): Promise<HttpResult<T>> {
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     if (options.apiKey !== undefined) headers['X-Api-Key'] = options.apiKey;
-    let body: string | undefined = options.rawBody;
+    let body: string | Uint8Array | undefined = options.rawBody;
     if (options.body !== undefined) {
       headers['Content-Type'] = 'application/json';
       body = JSON.stringify(options.body);
     } else if (body !== undefined) headers['Content-Type'] ??= 'application/json';
-    return this.request<T>(this.baseUrl + path, method, { headers, body });
+    if (options.via) return this.request<T>('proxy', options.via, path, method, { headers, body });
+    return this.request<T>('gateway', options.baseUrl ?? this.baseUrl, path, method, { headers, body });
   }
 
-  private async request<T>(url: string, method: string, init: { headers?: Record<string, string>; body?: string }): Promise<HttpResult<T>> {
-    const response = await fetch(url, { method, ...init });
+  private async request<T>(origin: ResponseOrigin, base: string, path: string, method: string, init: { headers?: Record<string, string>; body?: string | Uint8Array }): Promise<HttpResult<T>> {
+    const response = await fetch(base + path, { method, ...init });
     const text = await response.text();
     let parsed: unknown = text;
     try {
@@ -366,6 +378,7 @@ export class TestStack {
     } catch {
       // not JSON: keep the text
     }
+    recordResponse({ origin, method: method.toUpperCase(), path, status: response.status, headers: Object.fromEntries(response.headers), body: parsed });
     return { status: response.status, body: parsed as T, headers: response.headers };
   }
 

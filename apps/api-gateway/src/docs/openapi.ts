@@ -3,6 +3,7 @@ import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, OperationObject, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from '../app.module';
 import { API_KEY_HEADER } from '../auth/api-key.guard';
+import { PLATFORM_BASE_PATH } from '../base-path';
 import { headerRefs, RATE_LIMIT_HEADERS, RETRY_AFTER_HEADER } from './rate-limit-headers';
 
 const API_KEY_SCHEME = 'apiKey';
@@ -20,7 +21,10 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
         '`{ status, error, code, message, details?, retryAfter?, errorId? }`, where `code` is one of a stable catalogue (see ErrorEnvelopeDto).',
     )
     .setVersion('1.0')
-    .addServer('/', 'This gateway')
+    // Not an open-source API: its terms are the partner agreement, of which this reference is part.
+    .setLicense('Proprietary: for partners of the platform, under their partner agreement', '/docs')
+    .addServer(PLATFORM_BASE_PATH, 'The platform base path of the partner gateway v1 (every route is served there)')
+    .addServer('/', 'The same routes at the root of this gateway')
     .addApiKey({ type: 'apiKey', in: 'header', name: API_KEY_HEADER, description: 'The API key of the account, as made by `npm run admin -- account:create`' }, API_KEY_SCHEME)
     .addTag('exports', 'Asynchronous CSV exports: request one, poll it, download it through a short-lived link, regenerate the link')
     .addTag('message history', 'Browse the messages of an account, or export them as CSV')
