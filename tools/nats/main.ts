@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ALL_ACCOUNTS, CALLER_ROLES, inboxPrefixOf, NatsDeployment, natsPermissions, NatsRole } from '@exports/platform';
+import { ALL_ACCOUNTS, CALLER_ROLES, inboxPrefixOf, NatsClusterSettings, NatsDeployment, natsPermissions, NatsRole } from '@exports/platform';
 import { NatsNamespace } from '@exports/contracts';
 
 const USAGE = `npm run nats -- <command> [options]
@@ -7,9 +7,14 @@ const USAGE = `npm run nats -- <command> [options]
 Writes the NATS server config and the credentials (nkey seeds) of a deployment into a directory.
 
   init --dir <dir> [--host 0.0.0.0] [--port 4222] [--store-dir <dir>] [--namespace <ns>]
+       [--cluster-nodes <host,host,host> [--cluster-port 6222] [--cluster-name exports]]
         Creates the directory with an identity for each app (api-gateway, export-worker,
         history-service) and for the admin tools (admin), and nats-server.conf. Running it
         again keeps the identities it finds. Start the server with: nats-server -c <dir>/nats-server.conf
+        With --cluster-nodes, also one config per node of a JetStream cluster,
+        nats-server-<host>.conf: the same users, its server_name, and routes to the other
+        nodes at <host>:<cluster-port>, authenticated with a password made once. Each node
+        listens on --host:--port and keeps its store in --store-dir (a volume of its own).
   add --dir <dir> --name <name> --role reader|requester|publisher --accounts <id,id,...|*>
         An internal caller: a reader may request exports.get/exports.list/history.browse,
         a requester also exports.create, a publisher may publish platform.* events; each only
@@ -52,6 +57,22 @@ async function open(options: Options): Promise<NatsDeployment> {
   return NatsDeployment.open(dir, { host: options.host ?? '0.0.0.0', port, storeDir: options['store-dir'] ?? `${dir}/jetstream`, namespace });
 }
 
+/**
+ * The nodes of --cluster-nodes, checked before anything is written: each reached at its host
+ * name, on the deployment's client port and --cluster-port, with the deployment's store directory.
+ */
+function clusterOf(options: Options): (deployment: NatsDeployment) => NatsClusterSettings {
+  const clusterPort = Number(options['cluster-port'] ?? 6222);
+  if (!Number.isInteger(clusterPort) || clusterPort < 1 || clusterPort > 65535) throw new UsageError('--cluster-port must be a port number');
+  const hosts = options['cluster-nodes'].split(',').map((host) => host.trim());
+  if (hosts.length < 2 || hosts.some((host) => !/^[A-Za-z0-9_-]+$/.test(host))) throw new UsageError('--cluster-nodes is a list of 2 or more host names (3 for JetStream to survive the loss of one)');
+  const name = options['cluster-name'] ?? 'exports';
+  return (deployment) => {
+    const { port, storeDir } = deployment.settings;
+    return { name, nodes: hosts.map((host) => ({ name: host, address: host, port, clusterPort, storeDir })) };
+  };
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === 'help') {
@@ -61,8 +82,17 @@ async function main(argv: string[]): Promise<void> {
   const options = parse(rest);
   switch (command) {
     case 'init': {
+      const cluster = options['cluster-nodes'] ? clusterOf(options) : undefined;
       const deployment = await open(options);
-      process.stdout.write(`${JSON.stringify({ config: deployment.configFile, identities: deployment.identities.map((i) => ({ name: i.name, seedFile: deployment.seedFile(i.name) })) })}\n`);
+      if (cluster) await deployment.setCluster(cluster(deployment));
+      const nodes = deployment.settings.cluster?.nodes ?? [];
+      process.stdout.write(
+        `${JSON.stringify({
+          config: deployment.configFile,
+          ...(nodes.length ? { nodeConfigs: nodes.map((node) => deployment.nodeConfigFile(node.name)), natsUrl: deployment.clusterUrls.join(',') } : {}),
+          identities: deployment.identities.map((i) => ({ name: i.name, seedFile: deployment.seedFile(i.name) })),
+        })}\n`,
+      );
       return;
     }
     case 'add': {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect, NatsConnection } from 'nats';
 import { NatsDeployment, natsConnectionOptions } from '@exports/platform';
-import { freePort, NatsServerProcess } from '@exports/testing';
+import { freePort, natsServerBinary, NatsServerProcess } from '@exports/testing';
 
 /** `npm run nats` as an operator runs it, and a real nats-server started from what it writes. */
 describe('nats CLI (int)', () => {
@@ -48,6 +48,25 @@ describe('nats CLI (int)', () => {
     expect(await readFile(join(dir, 'admin.nk'), 'utf8')).toBe(seed);
   });
 
+  it('init --cluster-nodes writes a config per node, readable by its owner only, that nats-server accepts, and keeps the route password', async () => {
+    const clusterDir = join(dir, 'cluster');
+    const first = await nats('init', '--dir', clusterDir, '--store-dir', '/data', '--cluster-nodes', 'nats-1,nats-2,nats-3', '--cluster-port', '6222');
+    expect(first).toMatchObject({ code: 0, stderr: '' });
+    const written = JSON.parse(first.stdout) as { nodeConfigs: string[]; natsUrl: string };
+    expect(written.natsUrl).toBe('nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222');
+    expect(written.nodeConfigs).toEqual(['nats-1', 'nats-2', 'nats-3'].map((node) => join(clusterDir, `nats-server-${node}.conf`)));
+    const configs = await Promise.all(written.nodeConfigs.map((file) => readFile(file, 'utf8')));
+    expect(configs[1]).toContain('server_name: "nats-2"');
+    expect(configs[1]).toMatch(/routes: \[\n {4}"nats-route:\/\/route:[0-9a-f]{48}@nats-1:6222"\n {4}"nats-route:\/\/route:[0-9a-f]{48}@nats-3:6222"\n {2}\]/);
+    for (const file of [...written.nodeConfigs, join(clusterDir, 'identities.json')]) expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const check = await new Promise<{ code: number; output: string }>((done) =>
+      execFile(natsServerBinary(), ['-t', '-c', written.nodeConfigs[0]], (error, stdout, stderr) => done({ code: error ? 1 : 0, output: stdout + stderr })),
+    );
+    expect(check).toMatchObject({ code: 0, output: expect.stringContaining('is valid') });
+    expect((await nats('init', '--dir', clusterDir, '--cluster-nodes', 'nats-1,nats-2,nats-3')).code).toBe(0);
+    expect(await readFile(written.nodeConfigs[0], 'utf8')).toBe(configs[0]);
+  });
+
   it('add gives a caller scoped to its accounts; the server started from the config enforces it', async () => {
     const added = await nats('add', '--dir', dir, '--name', 'crm', '--role', 'reader', '--accounts', ACCOUNT);
     expect(added.code).toBe(0);
@@ -69,6 +88,7 @@ describe('nats CLI (int)', () => {
     [['add', '--dir', 'x', '--name', 'crm', '--role', 'admin', '--accounts', '*'], '--role must be'],
     [['add', '--dir', 'x', '--name', 'crm', '--role', 'reader'], '--accounts is required'],
     [['init'], '--dir is required'],
+    [['init', '--dir', 'x', '--cluster-nodes', 'nats-1'], '--cluster-nodes is a list of 2 or more'],
     [['rotate', '--dir', 'x'], 'unknown command'],
   ])('refuses %j with a usage error', async (args, message) => {
     const run = await nats(...args);

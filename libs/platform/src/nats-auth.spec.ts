@@ -74,3 +74,26 @@ describe('natsServerConfig', () => {
     expect(config).not.toMatch(/password|seed|SU[A-Z2-7]{56}/i);
   });
 });
+
+describe('natsServerConfig of a cluster node', () => {
+  it('names the node and routes to the others with the route credentials, the users unchanged', () => {
+    const identities = [{ name: 'api-gateway', role: NatsRole.ApiGateway, publicKey: 'UGATEWAY' }];
+    const single = natsServerConfig({ host: '0.0.0.0', port: 4222, storeDir: '/data', namespace: none, identities });
+    const node = natsServerConfig({
+      host: '0.0.0.0',
+      port: 4222,
+      storeDir: '/data',
+      namespace: none,
+      identities,
+      serverName: 'nats-1',
+      cluster: { name: 'exports', host: '0.0.0.0', port: 6222, routes: ['nats-2:6222', 'nats-3:6222'], user: 'route', password: 'p@ss/word' },
+    });
+    expect(node).toContain('server_name: "nats-1"');
+    expect(node).toContain('listen: "0.0.0.0:6222"');
+    expect(node).toContain('authorization { user: "route", password: "p@ss/word" }');
+    expect(node).toContain('"nats-route://route:p%40ss%2Fword@nats-2:6222"');
+    expect(node).toContain('"nats-route://route:p%40ss%2Fword@nats-3:6222"');
+    expect(node.slice(node.indexOf('authorization {\n'))).toBe(single.slice(single.indexOf('authorization {\n')));
+    expect(single).not.toMatch(/server_name|cluster/);
+  });
+});

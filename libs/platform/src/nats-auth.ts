@@ -106,6 +106,24 @@ export interface NatsServerOptions {
   tls?: { certFile: string; keyFile: string; caFile?: string };
   /** Largest message the server accepts, bytes (default 1 MiB, the server's own default). */
   maxPayload?: number;
+  /** This server's name; each node of a JetStream cluster needs its own. */
+  serverName?: string;
+  /** Clustering: this node's route port and the routes to the other nodes. */
+  cluster?: NatsClusterBlock;
+}
+
+/** The `cluster` block of one node of a cluster. */
+export interface NatsClusterBlock {
+  /** The cluster's name, the same on every node. */
+  name: string;
+  /** Where this node accepts routes from the others. */
+  host: string;
+  port: number;
+  /** The other nodes' route addresses (`host:port`). */
+  routes: string[];
+  /** Routes authenticate: a node accepts, and connects with, only this user and password. */
+  user: string;
+  password: string;
 }
 
 /**
@@ -140,9 +158,11 @@ export function natsServerConfig(options: NatsServerOptions): string {
     : [];
   return [
     '# Written by `npm run nats`; edit the identities there, not here.',
+    ...(options.serverName ? [`server_name: ${JSON.stringify(options.serverName)}`] : []),
     `listen: ${JSON.stringify(`${options.host}:${options.port}`)}`,
     `max_payload: ${options.maxPayload ?? 1024 * 1024}`,
     `jetstream { store_dir: ${JSON.stringify(options.storeDir)} }`,
+    ...(options.cluster ? clusterBlock(options.cluster) : []),
     ...tls,
     'authorization {',
     '  users = [',
@@ -151,6 +171,21 @@ export function natsServerConfig(options: NatsServerOptions): string {
     '}',
     '',
   ].join('\n');
+}
+
+/** Routes carry the route user's credentials; no other server can join the cluster (and bypass the users' permissions). */
+function clusterBlock(cluster: NatsClusterBlock): string[] {
+  const credentials = `${encodeURIComponent(cluster.user)}:${encodeURIComponent(cluster.password)}`;
+  return [
+    'cluster {',
+    `  name: ${JSON.stringify(cluster.name)}`,
+    `  listen: ${JSON.stringify(`${cluster.host}:${cluster.port}`)}`,
+    `  authorization { user: ${JSON.stringify(cluster.user)}, password: ${JSON.stringify(cluster.password)} }`,
+    '  routes: [',
+    ...cluster.routes.map((route) => `    ${JSON.stringify(`nats-route://${credentials}@${route}`)}`),
+    '  ]',
+    '}',
+  ];
 }
 
 function assertIdentity(identity: Omit<NatsIdentity, 'publicKey'>): void {

@@ -1,8 +1,11 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect as connectTcp, createServer } from 'node:net';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { connect, NatsConnection, StorageType } from 'nats';
 import { NatsNamespace } from '@exports/contracts';
-import { NatsDeployment } from '@exports/platform';
+import { NatsDeployment, natsConnectionOptions } from '@exports/platform';
 
 /** The nats-server binary: NATS_SERVER_BIN, else Debian's, else the one on PATH. */
 export function natsServerBinary(): string {
@@ -47,18 +50,32 @@ export function freePort(): Promise<number> {
 /**
  * A nats-server of our own, run from a deployment's generated config (authenticated, with
  * per-identity permissions and JetStream): the test stacks' and `npm start`'s. Stop and start
- * again keep its port and its JetStream store.
+ * again keep its port and its JetStream store. With `node`, one node of the deployment's cluster.
  */
 export class NatsServerProcess {
   private child?: ChildProcess;
   private output: string[] = [];
   private reloads = 0;
 
-  constructor(readonly deployment: NatsDeployment) {}
+  constructor(
+    readonly deployment: NatsDeployment,
+    readonly node?: string,
+  ) {
+    if (node && !deployment.clusterNode(node)) throw new Error(`No NATS cluster node "${node}"`);
+  }
 
   get url(): string {
-    const { host, port } = this.deployment.settings;
-    return `nats://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+    const { host } = this.deployment.settings;
+    const address = this.node ? this.deployment.clusterNode(this.node)!.address : host;
+    return `nats://${address === '0.0.0.0' ? '127.0.0.1' : address}:${this.port}`;
+  }
+
+  private get port(): number {
+    return this.node ? this.deployment.clusterNode(this.node)!.port : this.deployment.settings.port;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined;
   }
 
   get namespace(): NatsNamespace {
@@ -67,7 +84,8 @@ export class NatsServerProcess {
 
   async start(timeoutMs = 15_000): Promise<void> {
     if (this.child) return;
-    const child = spawn(natsServerBinary(), ['-c', this.deployment.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const configFile = this.node ? this.deployment.nodeConfigFile(this.node) : this.deployment.configFile;
+    const child = spawn(natsServerBinary(), ['-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     const keep = (chunk: Buffer) => {
       const lines = chunk.toString().split('\n').filter(Boolean);
@@ -84,8 +102,7 @@ export class NatsServerProcess {
       }),
     );
     exited.catch(() => undefined);
-    const { port } = this.deployment.settings;
-    await Promise.race([exited, waitForInfo(port, timeoutMs)]);
+    await Promise.race([exited, waitForInfo(this.port, timeoutMs)]);
   }
 
   /** Reads the config again (new or removed identities) without dropping connections. */
@@ -101,7 +118,8 @@ export class NatsServerProcess {
     }
   }
 
-  async stop(): Promise<void> {
+  /** Stops the server (SIGTERM, SIGKILL after 10 s); `SIGKILL` kills it at once, as a machine lost. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const child = this.child;
     if (!child) return;
     this.child = undefined;
@@ -112,9 +130,85 @@ export class NatsServerProcess {
         clearTimeout(force);
         resolveExit();
       });
-      child.kill('SIGTERM');
+      child.kill(signal);
     });
   }
+}
+
+/**
+ * The nodes of a deployment's JetStream cluster ({@link NatsDeployment.setCluster}), one
+ * nats-server each with its own config, ports and store; the same interface as one server
+ * (start, stop, reload, url), plus the loss of one node and its return.
+ */
+export class NatsClusterProcess {
+  readonly nodes: NatsServerProcess[];
+
+  constructor(readonly deployment: NatsDeployment) {
+    const cluster = deployment.settings.cluster;
+    if (!cluster) throw new Error('the NATS deployment has no cluster');
+    this.nodes = cluster.nodes.map((node) => new NatsServerProcess(deployment, node.name));
+  }
+
+  /** Every node's URL, comma-separated (NATS_URL). */
+  get url(): string {
+    return this.nodes.map((node) => node.url).join(',');
+  }
+
+  get namespace(): NatsNamespace {
+    return new NatsNamespace(this.deployment.settings.namespace);
+  }
+
+  node(name: string): NatsServerProcess {
+    const node = this.nodes.find((candidate) => candidate.node === name);
+    if (!node) throw new Error(`No NATS cluster node "${name}"`);
+    return node;
+  }
+
+  /** Starts every node that is not running, then waits until JetStream answers with all of them in the cluster. */
+  async start(timeoutMs = 30_000): Promise<void> {
+    await Promise.all(this.nodes.map((node) => node.start(timeoutMs)));
+    await this.waitUntilFormed(timeoutMs);
+  }
+
+  async reload(): Promise<void> {
+    await Promise.all(this.nodes.filter((node) => node.running).map((node) => node.reload()));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((node) => node.stop()));
+  }
+
+  /**
+   * Waits until the JetStream API answers (a meta leader is elected) and a stream can be placed
+   * with a copy on every node (they have all joined), trying it as the deployment's admin with
+   * a small stream of its own, removed at once.
+   */
+  async waitUntilFormed(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const connection = await connect({ ...natsConnectionOptions({ NATS_URL: this.url, NATS_NKEY_SEED_FILE: this.deployment.seedFile('admin') }, 'admin'), maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    try {
+      for (let last = '';;) {
+        try {
+          await placeProbeStream(connection, this.nodes.length);
+          return;
+        } catch (error) {
+          last = (error as Error).message;
+        }
+        if (Date.now() > deadline) throw new Error(`the NATS cluster did not form within ${timeoutMs} ms: ${last}`);
+        await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+      }
+    } finally {
+      await connection.close().catch(() => undefined);
+    }
+  }
+}
+
+/** Creates a memory stream with `replicas` copies and deletes it; fails while they cannot be placed. */
+async function placeProbeStream(connection: NatsConnection, replicas: number): Promise<void> {
+  const manager = await connection.jetstreamManager();
+  const name = `CLUSTER_PROBE_${randomBytes(4).toString('hex')}`;
+  await manager.streams.add({ name, subjects: [`cluster-probe.${name}`], storage: StorageType.Memory, num_replicas: replicas });
+  await manager.streams.delete(name);
 }
 
 /** Waits until the server on `port` sends its INFO line. */
@@ -135,4 +229,23 @@ async function waitForInfo(port: number, timeoutMs: number): Promise<void> {
     if (Date.now() > deadline) throw new Error(`nats-server did not answer on port ${port} within ${timeoutMs} ms`);
     await new Promise((resolveWait) => setTimeout(resolveWait, 100));
   }
+}
+
+/**
+ * A deployment whose cluster has `size` nodes on this machine (`n1`, `n2`, …: 127.0.0.1, client and
+ * route ports that stay free across restarts, a store each under `directory`).
+ */
+export async function localClusterDeployment(directory: string, namespace: string, size: number): Promise<NatsDeployment> {
+  const ports = new Set<number>();
+  while (ports.size < size * 2) ports.add(await reservedRangePort());
+  const [...free] = ports;
+  const nodes = Array.from({ length: size }, (_, i) => ({
+    name: `n${i + 1}`,
+    address: '127.0.0.1',
+    port: free[2 * i],
+    clusterPort: free[2 * i + 1],
+    storeDir: join(directory, `jetstream-n${i + 1}`),
+  }));
+  // The single server's settings are the first node's; only the nodes' configs are run.
+  return NatsDeployment.open(directory, { host: '127.0.0.1', port: nodes[0].port, storeDir: nodes[0].storeDir, namespace, cluster: { name: 'exports-test', nodes } });
 }

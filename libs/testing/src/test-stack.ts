@@ -12,7 +12,7 @@ import { NatsDeployment, natsConnectionOptions, NatsRole } from '@exports/platfo
 import { AccountsRepository, CreatedAccount, migrateDatabase, openDatabase } from '@exports/database';
 import { ObjectStorage } from '@exports/storage';
 import { AppName, AppProcess } from './app-process';
-import { freePort, NatsServerProcess, reservedRangePort } from './nats-server-process';
+import { freePort, localClusterDeployment, NatsClusterProcess, NatsServerProcess, reservedRangePort } from './nats-server-process';
 import { recordResponse, ResponseOrigin } from './openapi-responses';
 import { LocalS3Server, startLocalS3Server } from './s3-local-server';
 
@@ -35,6 +35,12 @@ export interface TestStackOptions {
    * app role ({@link TestStack.appDatabaseUrl}). Both roles are dropped by {@link TestStack.stop}.
    */
   databaseRoles?: boolean;
+  /**
+   * Run the stack's NATS as a JetStream cluster of this many nodes (3), each a nats-server with
+   * its own config, ports and store: the apps get every node in NATS_URL and
+   * NATS_STREAM_REPLICAS set to this number (unless `env` sets it). See {@link TestStack.killNatsNode}.
+   */
+  natsCluster?: number;
 }
 
 /** One message read back from a stream of this stack. */
@@ -78,7 +84,7 @@ export class TestStack {
   private readonly instanceLogs = new Map<ChildProcess, string[]>();
   /** One connection however many callers ask at once (a burst of publishes). */
   private nats?: Promise<NatsConnection>;
-  private natsServer?: NatsServerProcess;
+  private natsServer?: NatsServerProcess | NatsClusterProcess;
   private natsDirectory?: string;
   private readonly callers: NatsConnection[] = [];
   private s3?: { server?: LocalS3Server; port: number; directory: string };
@@ -258,6 +264,7 @@ export class TestStack {
 
   private async startOwnNats(): Promise<void> {
     this.natsDirectory = await mkdtemp(join(tmpdir(), `stack-nats-${this.id}-`));
+    if (this.options.natsCluster) return this.startOwnNatsCluster(this.natsDirectory, this.options.natsCluster);
     const deployment = await NatsDeployment.open(this.natsDirectory, {
       host: '127.0.0.1',
       port: await freePort(),
@@ -287,6 +294,32 @@ export class TestStack {
 
   async startNats(): Promise<void> {
     await this.natsServer?.start();
+  }
+
+  /** Option `natsCluster`: the nodes of a JetStream cluster, each with its own config, ports and store. */
+  private async startOwnNatsCluster(directory: string, size: number): Promise<void> {
+    const deployment = await localClusterDeployment(directory, this.namespace.prefix, size);
+    await deployment.add(TEST_IDENTITY, NatsRole.Operator);
+    this.natsServer = new NatsClusterProcess(deployment);
+    await this.natsServer.start();
+    this.env.NATS_URL = this.natsServer.url;
+    if (!this.options.env?.NATS_STREAM_REPLICAS) this.env.NATS_STREAM_REPLICAS = String(size);
+  }
+
+  /** The stack's NATS cluster (option `natsCluster`): its nodes are `natsCluster.nodes`, named by `node`. */
+  get natsCluster(): NatsClusterProcess {
+    if (!(this.natsServer instanceof NatsClusterProcess)) throw new Error('the stack has no NATS cluster: use the natsCluster option and start() first');
+    return this.natsServer;
+  }
+
+  /** Kills one node of the stack's NATS cluster (SIGKILL by default: a machine lost); the others go on. */
+  async killNatsNode(name: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    await this.natsCluster.node(name).stop(signal);
+  }
+
+  /** Starts a node of the cluster again, on its ports and with its store; it catches up with the others. */
+  async startNatsNode(name: string): Promise<void> {
+    await this.natsCluster.node(name).start();
   }
 
   /** A NATS connection of the test with every permission (opened once, closed by {@link stop}). */
