@@ -71,12 +71,9 @@ export function resolveDateBound(value: string, side: BoundSide, timeZone = 'UTC
   return withOffset(end, timeZone, '999');
 }
 
-/** Midnight UTC of a calendar day (days past the month's end roll over); years below 100 stay as they are. */
+/** A calendar day (and time) read as UTC, days past the month's end rolling over; plain dates start at year 1000, so Date.UTC reads every year as it is. */
 function utcDate(year: number, month: number, day: number, hours = 0, minutes = 0, seconds = 0): Date {
-  const date = new Date(0);
-  date.setUTCFullYear(year, month - 1, day);
-  date.setUTCHours(hours, minutes, seconds, 0);
-  return date;
+  return new Date(Date.UTC(year, month - 1, day, hours, minutes, seconds));
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -87,7 +84,6 @@ function formatterOf(timeZone: string): Intl.DateTimeFormat {
     formatter = new Intl.DateTimeFormat('en-US', {
       timeZone,
       hourCycle: 'h23',
-      era: 'short',
       year: 'numeric',
       month: 'numeric',
       day: 'numeric',
@@ -103,8 +99,7 @@ function formatterOf(timeZone: string): Intl.DateTimeFormat {
 /** The wall-clock time in `timeZone` at `instant`, as if it were UTC (milliseconds). */
 function wallClock(instant: number, timeZone: string): number {
   const parts = Object.fromEntries(formatterOf(timeZone).formatToParts(new Date(instant)).map((part) => [part.type, part.value]));
-  const year = parts.era === 'BC' || parts.era === 'B' ? 1 - Number(parts.year) : Number(parts.year);
-  const wall = utcDate(year, Number(parts.month), Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
+  const wall = utcDate(Number(parts.year), Number(parts.month), Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
   return wall.getTime() + (instant % 1000 + 1000) % 1000;
 }
 
