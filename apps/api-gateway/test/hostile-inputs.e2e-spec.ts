@@ -139,7 +139,9 @@ describe('hostile input on every route and subject (e2e)', () => {
 
   const QUERIES: Array<{ path: string; base: Record<string, string>; params: string[] }> = [
     { path: '/exports', base: {}, params: ['page', 'limit', 'status', 'type'] },
-    { path: '/messages/history', base: { channel: 'SMS', from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' }, params: ['channel', 'from', 'to', 'status', 'limit', 'page', 'cursor'] },
+    { path: '/messages/history', base: { channel: 'SMS', from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' }, params: ['channel', 'from', 'to', 'timezone', 'status', 'limit', 'page', 'cursor'] },
+    // The platform's base path reaches the same routes, and the same refusals.
+    { path: '/api/partner-gateway/v1/exports', base: {}, params: ['page', 'limit', 'status', 'type'] },
   ];
   /** Already percent-encoded, as they travel in a URL. */
   const HOSTILE_IN_URL = ['%00', 'a%00b', '%C3%28', '%ED%A0%80', '%FF', '1e20', '1e9', '-1e9', '%'];
