@@ -11,6 +11,9 @@ describe('csv SQL expressions (PostgreSQL)', () => {
   const values = [
     '=1+1', '+1+2', '-3', '@SUM(A1)', '\tx', '\rx', '+33612345678', '+0612', '+123456789012345678', '+1', '+12',
     'plain', '', ' =x', 'a=b', '日本', '🎉=', "'already", '-', '+', '=',
+    // The E.164 exemption at its edges: 15 digits, 16, a leading 0, a second "+", other characters.
+    '+123456789012345', '+1234567890123456', '+0', '+00', '++33612345678', '+33 612345678', '+3361234567a', '+33612345678\n',
+    '+٣٣٦١٢', '+12%', '+1_2', '+1+', '+1\t',
   ];
 
   it.each(values)('safeText(%j) matches spreadsheetSafe', async (value) => {

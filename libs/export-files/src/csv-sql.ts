@@ -10,9 +10,15 @@
  * E.164 phone number (`+` and digits only) is kept as it is: it carries no formula.
  */
 export function safeText(expression: string): string {
-  // ascii() of the first character is far cheaper than a regular expression on every
-  // cell; the E.164 test runs only for cells that start with "+".
-  return `CASE WHEN ascii(${expression}) IN (61, 45, 64, 9, 13) OR (ascii(${expression}) = 43 AND ${expression} !~ '^\\+[1-9][0-9]{1,14}$') THEN '''' || ${expression} ELSE ${expression} END`;
+  // ascii() of the first character is far cheaper than a regular expression on every cell,
+  // and the E.164 test runs only for cells that start with "+". It is written without a
+  // regular expression too: in a message history every destination starts with "+", and
+  // `~ '^\+[1-9][0-9]{1,14}$'` cost about 1 µs a cell, 2-3 times these three tests.
+  // "+" then 2-15 characters, all ASCII digits (nothing is left once trailing digits are
+  // trimmed, so every character after the "+" is a digit and the octet length is the
+  // character count), the first of them not 0.
+  const e164 = `(octet_length(${expression}) BETWEEN 3 AND 16 AND rtrim(${expression}, '0123456789') = '+' AND ${expression} NOT LIKE '+0%')`;
+  return `CASE WHEN ascii(${expression}) IN (61, 45, 64, 9, 13) OR (ascii(${expression}) = 43 AND NOT ${e164}) THEN '''' || ${expression} ELSE ${expression} END`;
 }
 
 /**

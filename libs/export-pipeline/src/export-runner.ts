@@ -239,6 +239,10 @@ export class ExportRunner {
       // A COPY of millions of rows outlasts any statement timeout; the stall detector bounds it instead.
       await client.query(LIFT_STATEMENT_TIMEOUT);
       await client.query(`SET LOCAL TIME ZONE ${client.escapeLiteral(record.timezone)}`);
+      // The SELECT of a large export is costed high enough for JIT inlining and optimisation,
+      // which every parallel worker then spends about a second of CPU on before its first row
+      // (measured on 1M messages: 3 s of CPU over 3 processes) and never wins back on a scan.
+      await client.query('SET LOCAL jit = off');
       const file = await copyToObject(client, source.query(record, record.filters, (value) => client.escapeLiteral(value)), meter, this.storage, objectKey, stop);
       await client.query('COMMIT');
       clean = true;
