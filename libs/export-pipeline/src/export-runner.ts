@@ -27,6 +27,19 @@ export interface ExportRunnerSettings {
 /** A run over its account's share goes back to the bus for this long; the worker takes other work meanwhile. */
 const ACCOUNT_BUSY_DELAY_MS = 1000;
 
+/**
+ * Planner settings for the export's COPY (docs/BENCHMARKS.md, measured on 1M messages):
+ * - jit off: the SELECT of a large export is costed high enough for JIT inlining and
+ *   optimisation, which every parallel worker spent about a second of CPU on before its first
+ *   row (3 s of CPU over 3 processes), never won back on a scan.
+ * - sort off (a penalty, not a ban): the planner costs the whole result, not the first rows,
+ *   and chose a sort over the index that already gives the export's order. A sort holds every
+ *   row back until it has read them all (spilling to disk on large exports), so the upload
+ *   starts only then; read in order from the index, the file streams from the first row, and
+ *   the COPY, the meter and the upload overlap. Where no index gives the order, the sort stays.
+ */
+export const EXPORT_PLAN_SETTINGS = `SELECT set_config('jit', 'off', true), set_config('enable_sort', 'off', true)`;
+
 /** The run was stopped because this worker is shutting down: hand it to another one. */
 export class HandBackError extends Error {
   constructor() {
@@ -239,10 +252,7 @@ export class ExportRunner {
       // A COPY of millions of rows outlasts any statement timeout; the stall detector bounds it instead.
       await client.query(LIFT_STATEMENT_TIMEOUT);
       await client.query(`SET LOCAL TIME ZONE ${client.escapeLiteral(record.timezone)}`);
-      // The SELECT of a large export is costed high enough for JIT inlining and optimisation,
-      // which every parallel worker then spends about a second of CPU on before its first row
-      // (measured on 1M messages: 3 s of CPU over 3 processes) and never wins back on a scan.
-      await client.query('SET LOCAL jit = off');
+      await client.query(EXPORT_PLAN_SETTINGS);
       const file = await copyToObject(client, source.query(record, record.filters, (value) => client.escapeLiteral(value)), meter, this.storage, objectKey, stop);
       await client.query('COMMIT');
       clean = true;
