@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ExportErrorCode, ExportStatus, ExportType } from '@exports/contracts';
 import { AttemptStart, ExportEntity } from '@exports/database';
-import { ExportRunner, RunConnections, RunRegistry, RunStorage } from './export-runner';
+import { exportPlanSettings, ExportRunner, RunConnections, RunRegistry, RunStorage } from './export-runner';
 
 const ACCOUNT = '0b7e2b9e-8e2c-4c39-9a0e-3b9f4b1c2d3e';
 const SETTINGS = { maxAttempts: 3, linkTtlSeconds: 60, retentionSeconds: 3600, stallSeconds: 10, leaseSeconds: 6, accountConcurrency: 2 };
@@ -144,5 +144,13 @@ describe('ExportRunner (before the COPY)', () => {
     registry.start = { kind: 'started', record };
     expect(await runner.run(event(record), hooks)).toEqual({ kind: 'done' });
     expect(registry.failed?.code).toBe(ExportErrorCode.Internal);
+  });
+});
+
+describe('exportPlanSettings', () => {
+  it('turns JIT off for every export, and penalises the sort only where an index gives the order', () => {
+    expect(exportPlanSettings({})).toBe(`SELECT set_config('jit', 'off', true)`);
+    expect(exportPlanSettings({ indexOrdered: false })).not.toContain('enable_sort');
+    expect(exportPlanSettings({ indexOrdered: true })).toBe(`SELECT set_config('jit', 'off', true), set_config('enable_sort', 'off', true)`);
   });
 });

@@ -32,13 +32,17 @@ const ACCOUNT_BUSY_DELAY_MS = 1000;
  * - jit off: the SELECT of a large export is costed high enough for JIT inlining and
  *   optimisation, which every parallel worker spent about a second of CPU on before its first
  *   row (3 s of CPU over 3 processes), never won back on a scan.
- * - sort off (a penalty, not a ban): the planner costs the whole result, not the first rows,
- *   and chose a sort over the index that already gives the export's order. A sort holds every
- *   row back until it has read them all (spilling to disk on large exports), so the upload
- *   starts only then; read in order from the index, the file streams from the first row, and
- *   the COPY, the meter and the upload overlap. Where no index gives the order, the sort stays.
+ * - sort off (a penalty, not a ban), for a source whose order an index gives as it is
+ *   ({@link ExportSource.indexOrdered}): the planner costs the whole result, not the first rows,
+ *   and chose a sort over that index. A sort holds every row back until it has read them all
+ *   (spilling to disk on large exports), so the upload starts only then; read in order from the
+ *   index, the file streams from the first row, and the COPY, the meter and the upload overlap.
+ *   Not for the others: on a join (delivery reports) the penalty turned hash joins into nested
+ *   loops, and a burst of such exports stalled the workers.
  */
-export const EXPORT_PLAN_SETTINGS = `SELECT set_config('jit', 'off', true), set_config('enable_sort', 'off', true)`;
+export function exportPlanSettings(source: Pick<ExportSource, 'indexOrdered'>): string {
+  return source.indexOrdered ? `SELECT set_config('jit', 'off', true), set_config('enable_sort', 'off', true)` : `SELECT set_config('jit', 'off', true)`;
+}
 
 /** The run was stopped because this worker is shutting down: hand it to another one. */
 export class HandBackError extends Error {
@@ -252,7 +256,7 @@ export class ExportRunner {
       // A COPY of millions of rows outlasts any statement timeout; the stall detector bounds it instead.
       await client.query(LIFT_STATEMENT_TIMEOUT);
       await client.query(`SET LOCAL TIME ZONE ${client.escapeLiteral(record.timezone)}`);
-      await client.query(EXPORT_PLAN_SETTINGS);
+      await client.query(exportPlanSettings(source));
       const file = await copyToObject(client, source.query(record, record.filters, (value) => client.escapeLiteral(value)), meter, this.storage, objectKey, stop);
       await client.query('COMMIT');
       clean = true;

@@ -12,6 +12,13 @@ export type Literal = (value: string) => string;
  */
 export interface ExportSource<Filters extends object = object> {
   readonly type: ExportType;
+  /**
+   * An index gives the query's ORDER BY as it is (same columns, same order, the account first):
+   * the export then reads in index order rather than sorting ({@link exportPlanSettings}). Only
+   * where that holds: for any other query, a penalised sort makes the planner trade hash joins
+   * for row-by-row ones.
+   */
+  readonly indexOrdered?: boolean;
   query(exportRecord: ExportEntity, filters: Filters, literal: Literal): string;
 }
 

@@ -25,6 +25,8 @@ const COLUMNS = [
 /** Messages of the account sent in the inclusive range, by sendDate then messageId; `recipient` matches destination. */
 export class MessageHistoryExportSource implements ExportSource<MessageHistoryExportFilters> {
   readonly type = ExportType.MessageHistory;
+  /** messages_export (account_id, send_date, message_id) gives the ORDER BY. */
+  readonly indexOrdered = true;
 
   query(exportRecord: ExportEntity, filters: MessageHistoryExportFilters, literal: Literal): string {
     const where = [
