@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
-import { ExportStatus } from '@exports/contracts';
+import { JSONCodec } from 'nats';
+import { accountSubject, ApiKeysRevokedEvent, ExportStatus, REVOKED_KEYS_PER_EVENT, Subjects } from '@exports/contracts';
 import { AccountsRepository, AdminRepository, ExportEntity, ExportsMaintenanceRepository, ExportsRepository, toExportResource } from '@exports/database';
 import { effectiveStatus, ExportEvent } from '@exports/export-status';
 import { AppConfig, DeadLetter, DeadLetters, JetStream } from '@exports/platform';
@@ -84,6 +85,8 @@ const keyRevoke: AdminCommand = {
     if (!result) throw failure(`No API key ${options['key-id']}`);
     if (!result.revoked) context.note(`Key ${result.key.id} was already revoked`);
     context.print(result.key);
+    // Told again when already revoked: running the command again repairs an announcement that failed.
+    await announceRevokedKeys(context, result.key.accountId, [result.key.id]);
   },
 };
 
@@ -234,6 +237,7 @@ const accountPurge: AdminCommand = {
       deliveryReports: removed.deliveryReports,
       apiKeys: removed.apiKeys,
     });
+    await announceRevokedKeys(context, options.account, removed.apiKeyIds);
   },
 };
 
@@ -253,6 +257,28 @@ export const COMMANDS: AdminCommand[] = [
   deadLettersList,
   deadLettersReplay,
 ];
+
+/**
+ * Tells every gateway instance, over NATS, that these keys no longer authenticate, so none keeps
+ * accepting them from its key cache. Called once the change is committed.
+ */
+async function announceRevokedKeys(context: AdminContext, accountId: string, keyIds: string[]): Promise<void> {
+  if (keyIds.length === 0) return;
+  try {
+    const { connection, namespace } = await context.jetStream();
+    const codec = JSONCodec<ApiKeysRevokedEvent>();
+    const subject = namespace.subject(accountSubject(Subjects.auth.apiKeysRevoked, accountId));
+    for (let start = 0; start < keyIds.length; start += REVOKED_KEYS_PER_EVENT) {
+      connection.publish(subject, codec.encode({ accountId, keyIds: keyIds.slice(start, start + REVOKED_KEYS_PER_EVENT) }));
+    }
+    await connection.flush();
+  } catch (error) {
+    throw failure(
+      `The database change is committed, but the gateways could not be told over NATS (${(error as Error).message}): ` +
+        'they refuse the key(s) within API_KEY_CACHE_TTL_MS at the latest (key:revoke can be run again to tell them now)',
+    );
+  }
+}
 
 async function discardFiles(storage: ObjectStorage, prefix: string): Promise<number> {
   try {

@@ -2,8 +2,10 @@ import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { exportOutboxMessage } from '@exports/database';
 import { OutboxModule } from '@exports/outbox';
-import { BodyErrorInterceptor, HttpErrorFilter } from '@exports/platform';
+import { AppConfig, BodyErrorInterceptor, HttpErrorFilter } from '@exports/platform';
+import { ApiKeyCache } from './auth/api-key-cache';
 import { ApiKeyGuard } from './auth/api-key.guard';
+import { ApiKeyRevocations } from './auth/api-key-revocations';
 import { ExportsController } from './exports/exports.controller';
 import { ExportsService } from './exports/exports.service';
 import { HealthController } from './health/health.controller';
@@ -17,6 +19,8 @@ export const APP = 'api-gateway';
   controllers: [ExportsController, HealthController, HistoryController],
   providers: [
     ExportsService,
+    { provide: ApiKeyCache, useFactory: (config: AppConfig) => new ApiKeyCache(config.API_KEY_CACHE_TTL_MS, config.API_KEY_CACHE_MAX_ENTRIES), inject: [AppConfig] },
+    ApiKeyRevocations,
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_INTERCEPTOR, useClass: BodyErrorInterceptor },
     { provide: APP_FILTER, useClass: HttpErrorFilter },

@@ -9,6 +9,7 @@ export * from './error-codes';
 export * from './errors.dto';
 export * from './export-events';
 export * from './platform-events';
+export * from './api-key-events';
 export * from './history.dto';
 export * from './request-rules';
 export * from './export-rpc.dto';

@@ -28,6 +28,10 @@ export const Subjects = {
     contactsAll: 'platform.contacts.>',
     messagesAll: 'platform.messages.>',
   },
+  auth: {
+    /** Keys that stopped authenticating ({@link ApiKeysRevokedEvent}); core NATS, every gateway instance gets it. */
+    apiKeysRevoked: 'auth.api-keys.revoked',
+  },
   deadLetters: {
     all: 'dead-letter.>',
     /** Where an event that cannot be stored is parked: the dead letter of documented subject S is on `dead-letter.<S>`. */

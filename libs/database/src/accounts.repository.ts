@@ -36,16 +36,21 @@ export class AccountsRepository {
 
   /** The account a key belongs to, or null for an unknown or revoked key. */
   async accountIdForKey(apiKey: string): Promise<string | null> {
+    return (await this.findKey(apiKey))?.accountId ?? null;
+  }
+
+  /** A valid key: its id (what a revocation names) and its account; null for an unknown or revoked key. */
+  async findKey(apiKey: string): Promise<{ keyId: string; accountId: string } | null> {
     if (!apiKey.startsWith(KEY_PREFIX) || apiKey.length > 200) return null;
     const hash = hashApiKey(apiKey);
-    const rows: Array<{ account_id: string; key_hash: string }> = await this.dataSource.query(
-      `SELECT account_id, key_hash FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
+    const rows: Array<{ id: string; account_id: string; key_hash: string }> = await this.dataSource.query(
+      `SELECT id, account_id, key_hash FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
       [hash],
     );
     const row = rows[0];
     // The index finds the row; the constant-time compare keeps the final check free of timing leaks.
     if (!row || !timingSafeEqual(Buffer.from(row.key_hash, 'hex'), Buffer.from(hash, 'hex'))) return null;
-    return row.account_id;
+    return { keyId: row.id, accountId: row.account_id };
   }
 
   private async insertKey(accountId: string, query: (sql: string, params: unknown[]) => Promise<unknown>): Promise<string> {

@@ -27,6 +27,8 @@ export interface AccountPurge {
   messages: number;
   deliveryReports: number;
   apiKeys: number;
+  /** The ids of the keys removed (gateways are told they no longer authenticate). */
+  apiKeyIds: string[];
   accounts: number;
 }
 
@@ -58,7 +60,7 @@ export class AdminRepository extends SqlRepository {
   }
 
   /**
-   * Revokes a key (authentication ignores it from then on). Revoking it again keeps the
+   * Revokes a key (authentication ignores it from then on; gateways that cached it are told by the caller). Revoking it again keeps the
    * first `revokedAt` (`revoked: false`); null for an unknown key.
    */
   async revokeApiKey(keyId: string): Promise<{ key: ApiKeySummary; revoked: boolean } | null> {
@@ -85,10 +87,12 @@ export class AdminRepository extends SqlRepository {
         const result: unknown = await manager.query(sql, [accountId]);
         return Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;
       };
-      // Keys first: from this statement on, the account's requests are refused.
-      const apiKeys = await removed(`DELETE FROM api_keys WHERE account_id = $1`);
+      // Keys first: from this statement on, the account's requests are refused (by gateways that cached a key, once told over NATS).
+      const keys: unknown = await manager.query(`DELETE FROM api_keys WHERE account_id = $1 RETURNING id`, [accountId]);
+      const apiKeyIds = Array.isArray(keys) && Array.isArray(keys[0]) ? (keys[0] as Array<{ id: string }>).map((key) => key.id) : [];
       return {
-        apiKeys,
+        apiKeys: apiKeyIds.length,
+        apiKeyIds,
         exports: await removed(`DELETE FROM exports WHERE account_id = $1`),
         contacts: await removed(`DELETE FROM contacts WHERE account_id = $1`),
         messages: await removed(`DELETE FROM messages WHERE account_id = $1`),

@@ -168,6 +168,18 @@ export class AppConfig {
   @Transform(toInt) @IsInt({ message: 'DATABASE_STATEMENT_TIMEOUT_MS must be an integer' }) @Min(100) @Max(3_600_000)
   DATABASE_STATEMENT_TIMEOUT_MS = 15_000;
 
+  /**
+   * How long a gateway instance trusts a valid API key it looked up (0: look every request up).
+   * A revocation by the admin CLI reaches every instance at once over NATS; this bounds the
+   * delay only for an instance that missed it.
+   */
+  @Transform(toInt) @IsInt({ message: 'API_KEY_CACHE_TTL_MS must be an integer from 0 to 60000' }) @Min(0) @Max(60_000)
+  API_KEY_CACHE_TTL_MS = 5_000;
+
+  /** Valid API keys a gateway instance keeps in that cache at most (the oldest goes first). */
+  @Transform(toInt) @IsInt({ message: 'API_KEY_CACHE_MAX_ENTRIES must be an integer from 1 to 1000000' }) @Min(1) @Max(1_000_000)
+  API_KEY_CACHE_MAX_ENTRIES = 10_000;
+
   /** Requests with a missing, unknown or revoked API key one client address may make per minute before 429. */
   @Transform(toInt) @IsInt({ message: 'AUTH_FAILURES_PER_MINUTE must be an integer' }) @Min(1)
   AUTH_FAILURES_PER_MINUTE = 30;

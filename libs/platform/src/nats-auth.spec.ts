@@ -9,7 +9,7 @@ describe('natsPermissions', () => {
   it('lets the gateway answer requests and feed the export stream, never publish platform events', () => {
     const gateway = natsPermissions({ name: 'api-gateway', role: NatsRole.ApiGateway }, none);
     expect(gateway.publish).toEqual(['$JS.API.>', '$JS.ACK.>', 'exports.requested.>', 'exports.events.>', 'history.browse.*']);
-    expect(gateway.subscribe).toEqual(['_INBOX_api-gateway.>', 'exports.create.*', 'exports.get.*', 'exports.list.*']);
+    expect(gateway.subscribe).toEqual(['_INBOX_api-gateway.>', 'exports.create.*', 'exports.get.*', 'exports.list.*', 'auth.api-keys.revoked.*']);
     expect(gateway.allowResponses).toBe(true);
     expect(gateway.publish.some((subject) => subject.startsWith('platform'))).toBe(false);
   });

@@ -9,7 +9,7 @@ export enum NatsRole {
   ApiGateway = 'api-gateway',
   ExportWorker = 'export-worker',
   HistoryService = 'history-service',
-  /** The admin CLI and the seed tool: stream management, dead-letter replay, publishing platform events. */
+  /** The admin CLI and the seed tool: stream management, dead-letter replay, publishing platform events and key revocations. */
   Admin = 'admin',
   /** An internal service that reads exports and history: `exports.get`, `exports.list`, `history.browse`. */
   Reader = 'reader',
@@ -62,12 +62,12 @@ export function natsPermissions(identity: Omit<NatsIdentity, 'publicKey'>, names
   const outbox = [ns('exports.requested.>'), ns('exports.events.>')];
   const deadLetters = ns('dead-letter.>');
   const forAccounts = (subject: string) => (identity.accounts ?? []).map((account) => ns(account === ALL_ACCOUNTS ? anyAccount(subject) : accountSubject(subject, account)));
-  const { requests, platform } = Subjects;
+  const { requests, platform, auth } = Subjects;
   switch (identity.role) {
     case NatsRole.ApiGateway:
       return {
         publish: [...JETSTREAM, ...outbox, ns(anyAccount(requests.historyBrowse))],
-        subscribe: [inbox, ...[requests.exportsCreate, requests.exportsGet, requests.exportsList].map((s) => ns(anyAccount(s)))],
+        subscribe: [inbox, ...[requests.exportsCreate, requests.exportsGet, requests.exportsList, auth.apiKeysRevoked].map((s) => ns(anyAccount(s)))],
         allowResponses: true,
       };
     case NatsRole.ExportWorker:
@@ -75,7 +75,7 @@ export function natsPermissions(identity: Omit<NatsIdentity, 'publicKey'>, names
     case NatsRole.HistoryService:
       return { publish: [...JETSTREAM, ...outbox, deadLetters], subscribe: [inbox, ns(anyAccount(requests.historyBrowse))], allowResponses: true };
     case NatsRole.Admin:
-      return { publish: [...JETSTREAM, ns('platform.>'), deadLetters], subscribe: [inbox], allowResponses: false };
+      return { publish: [...JETSTREAM, ns('platform.>'), deadLetters, ns(anyAccount(auth.apiKeysRevoked))], subscribe: [inbox], allowResponses: false };
     case NatsRole.Reader:
       return { publish: [requests.exportsGet, requests.exportsList, requests.historyBrowse].flatMap(forAccounts), subscribe: [inbox], allowResponses: false };
     case NatsRole.Requester:

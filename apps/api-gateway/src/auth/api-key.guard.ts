@@ -6,6 +6,7 @@ import { AccountsRepository, hashApiKey } from '@exports/database';
 import { AppConfig, DomainError, ErrorCode } from '@exports/platform';
 import { AuthFailureThrottle } from '../rate-limit/auth-failure-throttle';
 import { RateLimiter, sharedRateLimiter } from '../rate-limit/rate-limiter';
+import { ApiKeyCache } from './api-key-cache';
 
 const PUBLIC = 'route:public';
 /** Routes anyone may call without an API key (health, docs). */
@@ -20,6 +21,7 @@ export interface AuthenticatedRequest extends Request {
 /**
  * Every route but the public ones needs `X-Api-Key`; the key's account scopes the
  * request, and the key's budget (one for all gateway instances, counted in PostgreSQL) is spent: 429 when it is gone.
+ * Valid keys are looked up once per API_KEY_CACHE_TTL_MS ({@link ApiKeyCache}; revocations reach it over NATS).
  * A client address that sent `AUTH_FAILURES_PER_MINUTE` missing or unknown keys is
  * refused (429) for a minute before any key it sends is looked up, a valid one included.
  */
@@ -31,6 +33,7 @@ export class ApiKeyGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly accounts: AccountsRepository,
+    private readonly keys: ApiKeyCache,
     private readonly config: AppConfig,
     dataSource: DataSource,
   ) {
@@ -59,13 +62,14 @@ export class ApiKeyGuard implements CanActivate {
       this.failures.fail(address);
       throw new DomainError(ErrorCode.Unauthorized, 'The X-Api-Key header is required');
     }
-    const accountId = await this.accounts.accountIdForKey(key);
-    if (!accountId) {
+    const hash = hashApiKey(key);
+    const found = await this.keys.find(hash, () => this.accounts.findKey(key));
+    if (!found) {
       this.failures.fail(address);
       throw new DomainError(ErrorCode.Unauthorized, 'The API key in X-Api-Key is not valid');
     }
-    request.accountId = accountId;
-    const budget = await this.limiter.take(hashApiKey(key));
+    request.accountId = found.accountId;
+    const budget = await this.limiter.take(hash);
     const response = context.switchToHttp().getResponse<Response>();
     response.setHeader('X-RateLimit-Limit', String(budget.limit));
     response.setHeader('X-RateLimit-Remaining', String(budget.remaining));
