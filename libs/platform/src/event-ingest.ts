@@ -7,7 +7,7 @@ import { isDataError, rejectionReason, RetryBackoff, retryDelayMs } from './inge
 import { JetStream, jsonOf } from './jetstream';
 import { Metrics } from './metrics';
 import { PullLoop } from './pull-loop';
-import { checkPayload } from './validation';
+import { payloadChecker } from './compiled-validation';
 
 export interface IngestOptions<Change> {
   durable: string;
@@ -31,9 +31,10 @@ export interface IngestOptions<Change> {
   retry: RetryBackoff;
 }
 
-/** A route that validates the payload into `cls` and maps it to a change. */
+/** A route that validates the payload as a `cls` (the DTO's rules, compiled once) and maps it to a change. */
 export function route<T extends object, Change>(cls: ClassConstructor<T>, toChange: (payload: T) => Change) {
-  return (payload: unknown) => toChange(checkPayload(cls, payload, 'event'));
+  const check = payloadChecker(cls, 'event');
+  return (payload: unknown) => toChange(check(payload));
 }
 
 /** An event is about the account its subject names: publish permissions are granted per account in the subject. */
