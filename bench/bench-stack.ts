@@ -103,6 +103,22 @@ export class BenchStack {
     return namespace;
   }
 
+  /**
+   * Publishes `[subject, payload]` pairs (subjects without the namespace) to JetStream with up
+   * to 512 acks outstanding; returns when the last is acked. Takes any iterable, so a large
+   * backlog can be generated as it goes.
+   */
+  async publish(events: Iterable<readonly [subject: string, payload: string]>, namespace: NatsNamespace = this.namespace): Promise<void> {
+    const js = this.nats.jetstream();
+    const window = new Set<Promise<unknown>>();
+    for (const [subject, payload] of events) {
+      while (window.size >= 512) await Promise.race(window);
+      const sent: Promise<unknown> = js.publish(namespace.subject(subject), payload).finally(() => window.delete(sent));
+      window.add(sent);
+    }
+    await Promise.all(window);
+  }
+
   /** The last lines the service logged, for a failure report. */
   serviceLog(): string {
     return (this.app?.lines ?? []).slice(-30).join('\n');

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { escapeLiteral } from 'pg';
+import { accountSubject, Consumers, NatsNamespace, Subjects } from '@exports/contracts';
 import { AccountsRepository, ExportEntity } from '@exports/database';
-import { ExportSource } from '@exports/export-pipeline';
+import { exportPlanSettings, ExportSource } from '@exports/export-pipeline';
 import { BenchApp, BenchStack, median, peakRssMB } from './bench-stack';
 import { BROWSE_ACCOUNT, insertMessages } from './history-browse.bench';
 
@@ -10,6 +11,8 @@ import { BROWSE_ACCOUNT, insertMessages } from './history-browse.bench';
 const ROOT = resolve(__dirname, '../..');
 const BIG_ACCOUNT = '00000000-0000-4000-8000-0000000005e5';
 const SMALL_ACCOUNT = '00000000-0000-4000-8000-000000001e3a';
+/** Its messages arrive as platform events, ingested by the history-service that then exports them. */
+const LIVED_ACCOUNT = '00000000-0000-4000-8000-0000000011fe';
 const TIMEZONE = 'Europe/Paris';
 const FILTERS = { startDateTime: '2026-01-01T00:00:00Z', endDateTime: '2026-12-31T23:59:59Z' };
 
@@ -30,7 +33,7 @@ export interface ExportBenchResult {
   bigRows: number;
   /** psql \copy of the export's SELECT to /dev/null, median s. */
   psqlSeconds: number[];
-  /** psql \copy of SELECT * (no formatting), median s. */
+  /** psql \copy of a plain `SELECT * ... ORDER BY send_date` of the same rows (no formatting), median s. */
   psqlRawSeconds: number[];
   /** Request → COMPLETED through the gateway and history-service, s. */
   exportSeconds: number[];
@@ -44,6 +47,19 @@ export interface ExportBenchResult {
   idleRssMB: number;
   /** Request → COMPLETED of a 1,000-row export, ms. */
   smallMs: number[];
+  /** A history-service that ingested `rows` platform events, then exported those messages. */
+  lived: LivedProcess;
+}
+
+export interface LivedProcess {
+  events: number;
+  /** From the first publish until the consumer had nothing pending or unacked, s. */
+  ingestSeconds: number;
+  /** VmHWM once the events were ingested, MB. */
+  afterIngestRssMB: number;
+  exportSeconds: number;
+  /** VmHWM after the export too: the peak of the whole life, MB. */
+  peakRssMB: number;
 }
 
 /**
@@ -71,14 +87,16 @@ export async function runExportBench(stack: BenchStack, options: ExportBenchOpti
   }
   const accounts = new AccountsRepository(ds);
   const keys = new Map<string, string>();
-  for (const account of [BROWSE_ACCOUNT, BIG_ACCOUNT, SMALL_ACCOUNT]) keys.set(account, await accounts.createApiKey(account));
+  await ds.query(`INSERT INTO accounts (id, name) VALUES ($1, 'bench lived') ON CONFLICT (id) DO NOTHING`, [LIVED_ACCOUNT]);
+  for (const account of [BROWSE_ACCOUNT, BIG_ACCOUNT, SMALL_ACCOUNT, LIVED_ACCOUNT]) keys.set(account, await accounts.createApiKey(account));
 
   // The exact SELECT history-service runs, from dist/ (apps are not importable as libraries).
   const { MessageHistoryExportSource } = require(join(ROOT, 'dist', 'apps', 'history-service', 'src', 'history-export', 'message-history-export.source.js'));
   const record = { accountId: BROWSE_ACCOUNT, filters: FILTERS, timezone: TIMEZONE } as unknown as ExportEntity;
   const source: ExportSource = new MessageHistoryExportSource();
   const select = source.query(record, record.filters, escapeLiteral);
-  const raw = `SELECT * FROM messages WHERE account_id = ${escapeLiteral(BROWSE_ACCOUNT)}::uuid ORDER BY send_date, message_id`;
+  // What a new user would compare with: every column as stored, in send order, no formatting.
+  const raw = `SELECT * FROM messages WHERE account_id = ${escapeLiteral(BROWSE_ACCOUNT)}::uuid ORDER BY send_date`;
 
   const result: ExportBenchResult = {
     rows: options.rows,
@@ -92,6 +110,7 @@ export async function runExportBench(stack: BenchStack, options: ExportBenchOpti
     bigExportSeconds: 0,
     idleRssMB: 0,
     smallMs: [],
+    lived: { events: 0, ingestSeconds: 0, afterIngestRssMB: 0, exportSeconds: 0, peakRssMB: 0 },
   };
 
   // Big account first, on a process of its own, so its VmHWM is that export's alone.
@@ -110,7 +129,8 @@ export async function runExportBench(stack: BenchStack, options: ExportBenchOpti
   result.idleRssMB = await peakRssMB(history.child.pid!);
   options.log(`  ${options.runs} x (psql \\copy, SELECT * \\copy, full export) of ${options.rows.toLocaleString('en-US')} rows, interleaved ...`);
   for (let run = 0; run < options.runs; run++) {
-    result.psqlSeconds.push(await psqlCopy(stack.databaseUrl, select));
+    // The export's SELECT with the export's session settings; the plain SELECT as anyone would type it.
+    result.psqlSeconds.push(await psqlCopy(stack.databaseUrl, select, exportPlanSettings(source)));
     result.psqlRawSeconds.push(await psqlCopy(stack.databaseUrl, raw));
     const done = await timedExport(stack, baseUrl, keys.get(BROWSE_ACCOUNT)!, 20);
     result.exportSeconds.push(done.ms / 1000);
@@ -127,11 +147,74 @@ export async function runExportBench(stack: BenchStack, options: ExportBenchOpti
   options.log(`    median ${median(result.smallMs).toFixed(0)} ms`);
   await stack.stopApp(gateway);
   await stack.stopApp(history);
+
+  result.lived = await livedProcess(stack, options.rows, keys.get(LIVED_ACCOUNT)!, options.log);
   return result;
 }
 
+/**
+ * A process that lives a real life: a fresh history-service ingests `rows` platform events (one
+ * new message each, published while it runs), then exports those messages through the gateway.
+ * Its VmHWM is the peak of the whole life.
+ */
+async function livedProcess(stack: BenchStack, rows: number, apiKey: string, log: (line: string) => void): Promise<LivedProcess> {
+  await stack.dataSource.query(`DELETE FROM messages WHERE account_id = $1`, [LIVED_ACCOUNT]);
+  await stack.dataSource.query(`DELETE FROM delivery_reports WHERE account_id = $1`, [LIVED_ACCOUNT]);
+  const { history, gateway, baseUrl, namespace } = await startPair(stack);
+  log(`  a fresh history-service ingests ${rows.toLocaleString('en-US')} platform events, then exports them ...`);
+  const started = Date.now();
+  await stack.publish(recordedEvents(LIVED_ACCOUNT, rows), namespace);
+  await drained(stack, namespace);
+  const ingestSeconds = (Date.now() - started) / 1000;
+  const [{ n }] = await stack.dataSource.query(`SELECT count(*)::int AS n FROM messages WHERE account_id = $1`, [LIVED_ACCOUNT]);
+  if (n !== rows) throw new Error(`after ingestion the account has ${n} of ${rows} messages`);
+  await stack.dataSource.query('VACUUM (ANALYZE) messages');
+  const afterIngestRssMB = await peakRssMB(history.child.pid!);
+  const done = await timedExport(stack, baseUrl, apiKey, 20);
+  const peak = await peakRssMB(history.child.pid!);
+  log(`    ingested in ${ingestSeconds.toFixed(1)} s (VmHWM ${afterIngestRssMB.toFixed(0)} MB), exported in ${(done.ms / 1000).toFixed(2)} s (VmHWM ${peak.toFixed(0)} MB)`);
+  await stack.stopApp(gateway);
+  await stack.stopApp(history);
+  return { events: rows, ingestSeconds, afterIngestRssMB, exportSeconds: done.ms / 1000, peakRssMB: peak };
+}
+
+/** `platform.messages.recorded` events, one new message each, over 2026 and the three channels. */
+function* recordedEvents(accountId: string, count: number): Generator<[string, string]> {
+  const subject = accountSubject(Subjects.platform.messagesRecorded, accountId);
+  const start = Date.parse('2026-01-01T00:00:00Z');
+  const step = Math.floor((365 * 86_400_000) / count);
+  const channels = ['SMS', 'SMS', 'WHATSAPP', 'RCS'];
+  for (let i = 0; i < count; i++) {
+    const message = {
+      messageId: `lived-${String(i).padStart(8, '0')}`,
+      channel: channels[i % channels.length],
+      direction: 'OUTBOUND',
+      sender: i % 3 ? 'ACME' : '+33700000000',
+      destination: `+336${String(10_000_000 + (i % 90_000_000)).slice(-8)}`,
+      body: `Your code is ${String(i % 1_000_000).padStart(6, '0')}. ${'Thanks for using ACME, "the" messaging API. '.repeat(1 + (i % 3))}`,
+      status: 'SENT',
+      sendDate: new Date(start + i * step).toISOString(),
+      cost: 0.045,
+      parts: 1 + (i % 3),
+    };
+    yield [subject, JSON.stringify({ accountId, message })];
+  }
+}
+
+/** Resolves when history-service's message consumer has nothing pending or unacked. */
+async function drained(stack: BenchStack, namespace: NatsNamespace): Promise<void> {
+  const manager = await stack.nats.jetstreamManager();
+  const deadline = Date.now() + 900_000;
+  for (;;) {
+    const info = await manager.consumers.info(namespace.stream('platform').name, namespace.consumer(Consumers.historyServiceMessages));
+    if (info.num_pending === 0 && info.num_ack_pending === 0) return;
+    if (Date.now() > deadline) throw new Error(`ingestion did not finish in 15 min (${info.num_pending} pending, ${info.num_ack_pending} unacked)`);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+  }
+}
+
 /** A gateway and a history-service on a NATS namespace and bucket of their own (no other consumer takes the exports). */
-async function startPair(stack: BenchStack): Promise<{ history: BenchApp; gateway: BenchApp; baseUrl: string }> {
+async function startPair(stack: BenchStack): Promise<{ history: BenchApp; gateway: BenchApp; baseUrl: string; namespace: NatsNamespace }> {
   const namespace = stack.newNamespace();
   const port = 20000 + Math.floor(Math.random() * 20000);
   const env: Record<string, string> = { NATS_NAMESPACE: namespace.prefix, S3_BUCKET: `bench-export-${namespace.prefix}`, EXPORT_MAX_OPEN_PER_ACCOUNT: '1000', EXPORT_ACCOUNT_CONCURRENCY: '32', RATE_LIMIT_REQUESTS: '1000000' };
@@ -139,7 +222,7 @@ async function startPair(stack: BenchStack): Promise<{ history: BenchApp; gatewa
   if (process.env.S3_PART_SIZE_MB) env.S3_PART_SIZE_MB = process.env.S3_PART_SIZE_MB;
   const history = await stack.startApp('history-service', env);
   const gateway = await stack.startApp('api-gateway', { ...env, PORT: String(port) });
-  return { history, gateway, baseUrl: `http://127.0.0.1:${port}` };
+  return { history, gateway, baseUrl: `http://127.0.0.1:${port}`, namespace };
 }
 
 /** POST /messages/history/export, then polls the registry every `pollMs` until COMPLETED. */
@@ -162,13 +245,15 @@ async function timedExport(stack: BenchStack, baseUrl: string, apiKey: string, p
   }
 }
 
-/** `psql -c "SET TIME ZONE ..." -c "\copy (select) TO '/dev/null' ..."`, wall clock in s. */
-function psqlCopy(databaseUrl: string, select: string): Promise<number> {
+/** `psql -c "SET TIME ZONE ..." [-c settings] -c "\copy (select) TO '/dev/null' ..."`, wall clock in s. */
+function psqlCopy(databaseUrl: string, select: string, settings?: string): Promise<number> {
   const url = new URL(databaseUrl);
   const args = [
     '-X', '-q', '-v', 'ON_ERROR_STOP=1',
     '-h', url.hostname, '-p', url.port || '5432', '-U', decodeURIComponent(url.username || 'postgres'), url.pathname.slice(1),
     '-c', `SET TIME ZONE ${escapeLiteral(TIMEZONE)}`,
+    // For the session, not a transaction: psql runs each -c on its own.
+    ...(settings ? ['-c', settings.replace(/, true\)/g, ', false)')] : []),
     // \copy takes the rest of one line.
     '-c', `\\copy (${select.replace(/\s*\n\s*/g, ' ')}) TO '/dev/null' WITH (FORMAT csv, HEADER true)`,
   ];

@@ -26,8 +26,19 @@ export interface LoadResult {
   statusCodes: string;
 }
 
+/** p99 of a route against the p99 of the bare route (GET /health/live) at the same rate, in the same run. */
+export interface BareRatio {
+  route: string;
+  rate: number;
+  ratio: number;
+  p99: number;
+  bareP99: number;
+}
+
 export interface HttpLoadResult {
   routes: LoadResult[];
+  /** GET and POST against the bare route: robust to a machine slower as a whole. */
+  bareRatios: BareRatio[];
   /** The exports the POST load registered, drained afterwards by an export-worker. */
   drain: { exports: number; completed: number; seconds: number };
 }
@@ -42,6 +53,9 @@ const EXPORT_ACCOUNTS = 100;
  * browsing account, through NATS to history-service) and POST /exports/contacts. The
  * export-worker is started after the POST load, to drain what it registered: on two cores it
  * would otherwise compete with the gateway under test; the drain is timed and checked instead.
+ * Right after each route, the bare route (GET /health/live: public, no database, no NATS) runs
+ * at the same rate with the same settings; the ratio of the p99s is what the gateway adds to an
+ * answer that does nothing, whatever else the machine is doing meanwhile.
  */
 export async function runHttpLoadBench(stack: BenchStack, options: HttpLoadOptions): Promise<HttpLoadResult> {
   const namespace = stack.newNamespace();
@@ -74,11 +88,21 @@ export async function runHttpLoadBench(stack: BenchStack, options: HttpLoadOptio
       options.log(`    p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms, ${row.requests} answered (${row.statusCodes}), ${row.errors} errors`);
       routes.push(row);
     };
+    const bareRatios: BareRatio[] = [];
+    const bare: LoadRequest = { url: `${base}/health/live`, method: 'GET', keys: [browseKey] };
+    const againstBare = async (name: string, rate: number, request: LoadRequest) => {
+      await load(name, rate, request);
+      const bareName = `GET /health/live (bare route, as ${name.split(' ')[0]})`;
+      await load(bareName, rate, bare);
+      const [real, baseline] = [routes.find((r) => r.name === name)!, routes.find((r) => r.name === bareName)!];
+      bareRatios.push({ route: name, rate, ratio: real.p99 / baseline.p99, p99: real.p99, bareP99: baseline.p99 });
+      options.log(`    p99 ${name} / bare route: ${(real.p99 / baseline.p99).toFixed(2)}x`);
+    };
     const browse: LoadRequest = { url: history, method: 'GET', keys: [browseKey] };
     // The same request at a low rate: what one request costs when nothing queues.
     await load('GET /messages/history (reference, low rate)', 20, browse, 5);
-    await load('GET /messages/history', 200, browse);
-    await load('POST /exports/contacts', 300, {
+    await againstBare('GET /messages/history', 200, browse);
+    await againstBare('POST /exports/contacts', 300, {
       url: `${base}/exports/contacts`,
       method: 'POST',
       keys: exportAccounts.map((account) => account.apiKey),
@@ -102,7 +126,7 @@ export async function runHttpLoadBench(stack: BenchStack, options: HttpLoadOptio
     if (counts.pending > 0) options.log(`    export-worker's last lines:\n${apps.at(-1)!.lines.slice(-40).join('\n')}`);
     const drain = { exports: counts.total, completed: counts.completed, seconds: (Date.now() - started) / 1000 };
     options.log(`    ${drain.completed} of ${drain.exports} exports COMPLETED in ${drain.seconds.toFixed(1)} s`);
-    return { routes, drain };
+    return { routes, bareRatios, drain };
   } finally {
     for (const app of apps.reverse()) await stack.stopApp(app);
     await stack.startHistoryService();

@@ -2,9 +2,13 @@ import { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/commo
 import { AppConfig } from './config';
 import { EventIngest, IngestOptions } from './event-ingest';
 
-/** The timings every ingestion shares, from the config: ack wait and the retry backoff. */
-export function ingestTimings(config: AppConfig): Pick<IngestOptions<unknown>, 'ackWaitSeconds' | 'retry'> {
-  return { ackWaitSeconds: config.EXPORT_ACK_WAIT_SECONDS, retry: { baseMs: config.INGEST_RETRY_BASE_MS, maxMs: config.INGEST_RETRY_MAX_MS } };
+/** What every ingestion takes from the config: ack wait, retry backoff and batch size. */
+export function ingestSettings(config: AppConfig): Pick<IngestOptions<unknown>, 'ackWaitSeconds' | 'retry' | 'batchSize'> {
+  return {
+    ackWaitSeconds: config.EXPORT_ACK_WAIT_SECONDS,
+    retry: { baseMs: config.INGEST_RETRY_BASE_MS, maxMs: config.INGEST_RETRY_MAX_MS },
+    batchSize: config.INGEST_BATCH_SIZE,
+  };
 }
 
 /** An app service that runs one ingestion with the app: started at bootstrap, drained before shutdown. */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ContactDeletedEvent, Consumers, ContactUpsertedEvent, Subjects } from '@exports/contracts';
-import { AppConfig, EventIngest, ingestTimings, IngestService, JetStream, Metrics, route } from '@exports/platform';
+import { AppConfig, EventIngest, ingestSettings, IngestService, JetStream, Metrics, route } from '@exports/platform';
 import { ContactChange, ContactsStore } from './contacts.store';
 
 /** Keeps the contacts read model from `platform.contacts.*`. */
@@ -18,8 +18,7 @@ export class ContactsIngestService extends IngestService<ContactChange> {
             [Subjects.platform.contactsDeleted]: route(ContactDeletedEvent, (event) => ({ kind: 'delete', event })),
           },
           apply: (changes) => store.apply(changes),
-          batchSize: 500,
-          ...ingestTimings(config),
+          ...ingestSettings(config),
         },
         metrics,
       ),

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Consumers, MessageRecordedEvent, MessageStatusEvent, Subjects } from '@exports/contracts';
-import { AppConfig, EventIngest, ingestTimings, IngestService, JetStream, Metrics, route } from '@exports/platform';
+import { AppConfig, EventIngest, ingestSettings, IngestService, JetStream, Metrics, route } from '@exports/platform';
 import { assertStorable, MessageChange } from './message-changes';
 import { MessagesStore } from './messages.store';
 
@@ -19,11 +19,10 @@ export class MessagesIngestService extends IngestService<MessageChange> {
             [Subjects.platform.messagesStatus]: route(MessageStatusEvent, (event) => assertStorable({ kind: 'report', event })),
           },
           apply: (changes) => store.apply(changes),
-          batchSize: 500,
           // The store converges whatever the order of batches (one writer at a time, status derived
           // from every report kept): the next batch is validated while this one is written.
           concurrency: 2,
-          ...ingestTimings(config),
+          ...ingestSettings(config),
         },
         metrics,
       ),
