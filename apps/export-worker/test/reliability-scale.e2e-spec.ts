@@ -14,12 +14,13 @@ describe('two instances of each worker app under a burst (e2e)', () => {
   const stack = new TestStack({
     apps: ['api-gateway'],
     // One account's burst measures the instances' throughput: its share is not the subject here.
-    env: { EXPORT_MAX_OPEN_PER_ACCOUNT: '1000', EXPORT_ACCOUNT_CONCURRENCY: '32', RATE_LIMIT_REQUESTS: '100000' },
+    env: { EXPORT_MAX_OPEN_PER_ACCOUNT: '1000', EXPORT_ACCOUNT_CONCURRENCY: '32', EXPORT_CONCURRENCY: '2', RATE_LIMIT_REQUESTS: '100000' },
   });
   let account: CreatedAccount;
   const created = new Map<string, string>();
   let kills = 0;
   let rerunAfterKill = 0;
+  let unlogged = 0;
 
   const requests: Record<string, { path: string; body: object; rows: number }> = {
     CONTACTS: { path: '/exports/contacts', body: {}, rows: CONTACTS },
@@ -39,7 +40,7 @@ describe('two instances of each worker app under a burst (e2e)', () => {
   });
 
   afterAll(async () => {
-    process.stdout.write(`reliability-scale: ${created.size} exports, ${kills} SIGKILLs, ${rerunAfterKill} exports finished by the surviving instance after a kill\n`);
+    process.stdout.write(`reliability-scale: ${created.size} exports, ${kills} SIGKILLs, ${rerunAfterKill} exports finished by the surviving instance after a kill, ${unlogged} completions whose log line died with their instance\n`);
     await stack.stop();
   }, 60_000);
 
@@ -75,9 +76,15 @@ describe('two instances of each worker app under a burst (e2e)', () => {
 
     const all = [...stack.logsOf('export-worker'), ...stack.logsOf('history-service')];
     for (const exportId of created.keys()) {
-      expect(linesAbout(all, 'Export completed', exportId)).toHaveLength(1);
+      // At most one line: a victim SIGKILLed between committing a completion and writing its
+      // log line leaves none (that export's single event and object are checked below).
+      const lines = linesAbout(all, 'Export completed', exportId);
+      expect(lines.length).toBeLessThanOrEqual(1);
+      if (lines.length === 0) unlogged += 1;
       expect(linesAbout(all, 'Export was finished by another run; this run changed nothing', exportId)).toEqual([]);
     }
+    // Only the two victims can have lost lines, for the runs they had in flight.
+    expect(unlogged).toBeLessThanOrEqual(victims.length * Number(stack.env.EXPORT_CONCURRENCY));
     // Work was shared: every instance that lived finished exports too.
     for (const app of ['export-worker', 'history-service'] as const) {
       for (const survivor of stack.instances(app)) expect(finishedBy(survivor)).toBeGreaterThan(0);
