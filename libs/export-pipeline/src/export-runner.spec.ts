@@ -148,9 +148,10 @@ describe('ExportRunner (before the COPY)', () => {
 });
 
 describe('exportPlanSettings', () => {
-  it('turns JIT off for every export, and penalises the sort only where an index gives the order', () => {
-    expect(exportPlanSettings({})).toBe(`SELECT set_config('jit', 'off', true)`);
-    expect(exportPlanSettings({ indexOrdered: false })).not.toContain('enable_sort');
-    expect(exportPlanSettings({ indexOrdered: true })).toBe(`SELECT set_config('jit', 'off', true), set_config('enable_sort', 'off', true)`);
+  it('turns JIT and parallel workers off for every export, and penalises the sort only where an index gives the order', () => {
+    const always = `set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true)`;
+    expect(exportPlanSettings({})).toBe(`SELECT ${always}`);
+    expect(exportPlanSettings({ indexOrdered: false })).toBe(`SELECT ${always}`);
+    expect(exportPlanSettings({ indexOrdered: true })).toBe(`SELECT ${always}, set_config('enable_sort', 'off', true)`);
   });
 });

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,5 +93,28 @@ describe('local S3 server: multipart uploads and lifecycle (int)', () => {
       expect(await storage.listKeys(folder)).toEqual([written]);
       expect(await storage.stat(written)).toEqual({ size: 7 });
     }
+  });
+
+  it('completes a multipart upload as S3 does: the parts in order, the multipart ETag, the upload gone', async () => {
+    const key = 'acc/exp/3/parts.csv';
+    const parts = [Buffer.alloc(5 * 1024 * 1024, 0x62), Buffer.from('the,last\r\npart,here\r\n')];
+    const uploadId = await client.initiateNewMultipartUpload(bucket, key, { 'Content-Type': 'text/csv; charset=utf-8' });
+    const uploaded = [];
+    // Sent out of order: the object follows the part numbers.
+    for (const part of [2, 1]) {
+      const { etag } = await client.uploadPart({ bucketName: bucket, objectName: key, uploadID: uploadId, partNumber: part, headers: {} }, parts[part - 1]);
+      uploaded.push({ part, etag });
+    }
+    await expect(client.completeMultipartUpload(bucket, key, uploadId, [{ part: 1, etag: 'f'.repeat(32) }, uploaded[0]])).rejects.toMatchObject({ code: 'InvalidPart' });
+
+    const { etag } = await client.completeMultipartUpload(bucket, key, uploadId, uploaded.sort((a, b) => a.part - b.part));
+    const md5 = (data: Buffer) => createHash('md5').update(data).digest();
+    expect(etag).toBe(`${createHash('md5').update(Buffer.concat(parts.map(md5))).digest('hex')}-2`);
+    const stored = await client.statObject(bucket, key);
+    expect(stored).toMatchObject({ size: parts[0].length + parts[1].length, etag, metaData: { 'content-type': 'text/csv; charset=utf-8' } });
+    const chunks: Buffer[] = [];
+    for await (const chunk of await client.getObject(bucket, key)) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).equals(Buffer.concat(parts))).toBe(true);
+    expect(await storage.incompleteUploads('acc/exp/3/')).toEqual([]);
   });
 });

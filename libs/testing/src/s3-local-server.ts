@@ -1,5 +1,6 @@
-import { mkdir, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { appendFile, mkdir, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -34,10 +35,12 @@ interface S3rverOptions {
   resetOnClose: boolean;
 }
 
-/** The part of s3rver's filesystem store replaced below. */
+/** The part of s3rver's filesystem store used or replaced below. */
 interface FilesystemStore {
   getResourcePath(bucket: string, key: string | undefined, resource: string): string;
   deleteObject(bucket: string, key: string): Promise<void>;
+  putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5: string): Promise<void>;
+  putObjectMultipart(bucket: string, uploadId: string, parts: Array<{ number: number; etag: string }>): Promise<{ md5: string; size: number }>;
 }
 
 /** S3rver extends Koa: `middleware` is Koa's own list, composed by `callback()`. */
@@ -70,6 +73,7 @@ interface AwsAccountModule {
 const S3rver = require('@20minutes/s3rver') as new (options: S3rverOptions) => S3rverApp;
 const S3Error = require('@20minutes/s3rver/lib/models/error') as new (code: string, message: string) => S3ErrorInstance;
 const AwsAccounts = require('@20minutes/s3rver/lib/models/account') as AwsAccountModule;
+const S3Object = require('@20minutes/s3rver/lib/models/object') as new (bucket: string, key: string, content: null, metadata: Record<string, string>) => { metadata: Record<string, string> };
 
 export interface LocalS3ServerOptions {
   /** Interface to bind; default 127.0.0.1. */
@@ -103,7 +107,9 @@ const S3_XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
  *   serves unsigned requests as if every bucket were public);
  * - deleting an object leaves its folder on disk (s3rver removes a folder its delete emptied, so
  *   parallel deletes in one folder fail with 500 and a put that just created the folder loses it;
- *   listings show files only, so an empty folder is invisible to clients).
+ *   listings show files only, so an empty folder is invisible to clients);
+ * - completing a multipart upload appends the parts as they are and gives the object S3's
+ *   multipart ETag ({@link assembleUpload}), without a second pass that hashes the whole object.
  * Signature checks, presigned-link expiry and bucket existence stay s3rver's own.
  */
 export async function startLocalS3Server(options: LocalS3ServerOptions): Promise<LocalS3Server> {
@@ -124,6 +130,7 @@ export async function startLocalS3Server(options: LocalS3ServerOptions): Promise
   });
   insertBeforeRouter(app, [rejectUnsignedRequests, multipartUploads]);
   app.store.deleteObject = (bucket, key) => deleteObjectFiles(app.store, bucket, key);
+  app.store.putObjectMultipart = (bucket, uploadId, parts) => assembleUpload(app.store, bucket, uploadId, parts);
 
   // Listen ourselves rather than through app.run(): s3rver leaves a listen error (EADDRINUSE)
   // unhandled, which kills the process instead of rejecting.
@@ -172,6 +179,41 @@ async function deleteObjectFiles(store: FilesystemStore, bucket: string, key: st
       }),
     ),
   );
+}
+
+/**
+ * Completes a multipart upload as S3 and MinIO do: the parts, in order, become the object (appended
+ * one at a time, at most one part in memory), and its ETag is the MD5 of the parts' binary MD5s
+ * followed by "-<number of parts>". s3rver's own completion streamed the parts into the object
+ * through a second MD5 of every byte: for a 163 MB file, 0.6-0.7 s at the end of the upload, which
+ * no real S3 spends. The object is assembled beside the parts and renamed into place, so a reader
+ * never sees half of it.
+ */
+async function assembleUpload(store: FilesystemStore, bucket: string, uploadId: string, parts: Array<{ number: number; etag: string }>): Promise<{ md5: string; size: number }> {
+  const uploadDir = join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId);
+  const [key, metadata] = await Promise.all([
+    readFile(join(uploadDir, 'key'), 'utf8'),
+    readFile(join(uploadDir, 'metadata'), 'utf8').then((json) => JSON.parse(json) as Record<string, string>),
+  ]);
+  const assembled = join(uploadDir, 'assembled');
+  await rm(assembled, { force: true }); // what a completion that failed half-way appended
+  const digests: Buffer[] = [];
+  let size = 0;
+  for (const part of [...parts].sort((a, b) => a.number - b.number)) {
+    const partPath = join(uploadDir, String(part.number));
+    const [content, md5] = await Promise.all([readFile(partPath), readFile(`${partPath}.md5`, 'utf8')]);
+    if (md5 !== part.etag) throw new S3Error('InvalidPart', `Part ${part.number} was not uploaded with the ETag given`);
+    await appendFile(assembled, content);
+    digests.push(Buffer.from(md5, 'hex'));
+    size += content.length;
+  }
+  const objectPath = store.getResourcePath(bucket, key, 'object');
+  await mkdir(dirname(objectPath), { recursive: true });
+  await rename(assembled, objectPath);
+  const md5 = `${createHash('md5').update(Buffer.concat(digests)).digest('hex')}-${digests.length}`;
+  await store.putMetadata(bucket, key, new S3Object(bucket, key, null, metadata).metadata, md5);
+  await rm(uploadDir, { recursive: true, force: true });
+  return { md5, size };
 }
 
 function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
