@@ -94,6 +94,18 @@ describe('ObjectStorage against the S3 server', () => {
     expect(downloaded.headers.get('content-disposition')).toBe('attachment; filename="contacts-20260101T000000Z-abc123.csv"');
   });
 
+  it('stores exact bytes at every size around the first buffer growing to a part and the first part', async () => {
+    const part = storage.partSize;
+    for (const size of [1, 64 * 1024, 64 * 1024 + 1, 3 * 1024 * 1024 + 7, part - 1, part, part + 1]) {
+      const key = `sizes/${randomUUID()}/${size}.csv`;
+      // Chunks of an odd size, so that no chunk boundary meets a buffer boundary.
+      const source = generatedStream(size, 100_003);
+      await storage.upload(key, source.stream);
+      const downloaded = await download(await storage.presignGet(key, 60));
+      expect({ size: downloaded.size, sha256: downloaded.sha256 }).toEqual({ size, sha256: source.sha256() });
+    }
+  });
+
   it('keeps the content type and stores an empty stream as an empty object', async () => {
     const csvKey = `small/${runId}/rows.csv`;
     await storage.upload(csvKey, Readable.from(['id,name\r\n', '1,"a ""quoted"" name"\r\n']));
