@@ -16,7 +16,7 @@ export interface ObjectStorageOptions {
 }
 
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
-/** The first buffer of an upload; it doubles up to the part size as the file grows. */
+/** The first buffer of an upload; a file that outgrows it gets whole parts. */
 const FIRST_BUFFER_BYTES = 64 * 1024;
 /** S3 refuses presigned links that live longer than 7 days. */
 export const MAX_PRESIGN_SECONDS = 604_800;
@@ -68,7 +68,7 @@ export class ObjectStorage {
   /**
    * Streams `body` to `key`. The bytes are copied into two part buffers of `partSize`, reused:
    * one is uploaded while the other fills, so memory stays at two parts whatever the size (the
-   * first starts at 64 KiB and doubles as it fills, so a small file holds little). A
+   * first starts at 64 KiB, so a small file holds little). A
    * body that fits in one part is one plain PUT; a longer one is a multipart upload, and the
    * object appears only when it completes. If `body` fails, the upload is aborted; if the
    * upload fails, `body` is destroyed so its producer stops.
@@ -86,9 +86,10 @@ export class ObjectStorage {
         while (offset < bytes.length) {
           const buffer = buffers[current];
           if (!buffer || (filled === buffer.length && buffer.length < this.partSize)) {
-            // The first part's buffer starts small and doubles as it fills: a file of a few
-            // rows never holds (and makes the garbage collector account for) a whole part.
-            const size = buffer ? Math.min(this.partSize, buffer.length * 2) : multipart ? this.partSize : Math.min(this.partSize, FIRST_BUFFER_BYTES);
+            // The first part's buffer starts small and becomes a whole part once that is full:
+            // a file of a few rows never holds (and makes the garbage collector account for) a
+            // part. (Doubling instead left up to a part of discarded buffers: 10 MB more peak.)
+            const size = buffer || multipart ? this.partSize : Math.min(this.partSize, FIRST_BUFFER_BYTES);
             const grown = Buffer.allocUnsafeSlow(size);
             buffer?.copy(grown, 0, 0, filled);
             buffers[current] = grown;
