@@ -53,7 +53,7 @@ export async function runIngestBench(stack: BenchStack, options: IngestBenchOpti
     // without autovacuum), each run would read more of them than the last.
     await stack.dataSource.query('VACUUM (ANALYZE) messages, delivery_reports');
     const publishStarted = Date.now();
-    await publishAll(stack, events);
+    await stack.publish(events);
     const publishSeconds = (Date.now() - publishStarted) / 1000;
     const drain = drainTimer(stack, events.length);
     await stack.startHistoryService();
@@ -83,16 +83,4 @@ async function drainTimer(stack: BenchStack, backlog: number): Promise<number> {
     if (now > deadline) throw new Error(`ingestion did not finish in time (${info.num_pending} pending, ${info.num_ack_pending} unacked)`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-}
-
-/** Publishes with up to 512 acks outstanding; returns when the last is acked. */
-async function publishAll(stack: BenchStack, events: Array<[string, string]>): Promise<void> {
-  const js = stack.nats.jetstream();
-  const window = new Set<Promise<unknown>>();
-  for (const [subject, payload] of events) {
-    while (window.size >= 512) await Promise.race(window);
-    const sent: Promise<unknown> = js.publish(stack.namespace.subject(subject), payload).finally(() => window.delete(sent));
-    window.add(sent);
-  }
-  await Promise.all(window);
 }

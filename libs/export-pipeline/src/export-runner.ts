@@ -45,10 +45,9 @@ const ACCOUNT_BUSY_DELAY_MS = 1000;
  *   loops, and a burst of such exports stalled the workers.
  */
 export function exportPlanSettings(source: Pick<ExportSource, 'indexOrdered'>): string {
-  const settings = ['jit', 'off', 'max_parallel_workers_per_gather', '0', ...(source.indexOrdered ? ['enable_sort', 'off'] : [])];
-  const calls: string[] = [];
-  for (let i = 0; i < settings.length; i += 2) calls.push(`set_config('${settings[i]}', '${settings[i + 1]}', true)`);
-  return `SELECT ${calls.join(', ')}`;
+  const settings = [`set_config('jit', 'off', true)`, `set_config('max_parallel_workers_per_gather', '0', true)`];
+  if (source.indexOrdered) settings.push(`set_config('enable_sort', 'off', true)`);
+  return `SELECT ${settings.join(', ')}`;
 }
 
 /** The run was stopped because this worker is shutting down: hand it to another one. */
