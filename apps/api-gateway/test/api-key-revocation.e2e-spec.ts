@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { reservedRangePort, TestStack } from '@exports/testing';
+import { accountSubject, Subjects } from '@exports/contracts';
+import { reservedRangePort, TestStack, waitUntil } from '@exports/testing';
 
 /**
  * Two gateways that keep valid keys in their key cache for a minute: a key revoked with the
@@ -94,5 +95,31 @@ describe('API key revocation across gateways (e2e)', () => {
     expect(again).toMatchObject({ code: 0 });
     expect(again.stderr).toContain('already revoked');
     expect(await statuses(account.apiKey)).toEqual([401, 401]);
+  });
+
+  it('a revocation it cannot read (NUL byte, huge number, 5,000-deep JSON, invalid UTF-8) makes every gateway forget its whole cache, and they go on serving', async () => {
+    const deep = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
+    const admin = await stack.connectAs('admin');
+    try {
+      for (const [name, payload] of [
+        ['NUL byte', (accountId: string) => JSON.stringify({ accountId, keyIds: ['0000\u0000-0000'] })],
+        ['huge number', (accountId: string) => JSON.stringify({ accountId, keyIds: [1e308] }).replace('1e+308', '9'.repeat(400))],
+        ['5,000-deep JSON', () => deep],
+        ['invalid UTF-8', () => Buffer.from([0x7b, 0xff, 0xfe, 0x7d])],
+      ] as const) {
+        // A key each gateway has cached, then revoked behind their back: only a cleared cache refuses it.
+        const account = await stack.createAccount(`unreadable revocation: ${name}`);
+        expect(await statuses(account.apiKey)).toEqual([200, 200]);
+        await stack.query(`UPDATE api_keys SET revoked_at = now() WHERE account_id = $1`, [account.accountId]);
+        expect(await statuses(account.apiKey)).toEqual([200, 200]);
+        admin.publish(stack.namespace.subject(accountSubject(Subjects.auth.apiKeysRevoked, account.accountId)), payload(account.accountId));
+        await admin.flush();
+        await waitUntil(`both gateways forgot their cache after the ${name}`, async () => (await statuses(account.apiKey)).every((status) => status === 401), 10_000);
+        const other = await stack.createAccount(`still served after the ${name}`);
+        expect(await statuses(other.apiKey)).toEqual([200, 200]);
+      }
+    } finally {
+      await admin.close();
+    }
   });
 });
