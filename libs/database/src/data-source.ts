@@ -13,6 +13,7 @@ import { RequestPathTuning1764489600000 } from './migrations/1764489600000-reque
 import { RecordRetention1764662400000 } from './migrations/1764662400000-record-retention';
 import { OutboxSnapshotAlways1764748800000 } from './migrations/1764748800000-outbox-snapshot-always';
 import { RateLimits1764835200000 } from './migrations/1764835200000-rate-limits';
+import { OpenExportsLocked1764921600000 } from './migrations/1764921600000-open-exports-locked';
 
 export const ENTITIES = [AccountEntity, ApiKeyEntity, ExportEntity, ContactEntity, MessageEntity, DeliveryReportEntity];
 export const MIGRATIONS = [
@@ -23,6 +24,7 @@ export const MIGRATIONS = [
   RecordRetention1764662400000,
   OutboxSnapshotAlways1764748800000,
   RateLimits1764835200000,
+  OpenExportsLocked1764921600000,
 ];
 
 /** Serialises migrations when several apps start at once. */

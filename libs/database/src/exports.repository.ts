@@ -66,27 +66,25 @@ const openExports = (account: string, cap: string) =>
 export class ExportsRepository extends SqlRepository {
   /**
    * Registers a PENDING export and the outbox entry of its first run, unless the account already
-   * has `maxOpen` unfinished exports or the idempotency key was used before. One transaction under
-   * the account's lock: concurrent requests of one account count one after the other, so the cap
-   * holds under READ COMMITTED (a lone statement's count would not see a concurrent insert).
+   * has `maxOpen` unfinished exports or the idempotency key was used before. One statement, one
+   * round trip: `open_exports_locked` takes the account's lock (held until this statement commits)
+   * before it counts, so concurrent requests of one account count one after the other and the cap
+   * holds under READ COMMITTED, with no transaction left open while the app is busy elsewhere.
    * `open` is the account's unfinished exports as counted (up to `maxOpen`).
    */
   async create(accountId: string, request: NewExport, maxOpen: number): Promise<{ record?: ExportEntity; open: number }> {
-    return this.underAccountLock(accountId, async (query) => {
-      const rows = await rowsOf(
-        query,
-        `WITH open_exports AS (${openExports('$2', '$8')}), inserted AS (
-           INSERT INTO exports (id, account_id, type, status, filters, timezone, idempotency_key, request_hash, created_at, updated_at)
-           SELECT $1::uuid, $2::uuid, $3::text, 'PENDING', $4::jsonb, $5::text, $6::text, $7::text, now(), now() FROM open_exports WHERE open < $8
-           ON CONFLICT (account_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-           RETURNING *
-         ), queued AS (${queueOutboxEntries('inserted', 'run')})
-         SELECT inserted.*, open_exports.open AS open_count FROM open_exports LEFT JOIN inserted ON true`,
-        [randomUUID(), accountId, request.type, JSON.stringify(request.filters), request.timezone, request.idempotencyKey ?? null, request.requestHash ?? null, maxOpen],
-      );
-      const row = rows[0];
-      return { record: row.id === null ? undefined : toExportEntity(row), open: Number(row.open_count) };
-    });
+    const rows = await this.rows(
+      `WITH open_exports AS MATERIALIZED (SELECT open_exports_locked($2::uuid, $8::int) AS open), inserted AS (
+         INSERT INTO exports (id, account_id, type, status, filters, timezone, idempotency_key, request_hash, created_at, updated_at)
+         SELECT $1::uuid, $2::uuid, $3::text, 'PENDING', $4::jsonb, $5::text, $6::text, $7::text, now(), now() FROM open_exports WHERE open < $8
+         ON CONFLICT (account_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+         RETURNING *
+       ), queued AS (${queueOutboxEntries('inserted', 'run')})
+       SELECT inserted.*, open_exports.open AS open_count FROM open_exports LEFT JOIN inserted ON true`,
+      [randomUUID(), accountId, request.type, JSON.stringify(request.filters), request.timezone, request.idempotencyKey ?? null, request.requestHash ?? null, maxOpen],
+    );
+    const row = rows[0];
+    return { record: row.id === null ? undefined : toExportEntity(row), open: Number(row.open_count) };
   }
 
   async findByIdempotencyKey(accountId: string, key: string): Promise<ExportEntity | null> {
@@ -259,7 +257,8 @@ export class ExportsRepository extends SqlRepository {
   private underAccountLock<T>(accountId: string, work: (query: Query) => Promise<T>): Promise<T> {
     return this.dataSource.transaction(async (manager) => {
       const query: Query = (sql, params) => manager.query(sql, params);
-      await query(`SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))`, [accountId]);
+      // The same key as open_exports_locked's: the uuid's canonical text.
+      await query(`SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 0))`, [accountId]);
       return work(query);
     });
   }
