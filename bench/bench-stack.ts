@@ -1,6 +1,6 @@
 import { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, NatsConnection } from 'nats';
@@ -167,6 +167,40 @@ export async function peakRssMB(pid: number): Promise<number> {
   const kb = /^VmHWM:\s+(\d+) kB/m.exec(status);
   if (!kb) throw new Error(`no VmHWM in /proc/${pid}/status`);
   return (Number(kb[1]) * 1024) / 1e6;
+}
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/** CPU time (user + system) a process has used so far, in seconds, from /proc; `reaped` adds its exited children's. */
+export async function cpuSeconds(pid: number, reaped = false): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces): utime, stime, cutime, cstime are the 12th to 15th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  return (fields[11] + fields[12] + (reaped ? fields[13] + fields[14] : 0)) / TICKS_PER_SECOND;
+}
+
+/**
+ * CPU time used so far by the PostgreSQL server of this machine, in seconds: every server process
+ * alive, plus what the backends that have exited used (counted in the postmaster's children time).
+ */
+export async function postgresCpuSeconds(): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    // A process may exit between the listing and the read.
+    const program = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0')[0];
+    if (program.startsWith('postgres:') || program.endsWith('/postgres')) total += await cpuSeconds(Number(entry), true).catch(() => 0);
+  }
+  return total;
+}
+
+/** The machine's CPU time since boot, all cores, in seconds: busy (not idle nor waiting on I/O) and total. */
+export async function machineCpuSeconds(): Promise<{ busy: number; total: number }> {
+  const [, ...ticks] = (await readFile('/proc/stat', 'utf8')).split('\n')[0].trim().split(/\s+/).map(Number);
+  const total = ticks.slice(0, 8).reduce((sum, value) => sum + value, 0);
+  const idle = ticks[3] + ticks[4];
+  return { busy: (total - idle) / TICKS_PER_SECOND, total: total / TICKS_PER_SECOND };
 }
 
 export function median(samples: number[]): number {

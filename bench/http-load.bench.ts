@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { AccountsRepository } from '@exports/database';
-import { BenchStack, percentile } from './bench-stack';
+import { BenchStack, cpuSeconds, machineCpuSeconds, percentile, postgresCpuSeconds } from './bench-stack';
 import { BROWSE_ACCOUNT } from './history-browse.bench';
 
 export interface HttpLoadOptions {
@@ -24,6 +24,18 @@ export interface LoadResult {
   /** Connection errors and timeouts. */
   errors: number;
   statusCodes: string;
+  /** CPU time per answered request, in ms, while the route was measured; `machineBusy` in % of all cores. */
+  cpu: RequestCpu;
+}
+
+/** Where the CPU went during a measured load, per answered request. */
+export interface RequestCpu {
+  gateway: number;
+  historyService: number;
+  postgres: number;
+  loadGenerator: number;
+  /** The machine's busy share of all its cores during the load, in %. */
+  machineBusy: number;
 }
 
 /** p99 of a route against the p99 of the bare route (GET /health/live) at the same rate, in the same run. */
@@ -87,13 +99,35 @@ export async function runHttpLoadBench(stack: BenchStack, options: HttpLoadOptio
     const check = await fetch(history, { headers: { 'X-Api-Key': browseKey } });
     if (check.status !== 200) throw new Error(`GET /messages/history answered ${check.status}: ${await check.text()}`);
 
+    const [historyService, gateway] = apps;
+    const cpuNow = async () => ({
+      gateway: await cpuSeconds(gateway.child.pid!),
+      historyService: await cpuSeconds(historyService.child.pid!),
+      postgres: await postgresCpuSeconds(),
+      machine: await machineCpuSeconds(),
+    });
     const routes: LoadResult[] = [];
     const load = async (name: string, rate: number, request: LoadRequest, seconds = options.seconds) => {
       // Warm-up at the same rate (JIT, connection pools), not measured.
       await generateLoad({ ...request, rate, seconds: 3 });
       options.log(`  ${name}: ${rate} req/s for ${seconds} s ...`);
-      const row = { name, ...(await generateLoad({ ...request, rate, seconds })) };
+      const before = await cpuNow();
+      const measured = await generateLoad({ ...request, rate, seconds });
+      const after = await cpuNow();
+      const perRequest = (from: number, to: number) => ((to - from) * 1000) / Math.max(1, measured.requests);
+      const cpu: RequestCpu = {
+        gateway: perRequest(before.gateway, after.gateway),
+        historyService: perRequest(before.historyService, after.historyService),
+        postgres: perRequest(before.postgres, after.postgres),
+        loadGenerator: (measured.loadGeneratorCpuSeconds * 1000) / Math.max(1, measured.requests),
+        machineBusy: (100 * (after.machine.busy - before.machine.busy)) / Math.max(0.01, after.machine.total - before.machine.total),
+      };
+      const { loadGeneratorCpuSeconds: _own, ...result } = measured;
+      const row = { name, ...result, cpu };
       options.log(`    p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms, ${row.requests} answered (${row.statusCodes}), ${row.errors} errors`);
+      options.log(
+        `    CPU per request: gateway ${cpu.gateway.toFixed(2)} ms, history-service ${cpu.historyService.toFixed(2)} ms, PostgreSQL ${cpu.postgres.toFixed(2)} ms, load generator ${cpu.loadGenerator.toFixed(2)} ms; machine ${cpu.machineBusy.toFixed(0)}% busy`,
+      );
       routes.push(row);
     };
     const bareRatios: BareRatio[] = [];
@@ -183,10 +217,11 @@ const result = await loadTest({
     } else errors += 1;
   },
 });
-process.stdout.write(JSON.stringify({ latencies, codes, errors, seconds: result.elapsedSeconds }));
+const cpu = process.cpuUsage();
+process.stdout.write(JSON.stringify({ latencies, codes, errors, seconds: result.elapsedSeconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 }));
 `;
 
-async function generateLoad(request: LoadRequest & { rate: number; seconds: number }): Promise<Omit<LoadResult, 'name'>> {
+async function generateLoad(request: LoadRequest & { rate: number; seconds: number }): Promise<Omit<LoadResult, 'name' | 'cpu'> & { loadGeneratorCpuSeconds: number }> {
   const options = {
     url: request.url,
     method: request.method,
@@ -206,7 +241,7 @@ async function generateLoad(request: LoadRequest & { rate: number; seconds: numb
     child.once('error', reject);
     child.once('exit', (code) => (code === 0 ? resolveRun(stdout) : reject(new Error(`load generator exited with ${code}: ${stderr.slice(0, 1000)}`))));
   });
-  const run = JSON.parse(output.slice(output.lastIndexOf('{"latencies"'))) as { latencies: number[]; codes: Record<string, number>; errors: number; seconds: number };
+  const run = JSON.parse(output.slice(output.lastIndexOf('{"latencies"'))) as { latencies: number[]; codes: Record<string, number>; errors: number; seconds: number; cpuSeconds: number };
   const requests = run.latencies.length;
   return {
     rate: request.rate,
@@ -218,6 +253,7 @@ async function generateLoad(request: LoadRequest & { rate: number; seconds: numb
     max: Math.max(...run.latencies),
     non2xx: Object.entries(run.codes).reduce((sum, [code, count]) => (code.startsWith('2') ? sum : sum + count), 0),
     errors: run.errors,
+    loadGeneratorCpuSeconds: run.cpuSeconds,
     statusCodes: Object.entries(run.codes)
       .map(([code, count]) => `${code}: ${count}`)
       .join(', '),

@@ -108,6 +108,10 @@ async function main(): Promise<void> {
             '',
             loadTable(load.routes),
             '',
+            'CPU time per answered request while each route was measured (user + system, from /proc; PostgreSQL is every server process of the machine):',
+            '',
+            cpuTable(load.routes),
+            '',
             `The ${load.drain.exports.toLocaleString('en-US')} exports registered were then drained by an export-worker: ${load.drain.completed.toLocaleString('en-US')} COMPLETED in ${load.drain.seconds.toFixed(1)} s.`,
             '',
           ]
@@ -162,6 +166,14 @@ function loadTable(results: LoadResult[]): string {
   return markdownTable(
     ['route', 'req/s', 'achieved req/s', 'answered', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors', 'status codes'],
     results.map((r) => [r.name, String(r.rate), r.achieved.toFixed(0), String(r.requests), r.p50.toFixed(1), r.p99.toFixed(1), r.max.toFixed(1), String(r.non2xx), String(r.errors), r.statusCodes]),
+  );
+}
+
+function cpuTable(results: LoadResult[]): string {
+  const ms = (value: number) => value.toFixed(2);
+  return markdownTable(
+    ['route', 'req/s', 'api-gateway ms', 'history-service ms', 'PostgreSQL ms', 'load generator ms', 'machine busy %'],
+    results.map((r) => [r.name, String(r.rate), ms(r.cpu.gateway), ms(r.cpu.historyService), ms(r.cpu.postgres), ms(r.cpu.loadGenerator), r.cpu.machineBusy.toFixed(0)]),
   );
 }
 
