@@ -1,14 +1,12 @@
 import { spawn } from 'node:child_process';
-import { join, resolve } from 'node:path';
 import { escapeLiteral } from 'pg';
-import { accountSubject, Consumers, NatsNamespace, Subjects } from '@exports/contracts';
+import { accountSubject, Consumers, ExportType, NatsNamespace, Subjects } from '@exports/contracts';
 import { AccountsRepository, ExportEntity } from '@exports/database';
-import { exportPlanSettings, ExportSource } from '@exports/export-pipeline';
+import { exportPlanSettings } from '@exports/export-pipeline';
+import { EXPORT_SOURCES, exportSelect } from '@exports/export-files';
 import { BenchApp, BenchStack, median, peakRssMB } from './bench-stack';
 import { BROWSE_ACCOUNT, insertMessages } from './history-browse.bench';
 
-/** The repository root: this file runs from dist/bench/. */
-const ROOT = resolve(__dirname, '../..');
 const BIG_ACCOUNT = '00000000-0000-4000-8000-0000000005e5';
 const SMALL_ACCOUNT = '00000000-0000-4000-8000-000000001e3a';
 /** Its messages arrive as platform events, ingested by the history-service that then exports them. */
@@ -92,11 +90,10 @@ export async function runExportBench(stack: BenchStack, options: ExportBenchOpti
   await ds.query(`INSERT INTO accounts (id, name) VALUES ($1, 'bench lived') ON CONFLICT (id) DO NOTHING`, [LIVED_ACCOUNT]);
   for (const account of [BROWSE_ACCOUNT, BIG_ACCOUNT, SMALL_ACCOUNT, LIVED_ACCOUNT]) keys.set(account, await accounts.createApiKey(account));
 
-  // The exact SELECT history-service runs, from dist/ (apps are not importable as libraries).
-  const { MessageHistoryExportSource } = require(join(ROOT, 'dist', 'apps', 'history-service', 'src', 'history-export', 'message-history-export.source.js'));
-  const record = { accountId: BROWSE_ACCOUNT, filters: FILTERS, timezone: TIMEZONE } as unknown as ExportEntity;
-  const source: ExportSource = new MessageHistoryExportSource();
-  const select = source.query(record, record.filters, escapeLiteral);
+  // The exact SELECT history-service runs for a CSV of every column.
+  const record = { accountId: BROWSE_ACCOUNT, filters: FILTERS, timezone: TIMEZONE, columns: null } as unknown as ExportEntity;
+  const source = EXPORT_SOURCES[ExportType.MessageHistory];
+  const select = exportSelect(source, record, escapeLiteral, false);
   // What a new user would compare with: every column as stored, in send order, no formatting.
   const raw = `SELECT * FROM messages WHERE account_id = ${escapeLiteral(BROWSE_ACCOUNT)}::uuid ORDER BY send_date`;
 

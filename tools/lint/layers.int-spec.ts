@@ -38,7 +38,7 @@ async function lintAsPlacedIn(probes: Probe[]): Promise<string[][]> {
 describe('layers (eslint.config.mjs): a wrong import fails lint', () => {
   it('refuses imports that point up a layer or reach a driver from below, and allows those that point down', async () => {
     const [platformUp, baseUp, baseDriver, platformDriver, featureDown, appDown] = await lintAsPlacedIn([
-      { filePath: 'libs/platform/src/layer-probe.ts', source: "import { CsvMeter } from '@exports/export-files';\nexport const probe = CsvMeter;\n" },
+      { filePath: 'libs/platform/src/layer-probe.ts', source: "import { RecordScanner } from '@exports/export-files';\nexport const probe = RecordScanner;\n" },
       { filePath: 'libs/export-status/src/layer-probe.ts', source: "import { Metrics } from '@exports/platform';\nexport const probe = Metrics;\n" },
       { filePath: 'libs/contracts/src/layer-probe.ts', source: "import { DataSource } from 'typeorm';\nexport const probe = DataSource;\n" },
       { filePath: 'libs/platform/src/layer-probe.ts', source: "import { Client } from 'minio';\nexport const probe = Client;\n" },

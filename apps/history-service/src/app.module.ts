@@ -1,10 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { NatsNamespace } from '@exports/contracts';
+import { ExportType, NatsNamespace } from '@exports/contracts';
+import { EXPORT_SOURCES } from '@exports/export-files';
 import { ExportPipelineModule } from '@exports/export-pipeline';
 import { AppConfig } from '@exports/platform';
 import { historyBrowseController } from './history-browse/history-browse.controller';
 import { HistoryBrowseService } from './history-browse/history-browse.service';
-import { MessageHistoryExportSource } from './history-export/message-history-export.source';
 import { MessagesIngestService } from './messages-ingest/messages-ingest.service';
 import { MessagesStore } from './messages-ingest/messages.store';
 
@@ -18,7 +18,7 @@ export class AppModule {
     const namespace = new NatsNamespace(config.NATS_NAMESPACE);
     return {
       module: AppModule,
-      imports: [ExportPipelineModule.register(APP, [new MessageHistoryExportSource()])],
+      imports: [ExportPipelineModule.register(APP, [EXPORT_SOURCES[ExportType.MessageHistory]])],
       controllers: [historyBrowseController(namespace)],
       providers: [MessagesStore, MessagesIngestService, HistoryBrowseService],
     };

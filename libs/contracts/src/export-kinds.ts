@@ -1,5 +1,6 @@
 import { ClassConstructor } from 'class-transformer';
 import { ExportType } from './enums';
+import { columnViolations } from './export-output';
 import { CreateContactsExportDto, CreateDeliveryReportsExportDto, CreateMessageHistoryExportDto, ExportRequestBase } from './export-requests.dto';
 import { deliveryReportsExportViolations, messageHistoryExportViolations, RuleViolation } from './request-rules';
 
@@ -29,7 +30,7 @@ export function exportSlug(type: ExportType): string {
   return type.toLowerCase().replace(/_/g, '-');
 }
 
-/** The rules across fields of an export type's request, with the configured range limit. */
+/** The rules across fields of an export type's request, with the configured range limit, and its columns against the type's. */
 export function exportRequestViolations(type: ExportType, request: ExportRequestBase, maxRangeDays: number): RuleViolation[] {
-  return EXPORT_KINDS[type].violations?.(request, maxRangeDays) ?? [];
+  return [...(EXPORT_KINDS[type].violations?.(request, maxRangeDays) ?? []), ...columnViolations(type, request.columns)];
 }

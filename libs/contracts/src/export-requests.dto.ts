@@ -5,12 +5,16 @@ import {
   ArrayNotEmpty,
   IsArray,
   IsEnum,
+  IsInt,
   IsOptional,
   IsString,
   Length,
   Matches,
+  Max,
+  Min,
 } from 'class-validator';
 import { Channel, DeliveryStatus } from './enums';
+import { DEFAULT_MAX_ROWS_PER_FILE, ExportFormat, MAX_ROWS_PER_FILE } from './export-output';
 import { DATE_BOUND_SCHEMA, IsDateBound, LOWER_BOUND, UPPER_BOUND } from './plain-dates';
 import { IsIanaTimeZone, IsStorableText } from './validators';
 
@@ -57,11 +61,53 @@ function OptionalEnumList(values: Record<string, string>, maxSize: number, descr
   ]);
 }
 
+/** A column name as the export types document them: letters and digits, a letter first. */
+const COLUMN_NAME = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
+
 export abstract class ExportRequestBase {
   @ApiPropertyOptional({ description: 'IANA time zone for every timestamp in the file, and the days of date-only bounds', example: 'Europe/Paris', default: 'UTC' })
   @IsOptional()
   @IsIanaTimeZone()
   timezone?: string;
+
+  @ApiPropertyOptional({
+    enum: ExportFormat,
+    default: ExportFormat.Csv,
+    example: ExportFormat.CsvGzip,
+    description: 'csv (spreadsheet-safe cells), jsonl (one JSON object per line, typed values), or either gzip-compressed',
+  })
+  @IsOptional()
+  @IsEnum(ExportFormat)
+  format?: ExportFormat;
+
+  @ApiPropertyOptional({
+    type: [String],
+    minItems: 1,
+    maxItems: 64,
+    example: ['phoneNumber', 'firstName'],
+    description: "The columns of the file, in this order: any of the type's documented columns, each once. All of them, in the documented order, when absent",
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayNotEmpty()
+  @ArrayMaxSize(64)
+  @IsString({ each: true })
+  @Matches(COLUMN_NAME, { each: true, message: 'each value in $property must be a column name (letters and digits)' })
+  columns?: string[];
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_ROWS_PER_FILE,
+    default: DEFAULT_MAX_ROWS_PER_FILE,
+    example: DEFAULT_MAX_ROWS_PER_FILE,
+    description: `Rows per file: a larger export is written as several files (parts), each with its header. At most ${MAX_ROWS_PER_FILE.toLocaleString('en-US')}, so that every part opens in a spreadsheet`,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_ROWS_PER_FILE)
+  maxRowsPerFile?: number;
 }
 
 export class CreateContactsExportDto extends ExportRequestBase {
@@ -127,11 +173,15 @@ export class CreateMessageHistoryExportDto extends ExportRequestBase {
   recipient?: string;
 }
 
+/** What a request asks of the file rather than of the rows: kept beside the filters. */
+export type ExportOutputFields = 'format' | 'columns' | 'maxRowsPerFile';
+
 /**
- * What an export keeps as its filters: its request without the time zone (kept beside them).
- * The one filter type of each export kind, for HTTP, NATS and the worker that runs it.
+ * What an export keeps as its filters: its request without the time zone and the output
+ * options (kept beside them). The one filter type of each export kind, for HTTP, NATS and the
+ * worker that runs it.
  */
-export type ExportFilters<Request extends ExportRequestBase> = Omit<Request, 'timezone'>;
+export type ExportFilters<Request extends ExportRequestBase> = Omit<Request, 'timezone' | ExportOutputFields>;
 export type ContactsExportFilters = ExportFilters<CreateContactsExportDto>;
 export type DeliveryReportsExportFilters = ExportFilters<CreateDeliveryReportsExportDto>;
 export type MessageHistoryExportFilters = ExportFilters<CreateMessageHistoryExportDto>;

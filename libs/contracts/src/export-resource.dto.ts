@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEnum, IsOptional } from 'class-validator';
 import { ExportErrorCode, ExportStatus, ExportType } from './enums';
+import { ExportFormat } from './export-output';
 import { IsPageNumber, IsPageSize, MAX_OFFSET, MAX_PAGE } from './paging';
 
 // One export, told the same way across the examples of the documentation.
@@ -21,6 +22,24 @@ export class ExportErrorDto {
   message!: string;
 }
 
+/** One file of a COMPLETED export: the only one, or one part of several. */
+export class ExportFileDto {
+  @ApiProperty({ example: 1, description: 'Part number, from 1, in row order' })
+  part!: number;
+
+  @ApiProperty({ example: EXAMPLE_FILE_NAME })
+  fileName!: string;
+
+  @ApiProperty({ example: 120000, description: 'Data rows in this file (the header row not counted)' })
+  rowCount!: number;
+
+  @ApiProperty({ example: 10485760, description: 'Size of this file in bytes, as stored (compressed for a .gz format)' })
+  sizeBytes!: number;
+
+  @ApiProperty({ example: EXAMPLE_SHA256, description: 'SHA-256 of this file as stored, hex' })
+  sha256!: string;
+}
+
 /** The export resource: every 202, every list item. */
 export class ExportResourceDto {
   @ApiProperty({ format: 'uuid', example: EXAMPLE_EXPORT_ID })
@@ -38,6 +57,15 @@ export class ExportResourceDto {
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'The filters as requested', example: { listIds: ['vip'] } })
   filters!: Record<string, unknown>;
 
+  @ApiProperty({ enum: ExportFormat, example: ExportFormat.Csv })
+  format!: ExportFormat;
+
+  @ApiPropertyOptional({ type: [String], example: ['phoneNumber', 'firstName'], description: 'The columns as requested; absent for every documented column' })
+  columns?: string[];
+
+  @ApiProperty({ example: 1000000, description: 'Rows per file: a larger export is split into parts' })
+  maxRowsPerFile!: number;
+
   @ApiProperty({ format: 'date-time', example: '2026-01-01T12:00:00.000Z' })
   createdAt!: string;
 
@@ -50,17 +78,23 @@ export class ExportResourceDto {
   @ApiPropertyOptional({ format: 'date-time', example: '2026-01-08T12:00:42.000Z', description: 'When the file is removed; a regenerate after that runs the export again' })
   fileExpiresAt?: string;
 
-  @ApiPropertyOptional({ example: 120000, description: 'Data rows in the file (the header row not counted)' })
+  @ApiPropertyOptional({ example: 120000, description: 'Data rows in the export, every file together (header rows not counted)' })
   rowCount?: number;
 
-  @ApiPropertyOptional({ example: 10485760, description: 'Size of the file in bytes' })
+  @ApiPropertyOptional({ example: 10485760, description: 'Size of the export in bytes, every file together' })
   sizeBytes?: number;
 
-  @ApiPropertyOptional({ example: EXAMPLE_SHA256, description: 'SHA-256 of the file, hex' })
+  @ApiPropertyOptional({ example: EXAMPLE_SHA256, description: 'SHA-256 of the file, hex; a single-file export only (each part has its own in `files`)' })
   sha256?: string;
 
-  @ApiPropertyOptional({ example: EXAMPLE_FILE_NAME })
+  @ApiPropertyOptional({ example: EXAMPLE_FILE_NAME, description: 'A single-file export only (each part has its own in `files`)' })
   fileName?: string;
+
+  @ApiPropertyOptional({
+    type: [ExportFileDto],
+    description: 'COMPLETED and EXPIRED: the files of the export in row order; one, or one per part when the export has more than `maxRowsPerFile` rows',
+  })
+  files?: ExportFileDto[];
 
   @ApiProperty({ type: ExportProgressDto })
   progress!: ExportProgressDto;
@@ -83,18 +117,33 @@ export class ExportPageDto {
   totalItems!: number;
 }
 
+/** One file of a COMPLETED export with its presigned link. */
+export class ExportFileLinkDto extends ExportFileDto {
+  @ApiProperty({
+    description: 'Presigned GET link to this file; anyone holding it can download until `expiresAt`',
+    example: `https://files.example.com/exports/7c9e6679-7425-40de-944b-e07fc1f90ae7/${EXAMPLE_EXPORT_ID}/1/part-1.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=3600&X-Amz-Signature=2f1c0e9d`,
+  })
+  downloadUrl!: string;
+}
+
 /**
  * One export as `GET /exports/{exportId}` answers it: the export resource, and while it is
  * COMPLETED a presigned link to its file.
  */
 export class ExportDetailDto extends ExportResourceDto {
   @ApiPropertyOptional({
-    description: 'COMPLETED only: presigned GET link to the file; anyone holding it can download until `expiresAt`',
+    type: [ExportFileLinkDto],
+    description: 'COMPLETED: every file of the export in row order, each with its presigned link',
+  })
+  override files?: ExportFileLinkDto[];
+
+  @ApiPropertyOptional({
+    description: 'COMPLETED single-file export only: presigned GET link to the file (a split export has one per part in `files`); anyone holding it can download until `expiresAt`',
     example: `https://files.example.com/exports/7c9e6679-7425-40de-944b-e07fc1f90ae7/${EXAMPLE_EXPORT_ID}/${EXAMPLE_FILE_NAME}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=3600&X-Amz-Signature=2f1c0e9d`,
   })
   downloadUrl?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', example: '2026-01-01T13:00:42.000Z', description: 'COMPLETED only: when `downloadUrl` stops working' })
+  @ApiPropertyOptional({ format: 'date-time', example: '2026-01-01T13:00:42.000Z', description: 'COMPLETED only: when the links stop working' })
   expiresAt?: string;
 }
 

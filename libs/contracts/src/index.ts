@@ -14,3 +14,4 @@ export * from './history.dto';
 export * from './request-rules';
 export * from './export-rpc.dto';
 export * from './export-kinds';
+export * from './export-output';

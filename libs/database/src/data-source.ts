@@ -14,6 +14,7 @@ import { RecordRetention1764662400000 } from './migrations/1764662400000-record-
 import { OutboxSnapshotAlways1764748800000 } from './migrations/1764748800000-outbox-snapshot-always';
 import { RateLimits1764835200000 } from './migrations/1764835200000-rate-limits';
 import { OpenExportsLocked1764921600000 } from './migrations/1764921600000-open-exports-locked';
+import { ExportOutput1765008000000 } from './migrations/1765008000000-export-output';
 
 export const ENTITIES = [AccountEntity, ApiKeyEntity, ExportEntity, ContactEntity, MessageEntity, DeliveryReportEntity];
 export const MIGRATIONS = [
@@ -25,6 +26,7 @@ export const MIGRATIONS = [
   OutboxSnapshotAlways1764748800000,
   RateLimits1764835200000,
   OpenExportsLocked1764921600000,
+  ExportOutput1765008000000,
 ];
 
 /** Serialises migrations when several apps start at once. */

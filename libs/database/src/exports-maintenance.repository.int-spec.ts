@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { ExportType } from '@exports/contracts';
+import { ExportFormat, ExportType } from '@exports/contracts';
 import { AccountsRepository } from './accounts.repository';
 import { openDatabase } from './data-source';
 import { ExportsMaintenanceRepository } from './exports-maintenance.repository';
@@ -20,7 +20,7 @@ describe('ExportsMaintenanceRepository (PostgreSQL)', () => {
 
   /** A new export of the test account, then set as `columns` say (SQL expressions). */
   async function exportWith(columns: Record<string, string>): Promise<string> {
-    const { record } = await exports.create(accountId, { type: ExportType.Contacts, filters: {}, timezone: 'UTC' }, 1000);
+    const { record } = await exports.create(accountId, { type: ExportType.Contacts, filters: {}, timezone: 'UTC', output: { format: ExportFormat.Csv, columns: null, maxRowsPerFile: 1000 } }, 1000);
     const set = Object.entries(columns).map(([column, value]) => `${column} = ${value}`);
     if (set.length) await dataSource.query(`UPDATE exports SET ${set.join(', ')} WHERE id = $1`, [record!.id]);
     await dataSource.query(`DELETE FROM outbox WHERE export_id = $1`, [record!.id]);
@@ -64,13 +64,23 @@ describe('ExportsMaintenanceRepository (PostgreSQL)', () => {
     const old = await exportWith(completedColumns(`now() - interval '1 day'`, `now() - interval '1 minute'`));
     const claimed = await maintenance.claimPurges();
     const mine = claimed.find((candidate) => candidate.id === old);
-    expect(mine).toEqual({ id: old, accountId, objectKey: `k/${old}.csv` });
+    expect(mine).toEqual({ id: old, accountId, objectKey: `k/${old}.csv`, objectKeys: [`k/${old}.csv`] });
     expect((await maintenance.claimPurges()).some((candidate) => candidate.id === old)).toBe(false);
     expect((await rowOf(old)).purged).toBe(true);
 
     await maintenance.releasePurge(mine!);
     expect((await rowOf(old)).purged).toBe(false);
     expect((await maintenance.claimPurges()).map((candidate) => candidate.id)).toContain(old);
+  });
+
+  it('claims every part of a split export past retention', async () => {
+    const split = await exportWith({
+      ...completedColumns(`now() - interval '1 day'`, `now() - interval '1 minute'`),
+      object_key: `'k/' || id || '/part-1.csv'`,
+      files: `jsonb_build_array(jsonb_build_object('part', 2, 'objectKey', 'k/' || id || '/part-2.csv'), jsonb_build_object('part', 1, 'objectKey', 'k/' || id || '/part-1.csv'))`,
+    });
+    const mine = (await maintenance.claimPurges()).find((candidate) => candidate.id === split);
+    expect(mine?.objectKeys).toEqual([`k/${split}/part-1.csv`, `k/${split}/part-2.csv`]);
   });
 
   it('fails a silent run whose attempts are used up, and re-drives one whose run message is not waiting', async () => {

@@ -7,7 +7,10 @@ import { SqlRepository } from './sql-repository';
 export interface PurgeCandidate {
   id: string;
   accountId: string;
+  /** The key the row recorded (its first file's): a release is matched on it. */
   objectKey: string;
+  /** Every file of the completed run, the first one included. */
+  objectKeys: string[];
 }
 
 /** A run the sweeper gave up on: whatever it wrote is to be removed. */
@@ -46,7 +49,7 @@ export class ExportsMaintenanceRepository extends SqlRepository {
 
   /**
    * Claims files whose retention has passed: marks them purged first (one conditional update, rows
-   * taken with SKIP LOCKED) and returns the object each row recorded, the one to delete. Marked
+   * taken with SKIP LOCKED) and returns the objects each row recorded, the ones to delete. Marked
    * first, a regenerate that comes meanwhile starts a new run, which writes a key of its own; a
    * regenerate that came before left the row PENDING or with a later expiry, so it is not claimed.
    */
@@ -59,7 +62,8 @@ export class ExportsMaintenanceRepository extends SqlRepository {
        )
        UPDATE exports e SET file_purged_at = now(), updated_at = now() FROM due
        WHERE e.id = due.id AND e.file_purged_at IS NULL AND e.status <> 'PENDING'
-       RETURNING e.id, e.account_id AS "accountId", e.object_key AS "objectKey"`,
+       RETURNING e.id, e.account_id AS "accountId", e.object_key AS "objectKey",
+         coalesce((SELECT array_agg(f->>'objectKey' ORDER BY (f->>'part')::int) FROM jsonb_array_elements(e.files) f), ARRAY[e.object_key]) AS "objectKeys"`,
       [limit],
     );
   }

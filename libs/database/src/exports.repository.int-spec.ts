@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { ExportErrorCode, ExportStatus, ExportType } from '@exports/contracts';
+import { ExportErrorCode, ExportFormat, ExportStatus, ExportType } from '@exports/contracts';
 import { ExportEvent } from '@exports/export-status';
 import { OutboxEntry, OutboxRepository } from '@exports/outbox';
 import { AccountsRepository } from './accounts.repository';
@@ -21,11 +21,17 @@ describe('ExportsRepository (PostgreSQL)', () => {
   let exports: ExportsRepository;
   let accounts: AccountsRepository;
 
-  const request = (fields: Partial<NewExport> = {}): NewExport => ({ type: ExportType.Contacts, filters: { listIds: ['l-1'] }, timezone: 'UTC', ...fields });
+  const request = (fields: Partial<NewExport> = {}): NewExport => ({
+    type: ExportType.Contacts,
+    filters: { listIds: ['l-1'] },
+    timezone: 'UTC',
+    output: { format: ExportFormat.Csv, columns: null, maxRowsPerFile: 1000 },
+    ...fields,
+  });
   const account = async () => (await accounts.createAccount('repository test')).accountId;
   const outboxOf = async (exportId: string) =>
     (await dataSource.query(`SELECT o.id::text AS id, o.kind, o.run, o.snapshot FROM outbox o WHERE o.export_id = $1 ORDER BY o.id`, [exportId])) as Array<{ id: string; kind: 'run' | 'completed' | 'failed' | 'expired'; run: number; snapshot: Record<string, unknown> }>;
-  const file = { rowCount: 3, sizeBytes: 120, sha256: 'ab'.repeat(32), fileName: 'contacts.csv', objectKey: 'k/contacts.csv', linkTtlSeconds: 60, retentionSeconds: 3600 };
+  const file = { files: [{ part: 1, rowCount: 3, sizeBytes: 120, sha256: 'ab'.repeat(32), fileName: 'contacts.csv', objectKey: 'k/contacts.csv' }], linkTtlSeconds: 60, retentionSeconds: 3600 };
 
   beforeAll(async () => {
     dataSource = await openDatabase(url, 12);
@@ -116,6 +122,17 @@ describe('ExportsRepository (PostgreSQL)', () => {
     const entries = await outboxOf(record!.id);
     expect(entries.map((entry) => entry.kind)).toEqual(['run', 'completed']);
     expect(exportOutboxMessage(entries[1]).payload).toMatchObject({ exportId: record!.id, status: 'COMPLETED', rowCount: 3, sizeBytes: 120, fileName: 'contacts.csv' });
+  });
+
+  it('keeps what the request asked of the file, and every part of a split run with its totals', async () => {
+    const accountId = await account();
+    const output = { format: ExportFormat.JsonlGzip, columns: ['phoneNumber', 'id'], maxRowsPerFile: 2 };
+    const { record } = await exports.create(accountId, request({ output }), 5);
+    expect(record).toMatchObject({ format: 'jsonl.gz', columns: ['phoneNumber', 'id'], maxRowsPerFile: 2, files: null });
+    const part = (n: number, rows: number) => ({ part: n, rowCount: rows, sizeBytes: 10 * rows, sha256: String(n).repeat(64), fileName: `c-part-${n}-of-2.jsonl.gz`, objectKey: `k/part-${n}.jsonl.gz` });
+    expect(await exports.complete(accountId, record!.id, 1, { files: [part(1, 2), part(2, 1)], linkTtlSeconds: 60, retentionSeconds: 3600 })).toBe(true);
+    const done = await exports.findOne(accountId, record!.id);
+    expect(done).toMatchObject({ rowCount: 3, sizeBytes: 30, sha256: null, fileName: null, objectKey: 'k/part-1.jsonl.gz', files: [part(1, 2), part(2, 1)] });
   });
 
   it('re-runs a FAILED export in a new run with its run entry, within the cap', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { ExportErrorCode, ExportStatus, ExportType } from '@exports/contracts';
+import { DEFAULT_MAX_ROWS_PER_FILE, ExportErrorCode, ExportFormat, ExportOutput, ExportStatus, ExportType } from '@exports/contracts';
 import { ExportEvent, sourcesOf, transition } from '@exports/export-status';
-import { ExportEntity } from './entities/export.entity';
+import { ExportEntity, StoredExportFile } from './entities/export.entity';
 import { OutboxKind, queueOutboxEntries } from '@exports/outbox';
 import { Query, rowsOf } from '@exports/platform';
 import { SqlRepository } from './sql-repository';
@@ -13,6 +13,7 @@ export interface NewExport {
   type: ExportType;
   filters: Record<string, unknown>;
   timezone: string;
+  output: ExportOutput;
   idempotencyKey?: string;
   requestHash?: string;
 }
@@ -24,12 +25,9 @@ export interface ExportListQuery {
   type?: ExportType;
 }
 
-export interface CompletedFile {
-  rowCount: number;
-  sizeBytes: number;
-  sha256: string;
-  fileName: string;
-  objectKey: string;
+/** What a completed run wrote: its files in row order (at least one), and how long link and files last. */
+export interface CompletedRun {
+  files: StoredExportFile[];
   linkTtlSeconds: number;
   retentionSeconds: number;
 }
@@ -75,13 +73,26 @@ export class ExportsRepository extends SqlRepository {
   async create(accountId: string, request: NewExport, maxOpen: number): Promise<{ record?: ExportEntity; open: number }> {
     const rows = await this.rows(
       `WITH open_exports AS MATERIALIZED (SELECT open_exports_locked($2::uuid, $8::int) AS open), inserted AS (
-         INSERT INTO exports (id, account_id, type, status, filters, timezone, idempotency_key, request_hash, created_at, updated_at)
-         SELECT $1::uuid, $2::uuid, $3::text, 'PENDING', $4::jsonb, $5::text, $6::text, $7::text, now(), now() FROM open_exports WHERE open < $8
+         INSERT INTO exports (id, account_id, type, status, filters, timezone, format, columns, max_rows_per_file, idempotency_key, request_hash, created_at, updated_at)
+         SELECT $1::uuid, $2::uuid, $3::text, 'PENDING', $4::jsonb, $5::text, $9::text, $10::text[], $11::int, $6::text, $7::text, now(), now()
+         FROM open_exports WHERE open < $8
          ON CONFLICT (account_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
          RETURNING *
        ), queued AS (${queueOutboxEntries('inserted', 'run')})
        SELECT inserted.*, open_exports.open AS open_count FROM open_exports LEFT JOIN inserted ON true`,
-      [randomUUID(), accountId, request.type, JSON.stringify(request.filters), request.timezone, request.idempotencyKey ?? null, request.requestHash ?? null, maxOpen],
+      [
+        randomUUID(),
+        accountId,
+        request.type,
+        JSON.stringify(request.filters),
+        request.timezone,
+        request.idempotencyKey ?? null,
+        request.requestHash ?? null,
+        maxOpen,
+        request.output.format,
+        request.output.columns,
+        request.output.maxRowsPerFile,
+      ],
     );
     const row = rows[0];
     return { record: row.id === null ? undefined : toExportEntity(row), open: Number(row.open_count) };
@@ -174,12 +185,20 @@ export class ExportsRepository extends SqlRepository {
     );
   }
 
-  /** PENDING → COMPLETED (and a `completed` event); false when another run already finished it. */
-  async complete(accountId: string, id: string, run: number, file: CompletedFile): Promise<boolean> {
+  /**
+   * PENDING → COMPLETED (and a `completed` event); false when another run already finished it.
+   * The row keeps the totals and every file; `file_name` and `sha256` are the single file's, and
+   * `object_key` is the first file's (the one a release of a purge is matched on).
+   */
+  async complete(accountId: string, id: string, run: number, completed: CompletedRun): Promise<boolean> {
+    const { files } = completed;
+    const single = files.length === 1 ? files[0] : undefined;
+    const rowCount = files.reduce((sum, file) => sum + file.rowCount, 0);
+    const sizeBytes = files.reduce((sum, file) => sum + file.sizeBytes, 0);
     return this.moved(accountId, id, ExportEvent.Complete, {
       where: 'run = $4',
-      params: [run, file.rowCount, file.sizeBytes, file.sha256, file.fileName, file.objectKey, file.linkTtlSeconds, file.retentionSeconds],
-      set: `completed_at = now(), row_count = $5, rows_exported = $5, size_bytes = $6, sha256 = $7, file_name = $8, object_key = $9,
+      params: [run, rowCount, sizeBytes, single?.sha256 ?? null, single?.fileName ?? null, files[0].objectKey, completed.linkTtlSeconds, completed.retentionSeconds, JSON.stringify(files)],
+      set: `completed_at = now(), row_count = $5, rows_exported = $5, size_bytes = $6, sha256 = $7, file_name = $8, object_key = $9, files = $12::jsonb,
             link_expires_at = now() + make_interval(secs => $10), file_expires_at = now() + make_interval(secs => $11),
             file_purged_at = NULL, error_code = NULL, error_message = NULL`,
       outbox: 'completed',
@@ -282,6 +301,11 @@ export function toExportEntity(row: Record<string, unknown>): ExportEntity {
     status: row.status,
     filters: row.filters,
     timezone: row.timezone,
+    // Snapshots in the outbox written before these columns existed lack them: the defaults of the column.
+    format: row.format ?? ExportFormat.Csv,
+    columns: row.columns ?? null,
+    maxRowsPerFile: num(row.max_rows_per_file) ?? DEFAULT_MAX_ROWS_PER_FILE,
+    files: row.files ?? null,
     run: row.run,
     attempts: row.attempts,
     createdAt: row.created_at,

@@ -1,3 +1,6 @@
 export * from './file-naming';
 export * from './csv-sql';
-export * from './csv-meter';
+export * from './export-source';
+export * from './sources';
+export * from './record-scanner';
+export * from './byte-meter';

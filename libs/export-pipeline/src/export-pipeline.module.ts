@@ -15,7 +15,7 @@ import { AppConfig, JetStream, Metrics } from '@exports/platform';
 import { ObjectStorage } from '@exports/storage';
 import { ExportConsumer } from './export-consumer';
 import { ExportRunner } from './export-runner';
-import { ExportSource } from './export-source';
+import { ExportSource } from '@exports/export-files';
 
 const EXPORT_POOL = Symbol('EXPORT_POOL');
 const poolLogger = new Logger('ExportPool');
@@ -85,6 +85,7 @@ export class ExportPipelineModule {
                 stallSeconds: config.EXPORT_ACK_WAIT_SECONDS * 2,
                 leaseSeconds: config.EXPORT_ACK_WAIT_SECONDS,
                 accountConcurrency: config.EXPORT_ACCOUNT_CONCURRENCY,
+                gzipLevel: config.EXPORT_GZIP_LEVEL,
               },
               sources,
               metrics,

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { ExportErrorCode, ExportStatus, ExportType } from '@exports/contracts';
+import { ExportErrorCode, ExportFormat, ExportStatus, ExportType } from '@exports/contracts';
 import { AttemptStart, ExportEntity } from '@exports/database';
 import { exportPlanSettings, ExportRunner, RunConnections, RunRegistry, RunStorage } from './export-runner';
 
 const ACCOUNT = '0b7e2b9e-8e2c-4c39-9a0e-3b9f4b1c2d3e';
-const SETTINGS = { maxAttempts: 3, linkTtlSeconds: 60, retentionSeconds: 3600, stallSeconds: 10, leaseSeconds: 6, accountConcurrency: 2 };
+const SETTINGS = { maxAttempts: 3, linkTtlSeconds: 60, retentionSeconds: 3600, stallSeconds: 10, leaseSeconds: 6, accountConcurrency: 2, gzipLevel: 1 };
 
 /** The registry as a run sees it: `startAttempt` answers what the test sets; every write is recorded. */
 class FakeRegistry implements RunRegistry {
@@ -58,7 +58,7 @@ class FakeStorage implements RunStorage {
 }
 
 /** A source whose SELECT no spec here gets to run. */
-const contactsSource = { type: ExportType.Contacts, query: () => 'SELECT 1' };
+const contactsSource = { type: ExportType.Contacts, columns: [], rows: () => ({ from: 'contacts', where: ['false'], orderBy: 'id' }) };
 
 /** No run in these specs reaches PostgreSQL: a connection asked for is a failure of the spec. */
 const noConnections: RunConnections = {
@@ -74,6 +74,10 @@ function pending(attempts: number): ExportEntity {
     status: ExportStatus.Pending,
     filters: {},
     timezone: 'UTC',
+    format: ExportFormat.Csv,
+    columns: null,
+    maxRowsPerFile: 1000,
+    files: null,
     run: 2,
     attempts,
     createdAt: now,

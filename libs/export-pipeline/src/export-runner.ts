@@ -1,12 +1,11 @@
 import { Logger } from '@nestjs/common';
 import { Pool } from 'pg';
-import { ExportErrorCode, ExportRequestedEvent, ExportStatus, ExportType } from '@exports/contracts';
-import { ExportEntity, ExportsRepository, LIFT_STATEMENT_TIMEOUT } from '@exports/database';
-import { CsvMeter, exportFileName, exportObjectKey, exportRunPrefix } from '@exports/export-files';
+import { ExportErrorCode, ExportRequestedEvent, ExportStatus, ExportType, FORMAT_TRAITS } from '@exports/contracts';
+import { ExportEntity, exportFilesOf, ExportsRepository, LIFT_STATEMENT_TIMEOUT, StoredExportFile } from '@exports/database';
+import { exportCopy, exportFileName, exportPartKey, exportRunPrefix, exportSelect, ExportSource } from '@exports/export-files';
 import { Metrics } from '@exports/platform';
 import { ObjectStorage } from '@exports/storage';
-import { copyToObject, StoredFile } from './copy-to-object';
-import { ExportSource } from './export-source';
+import { CopyProgress, copyToParts } from './copy-to-parts';
 import { classifyFailure, customerMessage, StallError, StorageError } from './failure';
 import { RunStop, watchRun } from './run-watchdog';
 
@@ -22,6 +21,8 @@ export interface ExportRunnerSettings {
   accountConcurrency: number;
   /** How often progress and the heartbeat are written while a file streams. */
   heartbeatMs?: number;
+  /** gzip level of the compressed formats (1 fastest .. 9 smallest). */
+  gzipLevel: number;
 }
 
 /** A run over its account's share goes back to the bus for this long; the worker takes other work meanwhile. */
@@ -58,19 +59,13 @@ export class HandBackError extends Error {
   }
 }
 
-/** A file stored under its run's key, not yet recorded. */
-interface ProducedFile extends StoredFile {
-  fileName: string;
-  objectKey: string;
-}
-
 /** The watch over one attempt, from its start to its recorded outcome. */
 interface AttemptWatch {
   /** What stops the attempt: a stall, a lost connection, a hand-back. */
   stop: RunStop;
   heartbeat(rows: number): void;
-  /** The stream whose bytes tell that the attempt moves. */
-  track(meter: CsvMeter): void;
+  /** What tells that the attempt moves: rows and bytes read so far. */
+  track(progress: CopyProgress): void;
   end(): void;
 }
 
@@ -92,12 +87,13 @@ export interface RunHooks {
 }
 
 /**
- * Produces one run of an export: COPY from PostgreSQL → CsvMeter (rows, bytes,
- * sha256) → multipart upload, then the conditional PENDING → COMPLETED write.
- * Each run writes a key of its own (`<accountId>/<exportId>/<run>/<fileName>`), shared by
- * the attempts of that run: a repeated attempt replaces the object, and no clean-up of one
- * run can reach another's file. An attempt that fails leaves nothing under its run (object
- * and unfinished upload removed); a completed run removes the file of the run before it.
+ * Produces one run of an export: COPY from PostgreSQL (CSV or JSON Lines, the requested columns)
+ * → files of at most `maxRowsPerFile` rows, each gzip-compressed for a .gz format, metered (bytes,
+ * sha256) and uploaded → the conditional PENDING → COMPLETED write with every file.
+ * Each run writes keys of its own (`<accountId>/<exportId>/<run>/part-<n>.<ext>`), shared by
+ * the attempts of that run: a repeated attempt replaces the objects, and no clean-up of one
+ * run can reach another's files. An attempt that fails leaves nothing under its run (objects
+ * and unfinished uploads removed); a completed run removes the files of the run before it.
  * Lifecycle events leave through the outbox, written with the status change.
  */
 export class ExportRunner {
@@ -164,45 +160,45 @@ export class ExportRunner {
   private watchAttempt(record: ExportEntity, hooks: RunHooks): AttemptWatch {
     const stop = new RunStop();
     const heartbeat = (rows: number) => void this.exports.heartbeat(record.accountId, record.id, record.run, rows).catch(() => undefined);
-    let meter: CsvMeter | undefined;
+    let copied: CopyProgress | undefined;
     const end = watchRun({
       heartbeatMs: this.settings.heartbeatMs ?? 1000,
       stallSeconds: this.settings.stallSeconds,
       // Before the COPY (clean-up, a connection) nothing streams yet: the stall limit counts from the COPY.
-      progress: () => (meter ? { bytes: meter.sizeBytes, rows: meter.rows } : undefined),
+      progress: () => (copied ? { bytes: copied.bytes, rows: copied.rows } : undefined),
       heartbeat,
       working: () => hooks.working(),
       stalled: () => stop.stop(new StallError(this.settings.stallSeconds)),
     });
-    return { stop, heartbeat, track: (tracked) => (meter = tracked), end };
+    return { stop, heartbeat, track: (tracked) => (copied = tracked), end };
   }
 
-  /** The conditional PENDING → COMPLETED write of a produced file; a run finished meanwhile changes nothing. */
-  private async store(record: ExportEntity, file: ProducedFile, started: number): Promise<void> {
+  /** The conditional PENDING → COMPLETED write of the produced files; a run finished meanwhile changes nothing. */
+  private async store(record: ExportEntity, files: StoredExportFile[], started: number): Promise<void> {
     const context = { exportId: record.id, accountId: record.accountId, run: record.run };
-    const { rowCount, sizeBytes, sha256, fileName, objectKey } = file;
     const completed = await this.exports.complete(record.accountId, record.id, record.run, {
-      rowCount,
-      sizeBytes,
-      sha256,
-      fileName,
-      objectKey,
+      files,
       linkTtlSeconds: this.settings.linkTtlSeconds,
       retentionSeconds: this.settings.retentionSeconds,
     });
+    const rowCount = files.reduce((sum, file) => sum + file.rowCount, 0);
     if (!completed) {
       const now = await this.exports.findOne(record.accountId, record.id).catch(() => undefined);
-      // Another attempt of this run may have completed with this very key: then the object is its file.
-      if (now !== undefined && now?.objectKey !== file.objectKey) await this.discardRun(record);
+      // Another attempt of this run may have completed with these very keys: then the objects are its files.
+      if (now !== undefined && now?.objectKey !== files[0].objectKey) await this.discardRun(record);
       this.logger.log({ message: 'Export was finished by another run; this run changed nothing', ...context });
       return;
     }
-    this.logger.log({ message: 'Export completed', ...context, rowCount: file.rowCount, sizeBytes: file.sizeBytes, ms: Date.now() - started });
+    const sizeBytes = files.reduce((sum, file) => sum + file.sizeBytes, 0);
+    this.logger.log({ message: 'Export completed', ...context, rowCount, sizeBytes, files: files.length, ms: Date.now() - started });
     this.metrics?.exportsFinished.inc({ type: record.type, status: 'COMPLETED' });
     this.metrics?.exportDuration.observe({ type: record.type }, (Date.now() - started) / 1000);
-    this.metrics?.exportRows.inc({ type: record.type }, file.rowCount);
-    // The file of the run before (not yet purged, or of the layout before runs had keys) is superseded.
-    if (record.objectKey && record.objectKey !== file.objectKey) await this.removeSuperseded(record, record.objectKey);
+    this.metrics?.exportRows.inc({ type: record.type }, rowCount);
+    // The files of the run before (not yet purged, or of the layouts before runs and parts had keys) are superseded.
+    const kept = new Set(files.map((file) => file.objectKey));
+    for (const previous of exportFilesOf(record)) {
+      if (!kept.has(previous.objectKey)) await this.removeSuperseded(record, previous.objectKey);
+    }
   }
 
   /** Handed back (shutdown: the attempt is given back), retried with backoff, or FAILED after the last attempt. */
@@ -230,26 +226,20 @@ export class ExportRunner {
     for (const abort of this.active) abort.abort(new HandBackError());
   }
 
-  /** One attempt's file: what an earlier attempt of the run left is removed, then the COPY is stored under the run's key. */
-  private async produce(record: ExportEntity, watch: AttemptWatch, signal: AbortSignal): Promise<ProducedFile> {
+  /** One attempt's files: what an earlier attempt of the run left is removed, then the COPY is stored under the run's keys. */
+  private async produce(record: ExportEntity, watch: AttemptWatch, signal: AbortSignal): Promise<StoredExportFile[]> {
     const source = this.sources.get(record.type);
     if (!source) throw new Error(`No export source for ${record.type}`);
-    const fileName = exportFileName(record.type, record.createdAt, record.id);
-    const objectKey = exportObjectKey(record.accountId, record.id, record.run, fileName);
+    const traits = FORMAT_TRAITS[record.format];
     // What an earlier attempt of this run left (a worker killed mid-upload leaves its parts).
     await this.storage.discard(exportRunPrefix(record.accountId, record.id, record.run)).catch((error: unknown) => {
       throw new StorageError(error);
     });
     const client = await this.pool.connect();
     const { stop } = watch;
-    let shown = false;
     // The first rows are shown at once (a poller sees the run move); then once per heartbeat.
-    const meter = new CsvMeter((rows) => {
-      if (shown || rows === 0) return;
-      shown = true;
-      watch.heartbeat(rows);
-    }, 250);
-    watch.track(meter);
+    const progress = new CopyProgress((rows) => watch.heartbeat(rows));
+    watch.track(progress);
     // A connection lost while checked out is an 'error' event on the client; unheard, it would kill the process.
     const onConnectionLost = (error: Error) => stop.stop(error);
     const onAbort = () => stop.stop(signal.reason instanceof Error ? signal.reason : new HandBackError());
@@ -263,10 +253,27 @@ export class ExportRunner {
       await client.query(LIFT_STATEMENT_TIMEOUT);
       await client.query(`SET LOCAL TIME ZONE ${client.escapeLiteral(record.timezone)}`);
       await client.query(exportPlanSettings(source));
-      const file = await copyToObject(client, source.query(record, record.filters, (value) => client.escapeLiteral(value)), meter, this.storage, objectKey, stop);
+      const select = exportSelect(source, record, (value) => client.escapeLiteral(value), traits.jsonLines);
+      const parts = await copyToParts(
+        client,
+        exportCopy(select, traits.jsonLines),
+        {
+          traits,
+          maxRowsPerFile: record.maxRowsPerFile,
+          gzipLevel: this.settings.gzipLevel,
+          objectKey: (part) => exportPartKey(record.accountId, record.id, record.run, part, traits.extension),
+        },
+        this.storage,
+        stop,
+        progress,
+      );
       await client.query('COMMIT');
       clean = true;
-      return { ...file, fileName, objectKey };
+      const split = parts.length > 1;
+      return parts.map((part) => ({
+        ...part,
+        fileName: exportFileName(record.type, record.createdAt, record.id, traits.extension, split ? { part: part.part, of: parts.length } : undefined),
+      }));
     } finally {
       signal.removeEventListener('abort', onAbort);
       client.off('error', onConnectionLost);

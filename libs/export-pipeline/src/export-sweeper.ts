@@ -79,12 +79,12 @@ export class ExportSweeper {
     }
   }
 
-  /** Files past retention: each row is marked first, then the one object it recorded is deleted. */
+  /** Files past retention: each row is marked first, then every object it recorded is deleted. */
   async purgeFiles(): Promise<number> {
     let purged = 0;
     for (const candidate of await this.maintenance.claimPurges()) {
       try {
-        await this.storage.remove(candidate.objectKey);
+        for (const key of candidate.objectKeys) await this.storage.remove(key);
         purged += 1;
       } catch (error) {
         await this.maintenance.releasePurge(candidate).catch(() => undefined);

@@ -1,4 +1,3 @@
-export * from './export-source';
 export * from './failure';
 export * from './export-runner';
 export * from './export-consumer';

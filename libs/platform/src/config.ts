@@ -142,6 +142,14 @@ export class AppConfig {
   @Transform(toInt) @IsInt() @Min(5)
   EXPORT_STALE_RUN_SECONDS = 180;
 
+  /** gzip level of the csv.gz and jsonl.gz exports: 1 is the fastest, 9 the smallest (docs/BENCHMARKS.md measures them). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(9)
+  EXPORT_GZIP_LEVEL = 1;
+
+  /** How long an estimate may count the rows exactly before it answers the planner's estimate instead. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(60000)
+  EXPORT_ESTIMATE_TIMEOUT_MS = 2000;
+
   /** On SIGTERM, how long a run in progress may go on before it is handed back to another worker. */
   @Transform(toInt) @IsInt() @Min(0) @Max(600)
   EXPORT_SHUTDOWN_GRACE_SECONDS = 10;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CreateContactsExportDto, CreateMessageHistoryExportDto, ExportErrorCode, ExportStatus, ExportType, ListExportsQueryDto } from '@exports/contracts';
+import { CreateContactsExportDto, CreateMessageHistoryExportDto, ExportErrorCode, ExportFormat, ExportStatus, ExportType, ListExportsQueryDto } from '@exports/contracts';
 import { ExportEntity, ExportListQuery, NewExport, RerunResult } from '@exports/database';
 import { ExportEvent } from '@exports/export-status';
 import { AppConfig, DomainError, ErrorCode } from '@exports/platform';
@@ -77,6 +77,10 @@ function exportRecord(fields: Partial<ExportEntity>): ExportEntity {
     status: ExportStatus.Pending,
     filters: {},
     timezone: 'UTC',
+    format: ExportFormat.Csv,
+    columns: null,
+    maxRowsPerFile: 1_000_000,
+    files: null,
     run: 1,
     attempts: 0,
     createdAt: now,
@@ -202,6 +206,20 @@ describe('ExportsService', () => {
       expect(signer.signed).toHaveLength(1);
       expect(signer.signed[0].seconds).toBeGreaterThanOrEqual(88);
       expect(signer.signed[0].seconds).toBeLessThanOrEqual(90);
+    });
+
+    it('gives every part of a split export its own link, in part order, and no single downloadUrl', async () => {
+      const part = (n: number) => ({ part: n, fileName: `contacts-part-${n}-of-2.csv`, objectKey: `${ACCOUNT}/x/1/part-${n}.csv`, rowCount: 5, sizeBytes: 200, sha256: String(n).repeat(64) });
+      const record = exportRecord({ ...completed(90_000, 24 * HOUR), sha256: null, fileName: null, files: [part(1), part(2)] });
+      registry.records.set(record.id, record);
+      const detail = await service.get(ACCOUNT, record.id);
+      expect(detail.downloadUrl).toBeUndefined();
+      expect(detail.fileName).toBeUndefined();
+      expect(detail.files).toEqual([
+        { part: 1, fileName: 'contacts-part-1-of-2.csv', rowCount: 5, sizeBytes: 200, sha256: '1'.repeat(64), downloadUrl: expect.any(String) },
+        { part: 2, fileName: 'contacts-part-2-of-2.csv', rowCount: 5, sizeBytes: 200, sha256: '2'.repeat(64), downloadUrl: expect.any(String) },
+      ]);
+      expect(signer.signed.map((signed) => signed.key)).toEqual([`${ACCOUNT}/x/1/part-1.csv`, `${ACCOUNT}/x/1/part-2.csv`]);
     });
 
     it('gives the same expiresAt, the link end to the second, however often the export is read', async () => {

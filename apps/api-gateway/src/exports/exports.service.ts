@@ -9,10 +9,11 @@ import {
   ExportResourceDto,
   ExportStatus,
   ExportType,
+  exportOutputOf,
   ListExportsQueryDto,
   resolveDateRange,
 } from '@exports/contracts';
-import { ExportEntity, ExportsRepository, toExportResource } from '@exports/database';
+import { ExportEntity, exportFilesOf, ExportsRepository, toExportResource } from '@exports/database';
 import { effectiveStatus, ExportEvent, regenerateEvent } from '@exports/export-status';
 import { OutboxRelay } from '@exports/outbox';
 import { AppConfig, DomainError, ErrorCode } from '@exports/platform';
@@ -47,8 +48,8 @@ export class ExportsService {
     const request = resolveDateRange(asked as ExportRequestBase & { startDateTime?: string; endDateTime?: string }, ['startDateTime', 'endDateTime'], asked.timezone);
     const violations = exportRequestViolations(type, request, this.config.EXPORT_MAX_RANGE_DAYS);
     if (violations.length) throw new DomainError(ErrorCode.Validation, describeViolations(violations), violations);
-    const { timezone, ...filters } = request;
-    const requested = { type, filters: dropUndefined(filters), timezone: timezone ?? 'UTC' };
+    const { timezone, format, columns, maxRowsPerFile, ...filters } = request;
+    const requested = { type, filters: dropUndefined(filters), timezone: timezone ?? 'UTC', output: exportOutputOf({ format, columns, maxRowsPerFile }) };
     const requestHash = idempotencyKey ? hashRequest(requested) : undefined;
     const cap = this.config.EXPORT_MAX_OPEN_PER_ACCOUNT;
     const { record, open } = await this.exports.create(accountId, { ...requested, idempotencyKey, requestHash }, cap);
@@ -97,7 +98,9 @@ export class ExportsService {
       throw new DomainError(ErrorCode.LinkExpired, 'The download link has expired; regenerate it with POST /exports/{exportId}', undefined, { exportStatus: status });
     }
     if (status === ExportStatus.Completed) return this.withLink(record, now);
-    return toExportResource(record, now);
+    // PENDING or FAILED: no file to list (files are listed, with links, once COMPLETED).
+    const { files: _none, ...resource } = toExportResource(record, now);
+    return resource;
   }
 
   /** A fresh link while the file is kept (200), or a new run with the same filters (202). */
@@ -128,14 +131,27 @@ export class ExportsService {
     return { kind: 'rerun', resource: toExportResource(rerun, new Date()) };
   }
 
+  /** The resource with a presigned link per file, and `downloadUrl` itself for a single-file export. */
   private async withLink(record: ExportEntity, now: Date): Promise<ExportDetailDto> {
-    // Signed as of the current whole second, for the whole seconds left: the link ends at the same
+    // Signed as of the current whole second, for the whole seconds left: the links end at the same
     // instant (linkExpiresAt, to the second) however often the export is read.
     const signedAt = new Date(Math.floor(now.getTime() / 1000) * 1000);
     const seconds = Math.max(1, Math.floor((record.linkExpiresAt!.getTime() - signedAt.getTime()) / 1000));
+    const stored = exportFilesOf(record);
+    const files = await Promise.all(
+      stored.map(async ({ part, fileName, rowCount, sizeBytes, sha256, objectKey }) => ({
+        part,
+        fileName,
+        rowCount,
+        sizeBytes,
+        sha256,
+        downloadUrl: await this.storage.presignGet(objectKey, seconds, fileName, signedAt),
+      })),
+    );
     return {
       ...toExportResource(record, now),
-      downloadUrl: await this.storage.presignGet(record.objectKey!, seconds, record.fileName!, signedAt),
+      files,
+      ...(files.length === 1 ? { downloadUrl: files[0].downloadUrl } : {}),
       expiresAt: new Date(signedAt.getTime() + seconds * 1000).toISOString(),
     };
   }

@@ -1,7 +1,17 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { ExportErrorCode, ExportStatus, ExportType } from '@exports/contracts';
+import { ExportErrorCode, ExportFormat, ExportStatus, ExportType } from '@exports/contracts';
 
 const bigint = { type: 'bigint' as const, transformer: { to: (v: number | null) => v, from: (v: string | null) => (v === null ? null : Number(v)) } };
+
+/** One file a completed run wrote: the only one, or one part. */
+export interface StoredExportFile {
+  part: number;
+  fileName: string;
+  objectKey: string;
+  rowCount: number;
+  sizeBytes: number;
+  sha256: string;
+}
 
 @Entity({ name: 'exports' })
 export class ExportEntity {
@@ -23,6 +33,20 @@ export class ExportEntity {
 
   @Column({ type: 'text', default: 'UTC' })
   timezone!: string;
+
+  @Column({ type: 'text', default: 'csv' })
+  format!: ExportFormat;
+
+  /** The requested columns in their order; null for every documented column. */
+  @Column({ type: 'text', array: true, nullable: true })
+  columns!: string[] | null;
+
+  @Column({ name: 'max_rows_per_file', type: 'int', default: 1_000_000 })
+  maxRowsPerFile!: number;
+
+  /** The files of the completed run, in row order; null before any run completed (and for exports completed before parts existed). */
+  @Column({ type: 'jsonb', nullable: true })
+  files!: StoredExportFile[] | null;
 
   /** 1 for the first run; a re-run (regenerate after purge, retry after failure) adds one. */
   @Column({ type: 'int', default: 1 })
