@@ -58,12 +58,13 @@ describe('contacts export (e2e)', () => {
     expect(done.fileName).toMatch(/^contacts-\d{8}T\d{6}Z-[0-9a-f]{8}\.csv$/);
     for (const field of ['completedAt', 'linkExpiresAt', 'fileExpiresAt']) expect(Date.parse(done[field])).not.toBeNaN();
 
-    // GET /exports/{id} of a COMPLETED export: the resource as the list shows it, plus the link.
+    // GET /exports/{id} of a COMPLETED export: the resource as the list shows it, plus the links.
     const link = await stack.http('GET', `/exports/${done.exportId}`, { apiKey: a.apiKey });
     expect(link.status).toBe(200);
-    const { downloadUrl, expiresAt, ...resource } = link.body;
-    expect(resource).toEqual(done);
+    const { downloadUrl, expiresAt, files, ...resource } = link.body;
+    expect({ ...resource, files: files.map(({ downloadUrl: _link, ...file }: { downloadUrl: string }) => file) }).toEqual(done);
     expect(typeof downloadUrl).toBe('string');
+    expect(files).toEqual([expect.objectContaining({ part: 1, fileName: done.fileName, rowCount: 4, sha256: done.sha256, downloadUrl })]);
     expect(Date.parse(expiresAt)).toBeGreaterThan(Date.now());
     expect(Date.parse(expiresAt)).toBeLessThanOrEqual(Date.parse(done.linkExpiresAt));
     const file = Buffer.from(await (await fetch(link.body.downloadUrl)).arrayBuffer());

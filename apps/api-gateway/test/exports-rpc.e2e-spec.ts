@@ -54,8 +54,9 @@ describe('exports request-reply (e2e)', () => {
     expect(done.status).toBe('COMPLETED');
     const link = await call(Subjects.requests.exportsGet, { accountId: a.accountId, exportId: created.body.exportId });
     expect(link.ok).toBe(true);
-    const { downloadUrl, expiresAt, ...resource } = link.body;
-    expect(resource).toEqual(done);
+    const { downloadUrl, expiresAt, files, ...resource } = link.body;
+    expect({ ...resource, files: files.map(({ downloadUrl: _link, ...file }: { downloadUrl: string }) => file) }).toEqual(done);
+    expect(files[0].downloadUrl).toBe(downloadUrl);
     expect(resource).toMatchObject({ exportId: created.body.exportId, status: 'COMPLETED', rowCount: 0, sha256: done.sha256 });
     expect(Date.parse(expiresAt)).toBeGreaterThan(Date.now());
     expect((await fetch(downloadUrl)).status).toBe(200);
