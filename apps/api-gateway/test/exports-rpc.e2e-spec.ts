@@ -70,6 +70,14 @@ describe('exports request-reply (e2e)', () => {
     expect(foreign).toEqual({ ok: false, body: { status: 404, error: 'Not Found', code: 'NOT_FOUND', message: `Export ${created.body.exportId} was not found` } });
   });
 
+  it('takes the file options in exports.create, as HTTP does', async () => {
+    const created = await call(Subjects.requests.exportsCreate, { accountId: a.accountId, type: 'CONTACTS', request: { format: 'jsonl.gz', columns: ['phoneNumber', 'id'], maxRowsPerFile: 5 } });
+    expect(created.ok).toBe(true);
+    expect(created.body).toMatchObject({ format: 'jsonl.gz', columns: ['phoneNumber', 'id'], maxRowsPerFile: 5, filters: {} });
+    const done = await stack.waitForExport(a.apiKey, created.body.exportId);
+    expect(done).toMatchObject({ status: 'COMPLETED', files: [expect.objectContaining({ part: 1, fileName: expect.stringMatching(/\.jsonl\.gz$/) })] });
+  });
+
   it('gives back the same export for the same idempotency key', async () => {
     const request = { accountId: a.accountId, type: 'CONTACTS', request: {}, idempotencyKey: `rpc-${randomUUID()}` };
     const first = await call(Subjects.requests.exportsCreate, request);
@@ -108,6 +116,9 @@ describe('exports request-reply (e2e)', () => {
     [Subjects.requests.exportsCreate, { accountId: randomUUID(), type: 'MESSAGE_HISTORY', request: { startDateTime: '2026-01-01T00:00:00', endDateTime: '2026-01-02T00:00:00Z' } }, 'startDateTime'],
     [Subjects.requests.exportsCreate, { accountId: randomUUID(), type: 'MESSAGE_HISTORY', request: { startDateTime: '2026-01-01', endDateTime: '2026-02-30' } }, 'endDateTime'],
     [Subjects.requests.exportsCreate, { accountId: randomUUID(), type: 'CONTACTS', request: {}, idempotencyKey: '' }, 'idempotencyKey'],
+    [Subjects.requests.exportsCreate, { accountId: randomUUID(), type: 'CONTACTS', request: { format: 'xml' } }, 'format'],
+    [Subjects.requests.exportsCreate, { accountId: randomUUID(), type: 'CONTACTS', request: { columns: ['id', 'body'] } }, 'columns'],
+    [Subjects.requests.exportsCreate, { accountId: randomUUID(), type: 'CONTACTS', request: { maxRowsPerFile: 1_048_576 } }, 'maxRowsPerFile'],
     [Subjects.requests.exportsGet, { accountId: randomUUID(), exportId: 'x' }, 'exportId'],
     [Subjects.requests.exportsList, { accountId: randomUUID(), limit: 1000 }, 'limit'],
     [Subjects.requests.exportsList, { accountId: randomUUID(), unknown: true }, 'unknown'],
