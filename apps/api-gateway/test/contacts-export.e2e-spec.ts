@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
-import { Subjects } from '@exports/contracts';
+import { EXPORT_COLUMNS, ExportType, Subjects } from '@exports/contracts';
 import { spreadsheetSafe } from '@exports/export-files';
 import { CreatedAccount } from '@exports/database';
-import { sleep, TestStack } from '@exports/testing';
+import { csvCellOf, downloadExport, jsonLineObjects, sleep, TestStack } from '@exports/testing';
 
 /** The contacts export, whole life, over real HTTP, NATS JetStream, PostgreSQL and S3. */
 describe('contacts export (e2e)', () => {
@@ -74,6 +74,21 @@ describe('contacts export (e2e)', () => {
     const rows: string[][] = parse(file, { bom: false, relaxColumnCount: false });
     expect(rows[0]).toEqual(['id', 'phoneNumber', 'email', 'firstName', 'lastName', 'gender', 'listIds', 'customFields', 'isTest', 'createdAt', 'updatedAt']);
     expect(rows.slice(1).map(withParsedJson)).toEqual(contacts.slice(0, 4).map(expectedRow));
+  });
+
+  it('jsonl: the same contacts as typed JSON, one line each, the same cells as the CSV', async () => {
+    const created = await stack.http('POST', '/exports/contacts', { apiKey: a.apiKey, body: { format: 'jsonl' } });
+    expect(created.status).toBe(202);
+    expect((await stack.waitForExport(a.apiKey, created.body.exportId)).status).toBe('COMPLETED');
+    const { files } = await downloadExport(stack, a.apiKey, created.body.exportId);
+    expect(files[0].contentType).toBe('application/x-ndjson');
+    const objects = jsonLineObjects(files[0].text);
+    const columns = EXPORT_COLUMNS[ExportType.Contacts];
+    expect(objects.map((object) => Object.keys(object))).toEqual(objects.map(() => columns));
+    expect(objects.map((object) => withParsedJson(columns.map((name) => csvCellOf(object[name]))))).toEqual(contacts.slice(0, 4).map(expectedRow));
+    // Typed values, text as stored: a formula stays a formula in JSON Lines, which is not for spreadsheets.
+    expect(objects[0]).toMatchObject({ listIds: ['vip', 'fr'], customFields: { plan: 'gold', note: 'line1\nline2' }, isTest: false, firstName: 'Zoé' });
+    expect(objects[2]).toMatchObject({ firstName: '=HYPERLINK("http://evil")', lastName: '-1+2', isTest: true, email: null });
   });
 
   it('filters by list and by contact id', async () => {

@@ -2,7 +2,7 @@ import { parse } from 'csv-parse/sync';
 import { Channel, DeliveryStatus, MessageDirection, MessageStatusEvent, PlatformMessage, Subjects } from '@exports/contracts';
 import { CreatedAccount } from '@exports/database';
 import { spreadsheetSafe } from '@exports/export-files';
-import { sleep, TestStack } from '@exports/testing';
+import { csvCellOf, downloadExport, jsonLineObjects, sleep, TestStack } from '@exports/testing';
 
 const PATH = '/exports/delivery-reports';
 const HEADER = ['messageId', 'customerMessageId', 'campaignId', 'channel', 'sender', 'destination', 'status', 'statusDescription', 'errorCode', 'sendDate', 'occurredAt'];
@@ -107,6 +107,19 @@ describe('delivery reports export (e2e)', () => {
       [messages[1].messageId, 'UNKNOWN'],
     ].sort((x, y) => compare(x[0], y[0]) || compare(x[1], y[1])));
     expect(rows.find((r) => r[0] === 'ghost-1')).toEqual(['ghost-1', '', '', '', '', '', 'DELIVERED', '', '', '', isoIn(at(700))]);
+  });
+
+  it('jsonl.gz: the same reports as typed JSON, the same cells as the CSV, nulls for a message never recorded', async () => {
+    const range = { startDateTime: at(600), endDateTime: at(1500) };
+    const { rows } = await exportRows(a, range);
+    const created = await stack.http('POST', PATH, { apiKey: a.apiKey, body: { ...range, format: 'jsonl.gz' } });
+    expect(created.status).toBe(202);
+    expect((await stack.waitForExport(a.apiKey, created.body.exportId)).status).toBe('COMPLETED');
+    const { files } = await downloadExport(stack, a.apiKey, created.body.exportId);
+    const objects = jsonLineObjects(files[0].text);
+    expect(objects.map((object) => Object.keys(object))).toEqual(rows.map(() => HEADER));
+    expect(objects.map((object) => HEADER.map((name) => csvCellOf(object[name])))).toEqual(rows);
+    expect(objects.find((object) => object.messageId === 'ghost-1')).toMatchObject({ campaignId: null, channel: null, sendDate: null, status: 'DELIVERED' });
   });
 
   it('takes plain dates as whole days in the request time zone, and echoes the date-times they stand for', async () => {

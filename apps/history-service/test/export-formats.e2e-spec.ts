@@ -1,9 +1,6 @@
-import { createHash } from 'node:crypto';
-import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { CreatedAccount } from '@exports/database';
-import { spreadsheetSafe } from '@exports/export-files';
-import { TestStack } from '@exports/testing';
+import { csvCellOf, downloadExport, jsonLineObjects, TestStack } from '@exports/testing';
 import { accountAHistory, count, exportRows, HISTORY_HEADER, publishMessage, publishReport, waitFor } from './history-fixtures';
 
 const PATH = '/messages/history/export';
@@ -40,34 +37,15 @@ describe('message history export: formats and columns (e2e)', () => {
 
   afterAll(() => stack.stop(), 60_000);
 
-  /** Requests the export, waits for COMPLETED, and downloads its single file, checked against its size and SHA-256. */
+  /** Requests the export, waits for COMPLETED, and downloads its single file (checked against its size and SHA-256). */
   async function exported(body: object): Promise<Downloaded> {
     const created = await stack.http('POST', PATH, { apiKey: a.apiKey, body: { ...RANGE, ...body } });
     expect(created.status).toBe(202);
     const done = await stack.waitForExport(a.apiKey, created.body.exportId);
     expect(done.status).toBe('COMPLETED');
-    const detail = (await stack.http('GET', `/exports/${done.exportId}`, { apiKey: a.apiKey })).body;
-    expect(detail.files).toHaveLength(1);
-    const response = await fetch(detail.downloadUrl);
-    const bytes = Buffer.from(await response.arrayBuffer());
-    expect(bytes.length).toBe(done.sizeBytes);
-    expect(createHash('sha256').update(bytes).digest('hex')).toBe(done.sha256);
-    const gzip = done.format.endsWith('.gz');
-    if (gzip) expect([bytes[0], bytes[1]]).toEqual([0x1f, 0x8b]);
-    return { text: (gzip ? gunzipSync(bytes) : bytes).toString('utf8'), contentType: response.headers.get('content-type'), resource: done };
-  }
-
-  /** JSON Lines as objects, one per line, every line ended by LF. */
-  function jsonLines(text: string): Record<string, unknown>[] {
-    expect(text === '' || text.endsWith('\n')).toBe(true);
-    return text.split('\n').slice(0, -1).map((line) => JSON.parse(line) as Record<string, unknown>);
-  }
-
-  /** The CSV cell a JSON value stands for: text made spreadsheet-safe, null empty, numbers as written. */
-  function asCsvCell(value: unknown): string {
-    if (value === null) return '';
-    if (typeof value === 'string') return spreadsheetSafe(value);
-    return String(value);
+    const { files } = await downloadExport(stack, a.apiKey, done.exportId);
+    expect(files).toHaveLength(1);
+    return { ...files[0], resource: done };
   }
 
   it('csv.gz: the gzip of the same CSV, named and typed as a gzip file', async () => {
@@ -83,11 +61,11 @@ describe('message history export: formats and columns (e2e)', () => {
     const { text, contentType, resource } = await exported({ format });
     expect(contentType).toBe(format === 'jsonl' ? 'application/x-ndjson' : 'application/gzip');
     expect(resource.fileName.endsWith(`.${format}`)).toBe(true);
-    const objects = jsonLines(text);
+    const objects = jsonLineObjects(text);
     expect(objects).toHaveLength(csvRows.length);
     objects.forEach((object, index) => {
       expect(Object.keys(object)).toEqual(HISTORY_HEADER);
-      expect(HISTORY_HEADER.map((name) => asCsvCell(object[name]))).toEqual(csvRows[index]);
+      expect(HISTORY_HEADER.map((name) => csvCellOf(object[name]))).toEqual(csvRows[index]);
     });
     // Typed: numbers are numbers, absent values null, text as stored (no spreadsheet prefix).
     const costs = objects.map((object) => object.cost);
@@ -105,9 +83,9 @@ describe('message history export: formats and columns (e2e)', () => {
     const [header, ...rows]: string[][] = parse(csv.text);
     expect(header).toEqual(columns);
     expect(rows).toEqual(csvRows.map(pick));
-    const jsonl = jsonLines((await exported({ columns, format: 'jsonl' })).text);
+    const jsonl = jsonLineObjects((await exported({ columns, format: 'jsonl' })).text);
     expect(jsonl.map((object) => Object.keys(object))).toEqual(csvRows.map(() => columns));
-    expect(jsonl.map((object) => columns.map((name) => asCsvCell(object[name])))).toEqual(csvRows.map(pick));
+    expect(jsonl.map((object) => columns.map((name) => csvCellOf(object[name])))).toEqual(csvRows.map(pick));
   });
 
   it('keeps the file options on the export, apart from its filters', async () => {

@@ -4,3 +4,4 @@ export * from './reliability';
 export * from './nats-server-process';
 export * from './tcp-proxy';
 export * from './app-process';
+export * from './export-download';
