@@ -272,6 +272,7 @@ describe('admin CLI (int)', () => {
         run: 2,
         attempts: 1,
         objectKey,
+        objectKeys: [objectKey],
       });
       expect((await exportRow(exportId)).status).toBe('COMPLETED');
 
@@ -363,6 +364,23 @@ describe('admin CLI (int)', () => {
       expect(await adminJson('files:purge-expired')).toEqual([{ purged: 1 }]);
       expect(await storage.stat(recorded)).toBeNull();
       expect(await storage.stat(newer)).not.toBeNull();
+    });
+
+    it('files:purge-expired removes every part of a split export', async () => {
+      const exportId = randomUUID();
+      const parts = [1, 2, 3].map((part) => ({ part, objectKey: `${accountId}/${exportId}/1/part-${part}.csv`, fileName: `c-part-${part}-of-3.csv`, rowCount: 1, sizeBytes: 3, sha256: '0'.repeat(64) }));
+      for (const part of parts) await storage.upload(part.objectKey, Readable.from(['id\n']));
+      await insertExport(accountId, {
+        id: exportId,
+        status: 'COMPLETED',
+        completed_at: new Date(Date.now() - 86_400_000),
+        link_expires_at: new Date(Date.now() - 60_000),
+        file_expires_at: new Date(Date.now() - 60_000),
+        object_key: parts[0].objectKey,
+        files: JSON.stringify(parts),
+      });
+      expect(await adminJson('files:purge-expired')).toEqual([{ purged: 1 }]);
+      for (const part of parts) expect(await storage.stat(part.objectKey)).toBeNull();
     });
   });
 

@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { JSONCodec } from 'nats';
 import { accountSubject, ApiKeysRevokedEvent, ExportStatus, REVOKED_KEYS_PER_EVENT, Subjects } from '@exports/contracts';
-import { AccountsRepository, AdminRepository, ExportEntity, ExportsMaintenanceRepository, ExportsRepository, toExportResource } from '@exports/database';
+import { AccountsRepository, AdminRepository, ExportEntity, exportFilesOf, ExportsMaintenanceRepository, ExportsRepository, toExportResource } from '@exports/database';
 import { effectiveStatus, ExportEvent } from '@exports/export-status';
 import { AppConfig, DeadLetter, DeadLetters, JetStream } from '@exports/platform';
 import { ObjectStorage } from '@exports/storage';
@@ -94,7 +94,7 @@ const exportShow: AdminCommand = {
   name: 'export:show',
   summary: 'Show an export of any account, with its status as it reads now.',
   options: { export: uuidOption('The export.') },
-  output: 'one JSON line: the export resource plus accountId, run, attempts, objectKey and the bookkeeping times.',
+  output: 'one JSON line: the export resource plus accountId, run, attempts, objectKey (the first file), objectKeys (every file) and the bookkeeping times.',
   async run(context, options) {
     context.print(exportView(await requireExport(await context.database(), options.export)));
   },
@@ -133,12 +133,12 @@ const filesPurgeExpired: AdminCommand = {
     const maintenance = new ExportsMaintenanceRepository(await context.database());
     let purged = 0;
     for (;;) {
-      // Each row is marked purged before its one recorded object is deleted, so every batch is new.
+      // Each row is marked purged before its recorded objects are deleted, so every batch is new.
       const batch = await maintenance.claimPurges();
       if (batch.length === 0) break;
       for (const candidate of batch) {
         try {
-          await context.storage().remove(candidate.objectKey);
+          for (const key of candidate.objectKeys) await context.storage().remove(key);
         } catch (error) {
           await maintenance.releasePurge(candidate).catch(() => undefined);
           throw failure(`Could not purge the file of export ${candidate.id} after ${purged} purged: ${(error as Error).message}`);
@@ -307,6 +307,7 @@ function exportView(record: ExportEntity): Record<string, unknown> {
     run: record.run,
     attempts: record.attempts,
     objectKey: record.objectKey,
+    objectKeys: exportFilesOf(record).map((file) => file.objectKey),
     timezone: record.timezone,
     updatedAt: iso(record.updatedAt),
     heartbeatAt: iso(record.heartbeatAt),
