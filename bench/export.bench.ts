@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { escapeLiteral } from 'pg';
-import { accountSubject, Consumers, ExportType, NatsNamespace, Subjects } from '@exports/contracts';
+import { accountSubject, Consumers, DEFAULT_MAX_ROWS_PER_FILE, ExportFormat, ExportType, FORMAT_TRAITS, NatsNamespace, Subjects } from '@exports/contracts';
 import { AccountsRepository, ExportEntity } from '@exports/database';
 import { exportPlanSettings } from '@exports/export-pipeline';
-import { EXPORT_SOURCES, exportSelect } from '@exports/export-files';
+import { EXPORT_SOURCES, exportCopy, exportSelect } from '@exports/export-files';
 import { BenchApp, BenchStack, median, peakRssMB } from './bench-stack';
 import { BROWSE_ACCOUNT, insertMessages } from './history-browse.bench';
 
@@ -13,13 +13,19 @@ const SMALL_ACCOUNT = '00000000-0000-4000-8000-000000001e3a';
 const LIVED_ACCOUNT = '00000000-0000-4000-8000-0000000011fe';
 const TIMEZONE = 'Europe/Paris';
 const FILTERS = { startDateTime: '2026-01-01T00:00:00Z', endDateTime: '2026-12-31T23:59:59Z' };
+/** Every format, each measured on a history-service of its own; csv first, the reference of the flatness check. */
+const FORMATS = [ExportFormat.Csv, ExportFormat.CsvGzip, ExportFormat.Jsonl, ExportFormat.JsonlGzip];
+/** EXPORT_GZIP_LEVELs compared on csv.gz, so that the default (1) is chosen on figures. */
+const GZIP_LEVELS = [1, 3, 6];
 
 export interface ExportBenchOptions {
   /** Messages of the browsing account, exported whole (1M; quick 100k). */
   rows: number;
   /** Messages of a second account for the RSS flatness check (5M; quick 500k). */
   bigRows: number;
-  /** Timed runs of the full export and of its psql baseline (median taken). */
+  /** maxRowsPerFile of that export; unset, the default (1M: 5M rows are 5 parts). */
+  bigMaxRowsPerFile?: number;
+  /** Timed runs of each format's full export and of its psql baseline (median taken). */
   runs: number;
   /** Runs of the 1,000-row export. */
   smallRuns: number;
@@ -29,24 +35,45 @@ export interface ExportBenchOptions {
 export interface ExportBenchResult {
   rows: number;
   bigRows: number;
-  /** psql \copy of the export's SELECT to /dev/null, median s. */
-  psqlSeconds: number[];
-  /** psql \copy of a plain `SELECT * ... ORDER BY send_date` of the same rows (no formatting), median s. */
+  /** Each format's full exports, in {@link FORMATS} order. */
+  formats: FormatRuns[];
+  /** psql \copy of a plain `SELECT * ... ORDER BY send_date` of the same rows (no formatting), s; beside the csv runs. */
   psqlRawSeconds: number[];
-  /** Request → COMPLETED through the gateway and history-service, s. */
-  exportSeconds: number[];
-  sizeBytes: number;
-  /** history-service VmHWM after exporting `rows`, MB. */
-  peakRssMB: number;
   /** history-service VmHWM after exporting `bigRows` (fresh process), MB. */
   bigPeakRssMB: number;
   bigExportSeconds: number;
-  /** history-service VmHWM right after start, before any export, MB. */
+  /** The maxRowsPerFile the `bigRows` export had. */
+  bigRowsPerFile: number;
+  /** Rows of each file of the `bigRows` export, in part order, as GET /exports/{exportId} lists them. */
+  bigFileRows: number[];
+  /** history-service VmHWM right after start, before any export (the csv process), MB. */
   idleRssMB: number;
   /** Request → COMPLETED of a 1,000-row export, ms. */
   smallMs: number[];
   /** A history-service that ingested `rows` platform events, then exported those messages. */
   lived: LivedProcess;
+  /** csv.gz of `rows` at each of {@link GZIP_LEVELS}, one export each on a fresh history-service. */
+  gzipLevels: GzipLevelRun[];
+}
+
+/** The full export of `rows` in one format, interleaved with psql \copy of its SELECT, on a history-service of its own. */
+export interface FormatRuns {
+  format: ExportFormat;
+  /** psql \copy to /dev/null of the SELECT the format is read with (CSV or JSON Lines), with the export's COPY options and settings, s. */
+  psqlSeconds: number[];
+  /** Request → COMPLETED through the gateway and history-service, s. */
+  exportSeconds: number[];
+  /** All the export's files, as stored. */
+  sizeBytes: number;
+  /** VmHWM of its history-service after these exports, MB. */
+  peakRssMB: number;
+}
+
+export interface GzipLevelRun {
+  level: number;
+  /** Request → COMPLETED, s. */
+  seconds: number;
+  sizeBytes: number;
 }
 
 export interface LivedProcess {
@@ -62,9 +89,10 @@ export interface LivedProcess {
 
 /**
  * A full message-history export as a customer gets it (POST /messages/history/export on the
- * real gateway → outbox → JetStream → history-service: COPY → spreadsheet-safe CSV in
- * Europe/Paris → sha256 → S3 multipart → COMPLETED), against `psql \copy` of the same
- * SELECT to /dev/null, side by side in one run; and the peak RSS of history-service.
+ * real gateway → outbox → JetStream → history-service: COPY → spreadsheet-safe CSV or JSON Lines
+ * in Europe/Paris → gzip for a .gz format → sha256 → S3 multipart → COMPLETED), in every format,
+ * each against `psql \copy` of the same SELECT to /dev/null, side by side in one run; the peak
+ * RSS of history-service for each format; and csv.gz at several gzip levels.
  */
 export async function runExportBench(stack: BenchStack, options: ExportBenchOptions): Promise<ExportBenchResult> {
   const ds = stack.dataSource;
@@ -90,62 +118,86 @@ export async function runExportBench(stack: BenchStack, options: ExportBenchOpti
   await ds.query(`INSERT INTO accounts (id, name) VALUES ($1, 'bench lived') ON CONFLICT (id) DO NOTHING`, [LIVED_ACCOUNT]);
   for (const account of [BROWSE_ACCOUNT, BIG_ACCOUNT, SMALL_ACCOUNT, LIVED_ACCOUNT]) keys.set(account, await accounts.createApiKey(account));
 
-  // The exact SELECT history-service runs for a CSV of every column.
+  // The exact COPY history-service runs for a file of every column: the CSV SELECT for csv and
+  // csv.gz, the JSON Lines one for jsonl and jsonl.gz (gzip is the worker's, after the COPY).
   const record = { accountId: BROWSE_ACCOUNT, filters: FILTERS, timezone: TIMEZONE, columns: null } as unknown as ExportEntity;
   const source = EXPORT_SOURCES[ExportType.MessageHistory];
-  const select = exportSelect(source, record, escapeLiteral, false);
+  const copyOf = (format: ExportFormat) => {
+    const { jsonLines } = FORMAT_TRAITS[format];
+    return exportCopy(exportSelect(source, record, escapeLiteral, jsonLines), jsonLines);
+  };
   // What a new user would compare with: every column as stored, in send order, no formatting.
-  const raw = `SELECT * FROM messages WHERE account_id = ${escapeLiteral(BROWSE_ACCOUNT)}::uuid ORDER BY send_date`;
+  const raw = exportCopy(`SELECT * FROM messages WHERE account_id = ${escapeLiteral(BROWSE_ACCOUNT)}::uuid ORDER BY send_date`, false);
+  const rows = options.rows.toLocaleString('en-US');
+  const browseKey = keys.get(BROWSE_ACCOUNT)!;
 
   const result: ExportBenchResult = {
     rows: options.rows,
     bigRows: options.bigRows,
-    psqlSeconds: [],
+    formats: [],
     psqlRawSeconds: [],
-    exportSeconds: [],
-    sizeBytes: 0,
-    peakRssMB: 0,
     bigPeakRssMB: 0,
     bigExportSeconds: 0,
+    bigRowsPerFile: options.bigMaxRowsPerFile ?? DEFAULT_MAX_ROWS_PER_FILE,
+    bigFileRows: [],
     idleRssMB: 0,
     smallMs: [],
     lived: { events: 0, ingestSeconds: 0, afterIngestRssMB: 0, exportSeconds: 0, peakRssMB: 0 },
+    gzipLevels: [],
   };
 
   // Big account first, on a process of its own, so its VmHWM is that export's alone.
   {
-    const { history, gateway, baseUrl } = await startPair(stack);
-    options.log(`  export of ${options.bigRows.toLocaleString('en-US')} rows (RSS flatness) ...`);
-    const big = await timedExport(stack, baseUrl, keys.get(BIG_ACCOUNT)!, 250);
+    const pair = await startPair(stack);
+    options.log(`  export of ${options.bigRows.toLocaleString('en-US')} rows in parts of ${result.bigRowsPerFile.toLocaleString('en-US')} (RSS flatness) ...`);
+    const big = await timedExport(stack, pair.baseUrl, keys.get(BIG_ACCOUNT)!, 250, { maxRowsPerFile: options.bigMaxRowsPerFile });
     result.bigExportSeconds = big.ms / 1000;
-    result.bigPeakRssMB = await peakRssMB(history.child.pid!);
-    options.log(`    ${result.bigExportSeconds.toFixed(1)} s, history-service peak RSS ${result.bigPeakRssMB.toFixed(0)} MB`);
-    await stack.stopApp(gateway);
-    await stack.stopApp(history);
+    result.bigPeakRssMB = await peakRssMB(pair.history.child.pid!);
+    result.bigFileRows = await fileRows(pair.baseUrl, keys.get(BIG_ACCOUNT)!, big.exportId);
+    options.log(`    ${result.bigExportSeconds.toFixed(1)} s, files of ${result.bigFileRows.map((n) => n.toLocaleString('en-US')).join(' + ')} rows, history-service peak RSS ${result.bigPeakRssMB.toFixed(0)} MB`);
+    await stopPair(stack, pair);
   }
 
-  const { history, gateway, baseUrl } = await startPair(stack);
-  result.idleRssMB = await peakRssMB(history.child.pid!);
-  options.log(`  ${options.runs} x (psql \\copy, SELECT * \\copy, full export) of ${options.rows.toLocaleString('en-US')} rows, interleaved ...`);
-  for (let run = 0; run < options.runs; run++) {
-    // The export's SELECT with the export's session settings; the plain SELECT as anyone would type it.
-    result.psqlSeconds.push(await psqlCopy(stack.databaseUrl, select, exportPlanSettings(source)));
-    result.psqlRawSeconds.push(await psqlCopy(stack.databaseUrl, raw));
-    const done = await timedExport(stack, baseUrl, keys.get(BROWSE_ACCOUNT)!, 20);
-    result.exportSeconds.push(done.ms / 1000);
-    result.sizeBytes = done.sizeBytes;
-    options.log(`    psql ${result.psqlSeconds.at(-1)!.toFixed(2)} s, SELECT * ${result.psqlRawSeconds.at(-1)!.toFixed(2)} s, export ${result.exportSeconds.at(-1)!.toFixed(2)} s`);
+  // Each format on a fresh process, so that its VmHWM is its own.
+  for (const format of FORMATS) {
+    const csv = format === ExportFormat.Csv;
+    const runs: FormatRuns = { format, psqlSeconds: [], exportSeconds: [], sizeBytes: 0, peakRssMB: 0 };
+    const pair = await startPair(stack);
+    if (csv) result.idleRssMB = await peakRssMB(pair.history.child.pid!);
+    options.log(`  ${format}: ${options.runs} x (psql \\copy${csv ? ', SELECT * \\copy' : ''}, full export) of ${rows} rows, interleaved ...`);
+    for (let run = 0; run < options.runs; run++) {
+      // The export's SELECT with the export's session settings; the plain SELECT as anyone would type it.
+      runs.psqlSeconds.push(await psqlCopy(stack.databaseUrl, copyOf(format), exportPlanSettings(source)));
+      if (csv) result.psqlRawSeconds.push(await psqlCopy(stack.databaseUrl, raw));
+      const done = await timedExport(stack, pair.baseUrl, browseKey, 20, { format });
+      runs.exportSeconds.push(done.ms / 1000);
+      runs.sizeBytes = done.sizeBytes;
+      const plain = csv ? `, SELECT * ${result.psqlRawSeconds.at(-1)!.toFixed(2)} s` : '';
+      options.log(`    psql ${runs.psqlSeconds.at(-1)!.toFixed(2)} s${plain}, export ${runs.exportSeconds.at(-1)!.toFixed(2)} s (${(done.sizeBytes / 1e6).toFixed(0)} MB)`);
+    }
+    runs.peakRssMB = await peakRssMB(pair.history.child.pid!);
+    options.log(`    history-service peak RSS ${runs.peakRssMB.toFixed(0)} MB`);
+    result.formats.push(runs);
+    if (csv) {
+      options.log(`  ${options.smallRuns} exports of 1,000 rows ...`);
+      for (let run = 0; run < options.smallRuns + 2; run++) {
+        const { ms } = await timedExport(stack, pair.baseUrl, keys.get(SMALL_ACCOUNT)!, 10);
+        if (run >= 2) result.smallMs.push(ms); // two warm-up runs
+      }
+      options.log(`    median ${median(result.smallMs).toFixed(0)} ms`);
+    }
+    await stopPair(stack, pair);
   }
-  result.peakRssMB = await peakRssMB(history.child.pid!);
 
-  options.log(`  ${options.smallRuns} exports of 1,000 rows ...`);
-  for (let run = 0; run < options.smallRuns + 2; run++) {
-    const { ms } = await timedExport(stack, baseUrl, keys.get(SMALL_ACCOUNT)!, 10);
-    if (run >= 2) result.smallMs.push(ms); // two warm-up runs
+  // The level is read at start: a fresh pair for each.
+  options.log(`  csv.gz of ${rows} rows at EXPORT_GZIP_LEVEL ${GZIP_LEVELS.join(', ')}, one export each ...`);
+  for (const level of GZIP_LEVELS) {
+    const pair = await startPair(stack, { EXPORT_GZIP_LEVEL: String(level) });
+    const done = await timedExport(stack, pair.baseUrl, browseKey, 20, { format: ExportFormat.CsvGzip });
+    result.gzipLevels.push({ level, seconds: done.ms / 1000, sizeBytes: done.sizeBytes });
+    options.log(`    level ${level}: ${(done.ms / 1000).toFixed(2)} s, ${(done.sizeBytes / 1e6).toFixed(1)} MB`);
+    await stopPair(stack, pair);
   }
-  options.log(`    median ${median(result.smallMs).toFixed(0)} ms`);
-  await stack.stopApp(gateway);
-  await stack.stopApp(history);
 
   result.lived = await livedProcess(stack, options.rows, keys.get(LIVED_ACCOUNT)!, options.log);
   return result;
@@ -159,7 +211,8 @@ export async function runExportBench(stack: BenchStack, options: ExportBenchOpti
 async function livedProcess(stack: BenchStack, rows: number, apiKey: string, log: (line: string) => void): Promise<LivedProcess> {
   await stack.dataSource.query(`DELETE FROM messages WHERE account_id = $1`, [LIVED_ACCOUNT]);
   await stack.dataSource.query(`DELETE FROM delivery_reports WHERE account_id = $1`, [LIVED_ACCOUNT]);
-  const { history, gateway, baseUrl, namespace } = await startPair(stack);
+  const pair = await startPair(stack);
+  const { history, baseUrl, namespace } = pair;
   log(`  a fresh history-service ingests ${rows.toLocaleString('en-US')} platform events, then exports them ...`);
   const started = Date.now();
   await stack.publish(recordedEvents(LIVED_ACCOUNT, rows), namespace);
@@ -172,8 +225,7 @@ async function livedProcess(stack: BenchStack, rows: number, apiKey: string, log
   const done = await timedExport(stack, baseUrl, apiKey, 20);
   const peak = await peakRssMB(history.child.pid!);
   log(`    ingested in ${ingestSeconds.toFixed(1)} s (VmHWM ${afterIngestRssMB.toFixed(0)} MB), exported in ${(done.ms / 1000).toFixed(2)} s (VmHWM ${peak.toFixed(0)} MB)`);
-  await stack.stopApp(gateway);
-  await stack.stopApp(history);
+  await stopPair(stack, pair);
   return { events: rows, ingestSeconds, afterIngestRssMB, exportSeconds: done.ms / 1000, peakRssMB: peak };
 }
 
@@ -212,11 +264,21 @@ async function drained(stack: BenchStack, namespace: NatsNamespace): Promise<voi
   }
 }
 
-/** A gateway and a history-service on a NATS namespace and bucket of their own (no other consumer takes the exports). */
-async function startPair(stack: BenchStack): Promise<{ history: BenchApp; gateway: BenchApp; baseUrl: string; namespace: NatsNamespace }> {
+interface AppPair {
+  history: BenchApp;
+  gateway: BenchApp;
+  baseUrl: string;
+  namespace: NatsNamespace;
+}
+
+/**
+ * A gateway and a history-service on a NATS namespace and bucket of their own (no other consumer
+ * takes the exports); `extraEnv` is given to both.
+ */
+async function startPair(stack: BenchStack, extraEnv: Record<string, string> = {}): Promise<AppPair> {
   const namespace = stack.newNamespace();
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const env: Record<string, string> = { NATS_NAMESPACE: namespace.prefix, S3_BUCKET: `bench-export-${namespace.prefix}`, EXPORT_MAX_OPEN_PER_ACCOUNT: '1000', EXPORT_ACCOUNT_CONCURRENCY: '32', RATE_LIMIT_REQUESTS: '1000000' };
+  const env: Record<string, string> = { NATS_NAMESPACE: namespace.prefix, S3_BUCKET: `bench-export-${namespace.prefix}`, EXPORT_MAX_OPEN_PER_ACCOUNT: '1000', EXPORT_ACCOUNT_CONCURRENCY: '32', RATE_LIMIT_REQUESTS: '1000000', ...extraEnv };
   // Lets a run try another upload part size (the apps default to 8 MB).
   if (process.env.S3_PART_SIZE_MB) env.S3_PART_SIZE_MB = process.env.S3_PART_SIZE_MB;
   const history = await stack.startApp('history-service', env);
@@ -224,28 +286,56 @@ async function startPair(stack: BenchStack): Promise<{ history: BenchApp; gatewa
   return { history, gateway, baseUrl: `http://127.0.0.1:${port}`, namespace };
 }
 
-/** POST /messages/history/export, then polls the registry every `pollMs` until COMPLETED. */
-async function timedExport(stack: BenchStack, baseUrl: string, apiKey: string, pollMs: number): Promise<{ ms: number; sizeBytes: number }> {
+async function stopPair(stack: BenchStack, pair: AppPair): Promise<void> {
+  await stack.stopApp(pair.gateway);
+  await stack.stopApp(pair.history);
+}
+
+/**
+ * POST /messages/history/export with the file options of `output` (unset: the defaults), then
+ * polls the registry every `pollMs` until COMPLETED; `sizeBytes` is that of every file.
+ */
+async function timedExport(
+  stack: BenchStack,
+  baseUrl: string,
+  apiKey: string,
+  pollMs: number,
+  output: { format?: ExportFormat; maxRowsPerFile?: number } = {},
+): Promise<{ ms: number; sizeBytes: number; exportId: string }> {
   const started = process.hrtime.bigint();
   const response = await fetch(`${baseUrl}/messages/history/export`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', 'X-Api-Key': apiKey },
-    body: JSON.stringify({ ...FILTERS, timezone: TIMEZONE }),
+    body: JSON.stringify({ ...FILTERS, timezone: TIMEZONE, ...output }),
   });
   const body = (await response.json()) as { exportId?: string };
   if (response.status !== 202 || !body.exportId) throw new Error(`POST /messages/history/export answered ${response.status}: ${JSON.stringify(body)}`);
   const deadline = Date.now() + 600_000;
   for (;;) {
     const [row] = await stack.dataSource.query(`SELECT status, size_bytes FROM exports WHERE id = $1`, [body.exportId]);
-    if (row?.status === 'COMPLETED') return { ms: Number(process.hrtime.bigint() - started) / 1e6, sizeBytes: Number(row.size_bytes) };
+    if (row?.status === 'COMPLETED') return { ms: Number(process.hrtime.bigint() - started) / 1e6, sizeBytes: Number(row.size_bytes), exportId: body.exportId };
     if (row?.status === 'FAILED') throw new Error(`export ${body.exportId} FAILED`);
     if (Date.now() > deadline) throw new Error(`export ${body.exportId} not COMPLETED in 10 min`);
     await new Promise((resolveWait) => setTimeout(resolveWait, pollMs));
   }
 }
 
-/** `psql -c "SET TIME ZONE ..." [-c settings] -c "\copy (select) TO '/dev/null' ..."`, wall clock in s. */
-function psqlCopy(databaseUrl: string, select: string, settings?: string): Promise<number> {
+/** The files of a COMPLETED export as its owner reads them (GET /exports/{exportId}): the rows of each, in part order. */
+async function fileRows(baseUrl: string, apiKey: string, exportId: string): Promise<number[]> {
+  const response = await fetch(`${baseUrl}/exports/${exportId}`, { headers: { 'X-Api-Key': apiKey } });
+  const body = (await response.json()) as { status?: string; files?: { rowCount: number }[] };
+  if (response.status !== 200 || body.status !== 'COMPLETED' || !body.files) throw new Error(`GET /exports/${exportId} answered ${response.status}: ${JSON.stringify(body)}`);
+  return body.files.map((file) => file.rowCount);
+}
+
+/**
+ * `psql -c "SET TIME ZONE ..." [-c settings] -c "\copy (select) TO '/dev/null' WITH (options)"`
+ * of a `COPY (select) TO STDOUT WITH (options)` ({@link exportCopy}'s: the export's own COPY
+ * options, CSV or JSON Lines), wall clock in s.
+ */
+function psqlCopy(databaseUrl: string, copy: string, settings?: string): Promise<number> {
+  const parts = /^COPY (\(.*\)) TO STDOUT (WITH \(.*\))$/s.exec(copy);
+  if (!parts) throw new Error(`not a COPY (...) TO STDOUT WITH (...): ${copy}`);
   const url = new URL(databaseUrl);
   const args = [
     '-X', '-q', '-v', 'ON_ERROR_STOP=1',
@@ -253,8 +343,8 @@ function psqlCopy(databaseUrl: string, select: string, settings?: string): Promi
     '-c', `SET TIME ZONE ${escapeLiteral(TIMEZONE)}`,
     // For the session, not a transaction: psql runs each -c on its own.
     ...(settings ? ['-c', settings.replace(/, true\)/g, ', false)')] : []),
-    // \copy takes the rest of one line.
-    '-c', `\\copy (${select.replace(/\s*\n\s*/g, ' ')}) TO '/dev/null' WITH (FORMAT csv, HEADER true)`,
+    // \copy takes the rest of one line, its options as they are.
+    '-c', `\\copy ${parts[1].replace(/\s*\n\s*/g, ' ')} TO '/dev/null' ${parts[2]}`,
   ];
   return new Promise((resolveRun, reject) => {
     const started = process.hrtime.bigint();

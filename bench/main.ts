@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { cpus, totalmem } from 'node:os';
+import { ExportFormat, FORMAT_TRAITS } from '@exports/contracts';
 import { ConfigError, loadConfig } from '@exports/platform';
 import { BenchStack, Measurement, median, percentile } from './bench-stack';
 import { ExportBenchResult, runExportBench } from './export.bench';
@@ -17,8 +18,9 @@ const USAGE = `Usage: npm run bench [-- --quick] [-- --fresh] [-- --only=export,
 2. Ingestion: a backlog of 100,000 messages and their 100,000 delivery reports on the PLATFORM
    stream, drained by history-service (first pull to last ack); then the same events replayed.
 3. Export: a message-history export of the 1,000,000 messages (request -> COMPLETED through the
-   gateway and history-service) against psql \\copy of the same SELECT to /dev/null, side by side;
-   history-service peak RSS at 1M and at 5M rows; request -> COMPLETED of 1,000-row exports; a
+   gateway and history-service) in csv, csv.gz, jsonl and jsonl.gz, each against psql \\copy of
+   the same SELECT to /dev/null, side by side; history-service peak RSS of each format, and at 5M
+   rows in 5 parts; csv.gz at gzip levels 1, 3 and 6; request -> COMPLETED of 1,000-row exports; a
    fresh history-service that ingests 1M platform events, then exports them (its peak RSS).
 4. HTTP load (loadtest, fixed arrival rate): GET /messages/history at 200 req/s, POST
    /exports/contacts at 300 req/s, against the gateway on localhost; then the exports drained.
@@ -27,7 +29,7 @@ history-service runs from dist/ (npm run bench builds first). Data goes to a dat
 own (exports_bench on the DATABASE_URL server, or BENCH_DATABASE_URL), kept for the next run.
 
   --quick   100,000 messages and page 1,000; a burst of 10,000; exports of 100,000 against
-            500,000 rows; 5 s of HTTP load per route (also BENCH_QUICK=1)
+            500,000 rows (in parts of 100,000); 5 s of HTTP load per route (also BENCH_QUICK=1)
   --fresh   regenerate the browsing data even if it is there
   --only    run only these sections (browse, ingest, export, http); the targets of the others show as not run`;
 
@@ -69,7 +71,8 @@ async function main(): Promise<void> {
     let exported: ExportBenchResult | undefined;
     if (selected('export')) {
       log('Export:');
-      exported = await runExportBench(stack, { rows, bigRows: quick ? 500_000 : 5_000_000, runs: quick ? 2 : 3, smallRuns: quick ? 10 : 20, log });
+      // Quick: 5 parts too, as the full run's 5M rows at the default maxRowsPerFile.
+      exported = await runExportBench(stack, { rows, bigRows: quick ? 500_000 : 5_000_000, bigMaxRowsPerFile: quick ? 100_000 : undefined, runs: quick ? 2 : 3, smallRuns: quick ? 10 : 20, log });
     }
     let load: HttpLoadResult | undefined;
     const loadOptions: HttpLoadOptions = { seconds: quick ? 5 : 10, log };
@@ -96,9 +99,15 @@ async function main(): Promise<void> {
       ...(ingest ? ['Ingestion: a backlog on the PLATFORM stream drained by one history-service (batches of up to INGEST_BATCH_SIZE events, 1000 by default, two in flight); publishing timed apart', '', ingestTable(ingest), ''] : []),
       ...(exported
         ? [
-            `Export: message history of ${rows.toLocaleString('en-US')} messages, Europe/Paris, ${(exported.sizeBytes / 1e6).toFixed(0)} MB of CSV; ${exported.exportSeconds.length} interleaved runs each`,
+            `Export: message history of ${rows.toLocaleString('en-US')} messages, Europe/Paris, every column; each format on a fresh history-service, ${exported.formats[0].exportSeconds.length} interleaved runs of its export and its psql \\copy`,
             '',
             exportTable(exported),
+            '',
+            formatTable(exported),
+            '',
+            `csv.gz of the ${rows.toLocaleString('en-US')} messages at each EXPORT_GZIP_LEVEL, one export on a fresh history-service each (ratio: its size to the csv's):`,
+            '',
+            gzipTable(exported),
             '',
           ]
         : []),
@@ -150,16 +159,46 @@ function exportTable(r: ExportBenchResult): string {
   return markdownTable(
     ['path', 'runs', 'median s', 'min s', 'max s'],
     [
-      row('psql \\copy of the export SELECT to /dev/null', r.psqlSeconds),
-      row('psql \\copy of plain SELECT * ORDER BY send_date', r.psqlRawSeconds),
-      row('export: POST -> COMPLETED (CSV, sha256, S3)', r.exportSeconds),
-      row(`export of ${r.bigRows.toLocaleString('en-US')} rows, fresh process`, [r.bigExportSeconds]),
+      ...r.formats.flatMap((f) => [
+        row(`psql \\copy of the ${selectOf(f.format)} SELECT to /dev/null (beside ${f.format})`, f.psqlSeconds),
+        row(`export ${f.format}: POST -> COMPLETED (sha256, S3)`, f.exportSeconds),
+      ]),
+      row('psql \\copy of plain SELECT * ORDER BY send_date (beside csv)', r.psqlRawSeconds),
+      row(`export of ${r.bigRows.toLocaleString('en-US')} rows in ${r.bigFileRows.length} parts, fresh process`, [r.bigExportSeconds]),
       row('export of 1,000 rows: POST -> COMPLETED', r.smallMs.map((ms) => ms / 1000)),
       row(`export of ${r.lived.events.toLocaleString('en-US')} rows just ingested, same process`, [r.lived.exportSeconds]),
     ],
   ) +
-    `\n\nhistory-service peak RSS (VmHWM): ${r.idleRssMB.toFixed(0)} MB after start, ${r.peakRssMB.toFixed(0)} MB after the ${r.rows.toLocaleString('en-US')}-row exports, ${r.bigPeakRssMB.toFixed(0)} MB after the ${r.bigRows.toLocaleString('en-US')}-row export;` +
+    `\n\nhistory-service peak RSS (VmHWM): ${r.idleRssMB.toFixed(0)} MB after start; after the ${r.rows.toLocaleString('en-US')}-row exports, each format on its own process: ${r.formats.map((f) => `${f.format} ${f.peakRssMB.toFixed(0)} MB`).join(', ')};` +
+    ` ${r.bigPeakRssMB.toFixed(0)} MB after the ${r.bigRows.toLocaleString('en-US')}-row export (files of ${fileRows(r.bigFileRows)});` +
     ` ${r.lived.afterIngestRssMB.toFixed(0)} MB after ingesting ${r.lived.events.toLocaleString('en-US')} events (in ${r.lived.ingestSeconds.toFixed(1)} s, publishing included), ${r.lived.peakRssMB.toFixed(0)} MB after then exporting them`;
+}
+
+/** The formats side by side: each export against psql \copy of its SELECT (medians), its files' size and its process's peak RSS. */
+function formatTable(r: ExportBenchResult): string {
+  return markdownTable(
+    ['format', 'SELECT', 'export / psql \\copy', 'size MB', 'peak RSS MB'],
+    r.formats.map((f) => [f.format, selectOf(f.format), `${(median(f.exportSeconds) / median(f.psqlSeconds)).toFixed(2)}x`, (f.sizeBytes / 1e6).toFixed(0), f.peakRssMB.toFixed(0)]),
+  );
+}
+
+function gzipTable(r: ExportBenchResult): string {
+  const csv = r.formats.find((f) => f.format === ExportFormat.Csv)!;
+  return markdownTable(
+    ['gzip level', 'export s', 'size MB', 'ratio to csv'],
+    r.gzipLevels.map((g) => [String(g.level), g.seconds.toFixed(2), (g.sizeBytes / 1e6).toFixed(1), (g.sizeBytes / csv.sizeBytes).toFixed(3)]),
+  );
+}
+
+/** The SELECT a format is read with: the CSV one (csv, csv.gz) or the JSON Lines one (jsonl, jsonl.gz). */
+function selectOf(format: ExportFormat): string {
+  return FORMAT_TRAITS[format].jsonLines ? 'JSON Lines' : 'CSV';
+}
+
+/** `5 x 1,000,000 rows` when the files have as many rows each, otherwise each file's rows. */
+function fileRows(rows: number[]): string {
+  const n = (value: number) => value.toLocaleString('en-US');
+  return rows.every((count) => count === rows[0]) ? `${rows.length} x ${n(rows[0])} rows` : `${rows.map(n).join(' + ')} rows`;
 }
 
 function loadTable(results: LoadResult[]): string {
@@ -182,6 +221,14 @@ interface Target {
   measured: string;
   pass: boolean | undefined;
 }
+
+/** Each format's full export against psql \copy of its SELECT: the most it may take, and the aim; none: reported only. */
+const COPY_RATIO_TARGETS: Record<ExportFormat, { max: number; aim?: number } | undefined> = {
+  [ExportFormat.Csv]: { max: 1.25, aim: 1.1 },
+  [ExportFormat.CsvGzip]: { max: 1.6 },
+  [ExportFormat.Jsonl]: { max: 1.4 },
+  [ExportFormat.JsonlGzip]: undefined,
+};
 
 function targets(input: {
   quick: boolean;
@@ -207,25 +254,36 @@ function targets(input: {
     list.push(notRun(browseTarget));
   }
   if (e) {
-    const ratio = median(e.exportSeconds) / median(e.psqlSeconds);
+    const csv = e.formats.find((f) => f.format === ExportFormat.Csv)!;
+    for (const f of e.formats) {
+      const limit = COPY_RATIO_TARGETS[f.format];
+      const against = `psql \\copy of the ${selectOf(f.format)} SELECT`;
+      const ratio = median(f.exportSeconds) / median(f.psqlSeconds);
+      list.push({
+        target: limit ? `full ${f.format} export of ${n(e.rows)} rows <= ${limit.max}x ${against}${limit.aim ? ` (aim ${limit.aim}x)` : ''}` : `full ${f.format} export of ${n(e.rows)} rows against ${against} (reported)`,
+        measured: `${ratio.toFixed(2)}x (${median(f.exportSeconds).toFixed(2)} s / ${median(f.psqlSeconds).toFixed(2)} s)`,
+        pass: limit ? ratio <= limit.max : undefined,
+      });
+    }
+    const plain = median(csv.exportSeconds) / median(e.psqlRawSeconds);
     list.push({
-      target: `full export of ${n(e.rows)} rows <= 1.25x psql \\copy (aim 1.1x)`,
-      measured: `${ratio.toFixed(2)}x (${median(e.exportSeconds).toFixed(2)} s / ${median(e.psqlSeconds).toFixed(2)} s)`,
-      pass: ratio <= 1.25,
-    });
-    const plain = median(e.exportSeconds) / median(e.psqlRawSeconds);
-    list.push({
-      target: `full export of ${n(e.rows)} rows <= 1.5x plain \\copy SELECT * (aim 1.25x)`,
-      measured: `${plain.toFixed(2)}x (${median(e.exportSeconds).toFixed(2)} s / ${median(e.psqlRawSeconds).toFixed(2)} s)`,
+      target: `full csv export of ${n(e.rows)} rows <= 1.5x plain \\copy SELECT * (aim 1.25x)`,
+      measured: `${plain.toFixed(2)}x (${median(csv.exportSeconds).toFixed(2)} s / ${median(e.psqlRawSeconds).toFixed(2)} s)`,
       pass: plain <= 1.5,
     });
-    const peak = Math.max(e.peakRssMB, e.bigPeakRssMB);
-    list.push({ target: 'export process peak RSS < 150 MB', measured: `${peak.toFixed(0)} MB`, pass: peak < 150 });
-    const flat = e.bigPeakRssMB / e.peakRssMB;
+    for (const f of e.formats) {
+      // The 5M-row export is csv too, on a process of its own: its peak counts with csv's.
+      const peak = f === csv ? Math.max(f.peakRssMB, e.bigPeakRssMB) : f.peakRssMB;
+      list.push({ target: `export process peak RSS < 150 MB, ${f.format}`, measured: `${peak.toFixed(0)} MB`, pass: peak < 150 });
+    }
+    const flat = e.bigPeakRssMB / csv.peakRssMB;
+    // Every file full but the last, as GET /exports/{exportId} lists them: 5M rows at the default maxRowsPerFile are 5 x 1M.
+    const parts = Math.ceil(e.bigRows / e.bigRowsPerFile);
+    const expected = Array.from({ length: parts }, (_, part) => Math.min(e.bigRowsPerFile, e.bigRows - part * e.bigRowsPerFile));
     list.push({
-      target: `peak RSS at ${n(e.bigRows)} rows within 10% of ${n(e.rows)} rows`,
-      measured: `${flat.toFixed(2)}x (${e.bigPeakRssMB.toFixed(0)} MB / ${e.peakRssMB.toFixed(0)} MB)`,
-      pass: flat <= 1.1,
+      target: `peak RSS at ${n(e.bigRows)} rows in ${parts} parts within 10% of the ${n(e.rows)}-row RSS`,
+      measured: `${flat.toFixed(2)}x (${e.bigPeakRssMB.toFixed(0)} MB / ${csv.peakRssMB.toFixed(0)} MB); files of ${fileRows(e.bigFileRows)}`,
+      pass: flat <= 1.1 && e.bigFileRows.join() === expected.join(),
     });
     list.push({
       target: `peak RSS < 150 MB in a process that ingested ${n(e.lived.events)} events, then exported them`,
@@ -234,7 +292,15 @@ function targets(input: {
     });
     list.push({ target: '1,000-row export POST -> COMPLETED, median < 500 ms', measured: `${median(e.smallMs).toFixed(0)} ms (n=${e.smallMs.length})`, pass: median(e.smallMs) < 500 });
   } else {
-    list.push(notRun('full export <= 1.25x psql \\copy'), notRun('full export <= 1.5x plain \\copy SELECT *'), notRun('export process peak RSS < 150 MB'), notRun('peak RSS flat (5M within 10% of 1M)'), notRun('peak RSS < 150 MB after ingesting, then exporting'), notRun('1,000-row export median < 500 ms'));
+    const formats = Object.values(ExportFormat);
+    list.push(
+      ...formats.map((format) => notRun(`full ${format} export against psql \\copy of its SELECT`)),
+      notRun('full csv export <= 1.5x plain \\copy SELECT *'),
+      ...formats.map((format) => notRun(`export process peak RSS < 150 MB, ${format}`)),
+      notRun('peak RSS flat (5M rows in 5 parts within 10% of 1M)'),
+      notRun('peak RSS < 150 MB after ingesting, then exporting'),
+      notRun('1,000-row export median < 500 ms'),
+    );
   }
   const browse = load?.find((r) => r.name === 'GET /messages/history');
   list.push(
