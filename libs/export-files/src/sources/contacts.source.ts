@@ -1,9 +1,7 @@
 import { ContactsExportFilters, ExportType } from '@exports/contracts';
 import { isoTimestamp, safeText } from '../csv-sql';
 import { ExportColumn, ExportSource, Literal, SourceRecord, SourceRows, textArray } from '../export-source';
-
-/** A text column: spreadsheet-safe in CSV, the text itself in JSON. */
-const text = (name: string, expression: string): ExportColumn => ({ name, csv: safeText(expression), json: expression });
+import { text } from './columns';
 
 /** Contacts of the account (deleted ones left out), by id; `listIds` matches any list. */
 export class ContactsExportSource implements ExportSource<ContactsExportFilters> {

@@ -1,11 +1,6 @@
 import { DeliveryReportsExportFilters, ExportType } from '@exports/contracts';
-import { isoTimestamp, safeText } from '../csv-sql';
 import { ExportColumn, ExportSource, Literal, SourceRecord, SourceRows, textArray } from '../export-source';
-
-const text = (name: string, expression: string): ExportColumn => ({ name, csv: safeText(expression), json: expression });
-/** A value from a closed list (channel, status): no cell of it can start a formula. */
-const plain = (name: string, expression: string): ExportColumn => ({ name, csv: expression, json: expression });
-const timestamp = (name: string, expression: string): ExportColumn => ({ name, csv: isoTimestamp(expression), json: isoTimestamp(expression) });
+import { plain, text, timestamp } from './columns';
 
 /**
  * One row per delivery report of the account, by occurredAt, then messageId (then status, so

@@ -1,11 +1,6 @@
 import { ExportType, MessageHistoryExportFilters } from '@exports/contracts';
-import { isoTimestamp, safeText } from '../csv-sql';
 import { ExportColumn, ExportSource, Literal, SourceRecord, SourceRows, textArray } from '../export-source';
-
-const text = (name: string, expression: string): ExportColumn => ({ name, csv: safeText(expression), json: expression });
-/** A value from a closed list (channel, direction, status): no cell of it can start a formula. */
-const plain = (name: string, expression: string): ExportColumn => ({ name, csv: expression, json: expression });
-const timestamp = (name: string, expression: string): ExportColumn => ({ name, csv: isoTimestamp(expression), json: isoTimestamp(expression) });
+import { plain, text, timestamp } from './columns';
 
 /** Messages of the account sent in the inclusive range, by sendDate then messageId; `recipient` matches destination. */
 export class MessageHistoryExportSource implements ExportSource<MessageHistoryExportFilters> {
