@@ -16,7 +16,7 @@ Writes the NATS server config and the credentials (nkey seeds) of a deployment i
         nodes at <host>:<cluster-port>, authenticated with a password made once. Each node
         listens on --host:--port and keeps its store in --store-dir (a volume of its own).
   add --dir <dir> --name <name> --role reader|requester|publisher --accounts <id,id,...|*>
-        An internal caller: a reader may request exports.get/exports.list/history.browse,
+        An internal caller: a reader may request exports.get/list/estimate and history.browse,
         a requester also exports.create, a publisher may publish platform.* events; each only
         for the listed accounts (* for all). Prints the seed file to hand to that service.
   add --dir <dir> --name <name> --role operator

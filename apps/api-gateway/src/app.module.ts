@@ -6,6 +6,9 @@ import { AppConfig, BodyErrorInterceptor, HttpErrorFilter } from '@exports/platf
 import { ApiKeyCache } from './auth/api-key-cache';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyRevocations } from './auth/api-key-revocations';
+import { ExportEstimatesController, MessageHistoryEstimateController } from './estimates/export-estimates.controller';
+import { ExportEstimatesService } from './estimates/export-estimates.service';
+import { ExportRowsRepository } from './estimates/export-rows.repository';
 import { ExportsController } from './exports/exports.controller';
 import { ExportsService } from './exports/exports.service';
 import { HealthController } from './health/health.controller';
@@ -16,15 +19,17 @@ export const APP = 'api-gateway';
 
 @Module({
   imports: [OutboxModule.forApp(exportOutboxMessage), HistoryClientModule],
-  controllers: [ExportsController, HealthController, HistoryController],
+  controllers: [ExportsController, ExportEstimatesController, HealthController, HistoryController, MessageHistoryEstimateController],
   providers: [
     ExportsService,
+    ExportEstimatesService,
+    ExportRowsRepository,
     { provide: ApiKeyCache, useFactory: (config: AppConfig) => new ApiKeyCache(config.API_KEY_CACHE_TTL_MS, config.API_KEY_CACHE_MAX_ENTRIES), inject: [AppConfig] },
     ApiKeyRevocations,
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_INTERCEPTOR, useClass: BodyErrorInterceptor },
     { provide: APP_FILTER, useClass: HttpErrorFilter },
   ],
-  exports: [ExportsService],
+  exports: [ExportsService, ExportEstimatesService],
 })
 export class AppModule {}

@@ -10,6 +10,7 @@ import { StorageModule } from '@exports/storage';
 import { APP, AppModule } from './app.module';
 import { platformBasePath } from './base-path';
 import { serveOpenApi } from './docs/openapi';
+import { exportEstimatesRpcController } from './estimates/export-estimates.rpc-controller';
 import { exportsRpcController } from './exports/exports.rpc-controller';
 import { httpObserver } from './health/http-observer';
 
@@ -19,9 +20,10 @@ const BODY_LIMIT = '64kb';
 const OPS_PORT_DEFAULT = 9100;
 
 void runApp(APP, async (config, logger) => {
+  const namespace = new NatsNamespace(config.NATS_NAMESPACE);
   @Module({
     imports: [PlatformModule.forApp(APP, config, { opsPort: config.OPS_PORT ?? OPS_PORT_DEFAULT }), DatabaseModule.forApp(config), StorageModule.forApp(config), AppModule],
-    controllers: [exportsRpcController(new NatsNamespace(config.NATS_NAMESPACE))],
+    controllers: [exportsRpcController(namespace), exportEstimatesRpcController(namespace)],
   })
   class RootModule {}
 
@@ -34,7 +36,7 @@ void runApp(APP, async (config, logger) => {
   // X-Forwarded-For is believed only from the proxies TRUST_PROXY says are in front (the unauthenticated throttle counts per address).
   app.set('trust proxy', config.TRUST_PROXY);
   serveOpenApi(app);
-  // exports.create/get/list for internal services: core NATS request-reply, one queue group.
+  // exports.create/get/list/estimate for internal services: core NATS request-reply, one queue group.
   app.connectMicroservice<MicroserviceOptions>(natsRequestReplyOptions(APP, config));
   await app.startAllMicroservices();
   await app.listen(config.PORT, '0.0.0.0');

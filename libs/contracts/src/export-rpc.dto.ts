@@ -4,8 +4,8 @@ import { ListExportsQueryDto } from './export-resource.dto';
 
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
-/** `exports.create`: what `POST /exports/...` takes, for a service acting for `accountId`. */
-export class CreateExportRpcRequest {
+/** `exports.estimate`: what `POST …/estimate` answers for the body of an export request, for `accountId`. */
+export class EstimateExportRpcRequest {
   @IsUUID()
   accountId!: string;
 
@@ -15,7 +15,10 @@ export class CreateExportRpcRequest {
   /** The body the matching HTTP route takes; validated with that route's class. */
   @IsObject()
   request!: Record<string, unknown>;
+}
 
+/** `exports.create`: what `POST /exports/...` takes, for a service acting for `accountId`. */
+export class CreateExportRpcRequest extends EstimateExportRpcRequest {
   @IsOptional()
   @Matches(IDEMPOTENCY_KEY_PATTERN, { message: 'idempotencyKey must be 1-255 visible ASCII characters' })
   idempotencyKey?: string;

@@ -5,6 +5,7 @@ export * from './plain-dates';
 export * from './paging';
 export * from './export-requests.dto';
 export * from './export-resource.dto';
+export * from './export-estimate.dto';
 export * from './error-codes';
 export * from './errors.dto';
 export * from './export-events';

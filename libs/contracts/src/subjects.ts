@@ -18,6 +18,7 @@ export const Subjects = {
     exportsCreate: 'exports.create',
     exportsGet: 'exports.get',
     exportsList: 'exports.list',
+    exportsEstimate: 'exports.estimate',
     historyBrowse: 'history.browse',
   },
   platform: {

@@ -21,6 +21,8 @@ describe('loadConfig', () => {
       INGEST_RETRY_BASE_MS: 1000,
       INGEST_RETRY_MAX_MS: 60_000,
       NATS_STREAM_REPLICAS: 1,
+      EXPORT_ESTIMATE_TIMEOUT_MS: 2000,
+      EXPORT_ESTIMATE_EXACT_MAX_ROWS: 1_000_000,
     });
     expect(config.s3PublicUrl).toBe('http://127.0.0.1:9000');
   });
@@ -53,6 +55,9 @@ describe('loadConfig', () => {
     ['EXPORT_RECORD_RETENTION_DAYS', '0'],
     ['INGEST_RETRY_BASE_MS', '0'],
     ['INGEST_RETRY_MAX_MS', 'a minute'],
+    ['EXPORT_ESTIMATE_TIMEOUT_MS', '0'],
+    ['EXPORT_ESTIMATE_EXACT_MAX_ROWS', '-1'],
+    ['EXPORT_ESTIMATE_EXACT_MAX_ROWS', 'a million'],
   ])('stops on a bad %s (%s), naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}:`));

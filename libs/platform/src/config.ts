@@ -150,6 +150,14 @@ export class AppConfig {
   @Transform(toInt) @IsInt() @Min(1) @Max(60000)
   EXPORT_ESTIMATE_TIMEOUT_MS = 2000;
 
+  /**
+   * An estimate counts the rows exactly only when the planner expects at most this many (0: never).
+   * A million rows counted in 0.1-0.2 s on the bench machine, about 1 s with the join of delivery
+   * reports to messages: within EXPORT_ESTIMATE_TIMEOUT_MS.
+   */
+  @Transform(toInt) @IsInt({ message: 'EXPORT_ESTIMATE_EXACT_MAX_ROWS must be an integer from 0 to 1000000000' }) @Min(0) @Max(1_000_000_000)
+  EXPORT_ESTIMATE_EXACT_MAX_ROWS = 1_000_000;
+
   /** On SIGTERM, how long a run in progress may go on before it is handed back to another worker. */
   @Transform(toInt) @IsInt() @Min(0) @Max(600)
   EXPORT_SHUTDOWN_GRACE_SECONDS = 10;

@@ -1,7 +1,7 @@
 import { DomainError, ErrorCode } from './errors';
 
 /** query_canceled: the statement timeout (DATABASE_STATEMENT_TIMEOUT_MS) stopped the statement. */
-const QUERY_CANCELED = '57014';
+export const QUERY_CANCELED = '57014';
 
 /**
  * A database failure that is the database being slow or gone, not a bug: the 503 a client

@@ -9,14 +9,23 @@ describe('natsPermissions', () => {
   it('lets the gateway answer requests and feed the export stream, never publish platform events', () => {
     const gateway = natsPermissions({ name: 'api-gateway', role: NatsRole.ApiGateway }, none);
     expect(gateway.publish).toEqual(['$JS.API.>', '$JS.ACK.>', 'exports.requested.>', 'exports.events.>', 'history.browse.*']);
-    expect(gateway.subscribe).toEqual(['_INBOX_api-gateway.>', 'exports.create.*', 'exports.get.*', 'exports.list.*', 'auth.api-keys.revoked.*']);
+    expect(gateway.subscribe).toEqual(['_INBOX_api-gateway.>', 'exports.create.*', 'exports.get.*', 'exports.list.*', 'exports.estimate.*', 'auth.api-keys.revoked.*']);
     expect(gateway.allowResponses).toBe(true);
     expect(gateway.publish.some((subject) => subject.startsWith('platform'))).toBe(false);
   });
 
   it('scopes a reader to the read subjects of its accounts, and to its own inbox', () => {
     expect(natsPermissions({ name: 'crm', role: NatsRole.Reader, accounts: [A, B] }, none)).toEqual({
-      publish: [`exports.get.${A}`, `exports.get.${B}`, `exports.list.${A}`, `exports.list.${B}`, `history.browse.${A}`, `history.browse.${B}`],
+      publish: [
+        `exports.get.${A}`,
+        `exports.get.${B}`,
+        `exports.list.${A}`,
+        `exports.list.${B}`,
+        `exports.estimate.${A}`,
+        `exports.estimate.${B}`,
+        `history.browse.${A}`,
+        `history.browse.${B}`,
+      ],
       subscribe: ['_INBOX_crm.>'],
       allowResponses: false,
     });
@@ -27,6 +36,7 @@ describe('natsPermissions', () => {
       'exports.create.*',
       'exports.get.*',
       'exports.list.*',
+      'exports.estimate.*',
       'history.browse.*',
     ]);
     expect(natsPermissions({ name: 'core', role: NatsRole.Publisher, accounts: [A] }, none).publish).toEqual([
@@ -68,7 +78,7 @@ describe('natsServerConfig', () => {
     expect(config).toContain('listen: "127.0.0.1:4222"');
     expect(config).toContain('jetstream { store_dir: "/data/js" }');
     expect(config).toContain('nkey: "UGATEWAY"');
-    expect(config).toContain(`publish: { allow: ["exports.get.${A}", "exports.list.${A}", "history.browse.${A}"] }`);
+    expect(config).toContain(`publish: { allow: ["exports.get.${A}", "exports.list.${A}", "exports.estimate.${A}", "history.browse.${A}"] }`);
     expect(config).toContain('subscribe: { allow: ["_INBOX_crm.>"] }');
     expect(config.match(/allow_responses: true/g)).toHaveLength(1);
     expect(config).not.toMatch(/password|seed|SU[A-Z2-7]{56}/i);

@@ -11,7 +11,7 @@ export enum NatsRole {
   HistoryService = 'history-service',
   /** The admin CLI and the seed tool: stream management, dead-letter replay, publishing platform events and key revocations. */
   Admin = 'admin',
-  /** An internal service that reads exports and history: `exports.get`, `exports.list`, `history.browse`. */
+  /** An internal service that reads exports and history: `exports.get`, `exports.list`, `exports.estimate`, `history.browse`. */
   Reader = 'reader',
   /** A reader that may also request exports (`exports.create`). */
   Requester = 'requester',
@@ -67,7 +67,7 @@ export function natsPermissions(identity: Omit<NatsIdentity, 'publicKey'>, names
     case NatsRole.ApiGateway:
       return {
         publish: [...JETSTREAM, ...outbox, ns(anyAccount(requests.historyBrowse))],
-        subscribe: [inbox, ...[requests.exportsCreate, requests.exportsGet, requests.exportsList, auth.apiKeysRevoked].map((s) => ns(anyAccount(s)))],
+        subscribe: [inbox, ...[requests.exportsCreate, requests.exportsGet, requests.exportsList, requests.exportsEstimate, auth.apiKeysRevoked].map((s) => ns(anyAccount(s)))],
         allowResponses: true,
       };
     case NatsRole.ExportWorker:
@@ -77,10 +77,10 @@ export function natsPermissions(identity: Omit<NatsIdentity, 'publicKey'>, names
     case NatsRole.Admin:
       return { publish: [...JETSTREAM, ns('platform.>'), deadLetters, ns(anyAccount(auth.apiKeysRevoked))], subscribe: [inbox], allowResponses: false };
     case NatsRole.Reader:
-      return { publish: [requests.exportsGet, requests.exportsList, requests.historyBrowse].flatMap(forAccounts), subscribe: [inbox], allowResponses: false };
+      return { publish: [requests.exportsGet, requests.exportsList, requests.exportsEstimate, requests.historyBrowse].flatMap(forAccounts), subscribe: [inbox], allowResponses: false };
     case NatsRole.Requester:
       return {
-        publish: [requests.exportsCreate, requests.exportsGet, requests.exportsList, requests.historyBrowse].flatMap(forAccounts),
+        publish: [requests.exportsCreate, requests.exportsGet, requests.exportsList, requests.exportsEstimate, requests.historyBrowse].flatMap(forAccounts),
         subscribe: [inbox],
         allowResponses: false,
       };

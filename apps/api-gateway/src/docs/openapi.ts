@@ -26,7 +26,7 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
     .addServer(PLATFORM_BASE_PATH, 'The platform base path of the partner gateway v1 (every route is served there)')
     .addServer('/', 'The same routes at the root of this gateway')
     .addApiKey({ type: 'apiKey', in: 'header', name: API_KEY_HEADER, description: 'The API key of the account, as made by `npm run admin -- account:create`' }, API_KEY_SCHEME)
-    .addTag('exports', 'Asynchronous CSV exports: request one, poll it, download it through a short-lived link, regenerate the link')
+    .addTag('exports', 'Asynchronous CSV exports: estimate one, request it, poll it, download it through a short-lived link, regenerate the link')
     .addTag('message history', 'Browse the messages of an account, or export them as CSV')
     .addTag('health', 'Liveness probe; no API key needed (readiness and metrics are on the internal ops port)')
     .build();

@@ -1,23 +1,12 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import {
-  describeViolations,
-  ExportDetailDto,
-  exportRequestViolations,
-  ExportPageDto,
-  ExportRequestBase,
-  ExportResourceDto,
-  ExportStatus,
-  ExportType,
-  exportOutputOf,
-  ListExportsQueryDto,
-  resolveDateRange,
-} from '@exports/contracts';
+import { ExportDetailDto, ExportPageDto, ExportRequestBase, ExportResourceDto, ExportStatus, ExportType, ListExportsQueryDto } from '@exports/contracts';
 import { ExportEntity, exportFilesOf, ExportsRepository, toExportResource } from '@exports/database';
 import { effectiveStatus, ExportEvent, regenerateEvent } from '@exports/export-status';
 import { OutboxRelay } from '@exports/outbox';
 import { AppConfig, DomainError, ErrorCode } from '@exports/platform';
 import { ObjectStorage } from '@exports/storage';
+import { resolveExportRequest } from './export-request';
 
 export type RegenerateResult = { kind: 'link'; detail: ExportDetailDto } | { kind: 'rerun'; resource: ExportResourceDto };
 
@@ -44,12 +33,7 @@ export class ExportsService {
    * (`replayed: true`); the same key with another body is a 409.
    */
   async createOnce(accountId: string, type: ExportType, asked: ExportRequestBase, idempotencyKey?: string): Promise<{ resource: ExportResourceDto; replayed: boolean }> {
-    // Date-only bounds are stored as the instants they stand for, so every run and every reader sees one range.
-    const request = resolveDateRange(asked as ExportRequestBase & { startDateTime?: string; endDateTime?: string }, ['startDateTime', 'endDateTime'], asked.timezone);
-    const violations = exportRequestViolations(type, request, this.config.EXPORT_MAX_RANGE_DAYS);
-    if (violations.length) throw new DomainError(ErrorCode.Validation, describeViolations(violations), violations);
-    const { timezone, format, columns, maxRowsPerFile, ...filters } = request;
-    const requested = { type, filters: dropUndefined(filters), timezone: timezone ?? 'UTC', output: exportOutputOf({ format, columns, maxRowsPerFile }) };
+    const requested = resolveExportRequest(type, asked, this.config.EXPORT_MAX_RANGE_DAYS);
     const requestHash = idempotencyKey ? hashRequest(requested) : undefined;
     const cap = this.config.EXPORT_MAX_OPEN_PER_ACCOUNT;
     const { record, open } = await this.exports.create(accountId, { ...requested, idempotencyKey, requestHash }, cap);
@@ -181,8 +165,4 @@ function canonicalJson(value: unknown): string {
       .join(',')}}`;
   }
   return JSON.stringify(value);
-}
-
-function dropUndefined(value: object): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
 }
