@@ -3,12 +3,13 @@ import { cpus, totalmem } from 'node:os';
 import { ExportFormat, FORMAT_TRAITS } from '@exports/contracts';
 import { ConfigError, loadConfig } from '@exports/platform';
 import { BenchStack, Measurement, median, percentile } from './bench-stack';
+import { EstimateBenchResult, runEstimateBench } from './estimate.bench';
 import { ExportBenchResult, runExportBench } from './export.bench';
 import { ensureData, runBrowseBench } from './history-browse.bench';
 import { BareRatio, HttpLoadOptions, HttpLoadResult, LoadResult, runHttpLoadBench } from './http-load.bench';
 import { IngestResult, runIngestBench } from './messages-ingest.bench';
 
-const SECTIONS = ['browse', 'ingest', 'export', 'http'] as const;
+const SECTIONS = ['browse', 'ingest', 'export', 'http', 'estimate'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const USAGE = `Usage: npm run bench [-- --quick] [-- --fresh] [-- --only=export,http]
@@ -24,6 +25,8 @@ const USAGE = `Usage: npm run bench [-- --quick] [-- --fresh] [-- --only=export,
    fresh history-service that ingests 1M platform events, then exports them (its peak RSS).
 4. HTTP load (loadtest, fixed arrival rate): GET /messages/history at 200 req/s, POST
    /exports/contacts at 300 req/s, against the gateway on localhost; then the exports drained.
+5. Estimate: 200 sequential POST /messages/history/export/estimate of the export section's
+   5,000,000-message account over HTTP, after a warm-up (the planner's estimate, exact: false).
 
 history-service runs from dist/ (npm run bench builds first). Data goes to a database of its
 own (exports_bench on the DATABASE_URL server, or BENCH_DATABASE_URL), kept for the next run.
@@ -31,7 +34,7 @@ own (exports_bench on the DATABASE_URL server, or BENCH_DATABASE_URL), kept for 
   --quick   100,000 messages and page 1,000; a burst of 10,000; exports of 100,000 against
             500,000 rows (in parts of 100,000); 5 s of HTTP load per route (also BENCH_QUICK=1)
   --fresh   regenerate the browsing data even if it is there
-  --only    run only these sections (browse, ingest, export, http); the targets of the others show as not run`;
+  --only    run only these sections (browse, ingest, export, http, estimate); the targets of the others show as not run`;
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -80,6 +83,11 @@ async function main(): Promise<void> {
       log('HTTP load:');
       load = await runHttpLoadBench(stack, loadOptions);
     }
+    let estimated: EstimateBenchResult | undefined;
+    if (selected('estimate')) {
+      log('Estimate:');
+      estimated = await runEstimateBench(stack, { runs: 200, log });
+    }
 
     const lines = [
       '',
@@ -125,9 +133,15 @@ async function main(): Promise<void> {
             '',
           ]
         : []),
+      ...(estimated
+        ? [
+            `Estimate: POST /messages/history/export/estimate of ${estimated.rows.toLocaleString('en-US')} messages of one account, ${estimated.ms.length} sequential requests: p50 ${percentile(estimated.ms, 50).toFixed(2)} ms, p99 ${percentile(estimated.ms, 99).toFixed(2)} ms, max ${Math.max(...estimated.ms).toFixed(2)} ms; answered ${JSON.stringify(estimated.estimate)}`,
+            '',
+          ]
+        : []),
       `Targets${quick ? ' (--quick: smaller data and shorter runs than the targets name)' : ''}:`,
       '',
-      targetTable(targets({ quick, rows, deepPage, browse: browse?.measurements, exported, load: load?.routes, bareRatios: load?.bareRatios, ingest })),
+      targetTable(targets({ quick, rows, deepPage, browse: browse?.measurements, exported, load: load?.routes, bareRatios: load?.bareRatios, ingest, estimated })),
       '',
       `total ${((Date.now() - started) / 1000).toFixed(0)} s`,
     ];
@@ -239,6 +253,7 @@ function targets(input: {
   load?: LoadResult[];
   bareRatios?: BareRatio[];
   ingest?: IngestResult[];
+  estimated?: EstimateBenchResult;
 }): Target[] {
   const { exported: e, load, ingest } = input;
   const n = (value: number) => value.toLocaleString('en-US');
@@ -324,6 +339,13 @@ function targets(input: {
     drained
       ? { target: '>= 20,000 platform events/s into PostgreSQL', measured: `${n(Math.round(drained.events / drained.ingestSeconds))} events/s (${n(drained.events)} events)`, pass: drained.events / drained.ingestSeconds >= 20_000 }
       : notRun('>= 20,000 platform events/s into PostgreSQL'),
+  );
+  const estimate = input.estimated;
+  const estimateTarget = 'POST /messages/history/export/estimate p99 < 50 ms (planner path)';
+  list.push(
+    estimate
+      ? { target: estimateTarget, measured: `${percentile(estimate.ms, 99).toFixed(1)} ms (${n(estimate.rows)} rows, ${estimate.plannerOnly ? 'every answer exact: false' : 'some answers counted'})`, pass: percentile(estimate.ms, 99) < 50 && estimate.plannerOnly }
+      : notRun(estimateTarget),
   );
   return list;
 }
