@@ -65,15 +65,16 @@ export function selectedColumns(source: Pick<ExportSource, 'columns' | 'type'>, 
 /**
  * The SELECT whose rows, in order, are the export's file: one column per CSV cell (the names
  * are the header), or for JSON Lines a single column holding each row's JSON object, its keys
- * in column order.
+ * in column order. `row_to_json` of the ordered rows writes compact JSON (`{"a":1,"b":"x"}`);
+ * `json_build_object` would write `"a" : 1, "b" : "x"`, three bytes more a column. A subquery
+ * scan keeps the order of the rows it reads.
  */
 export function exportSelect(source: ExportSource, exportRecord: SourceRecord, literal: Literal, jsonLines: boolean): string {
   const columns = selectedColumns(source, exportRecord.columns);
-  const list = jsonLines
-    ? `json_build_object(${columns.map((column) => `'${column.name}', ${column.json}`).join(', ')})::text AS line`
-    : columns.map((column) => `${column.csv} AS ${header(column.name)}`).join(',\n  ');
+  const cells = columns.map((column) => `${jsonLines ? column.json : column.csv} AS ${header(column.name)}`).join(',\n  ');
   const { from, where, orderBy } = source.rows(exportRecord, exportRecord.filters, literal);
-  return `SELECT ${list} FROM ${from} WHERE ${where.join(' AND ')} ORDER BY ${orderBy}`;
+  const rows = `SELECT ${cells} FROM ${from} WHERE ${where.join(' AND ')} ORDER BY ${orderBy}`;
+  return jsonLines ? `SELECT row_to_json(r)::text AS line FROM (${rows}) AS r` : rows;
 }
 
 /** The rows of the export counted, without their order or their cells. */

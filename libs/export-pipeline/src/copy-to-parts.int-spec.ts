@@ -19,7 +19,7 @@ const ROWS = `SELECT n AS id, CASE WHEN n % 3 = 0 THEN E'line\\nbreak, "quoted"'
 async function copy(rows: number, format: ExportFormat, maxRowsPerFile: number): Promise<{ parts: StoredPart[]; bodies: string[]; progress: CopyProgress }> {
   const traits = FORMAT_TRAITS[format];
   const select = traits.jsonLines
-    ? `SELECT json_build_object('id', id, 'body', body, 'cost', cost)::text FROM (${ROWS.replace('$ROWS', String(rows))}) r`
+    ? `SELECT row_to_json(r)::text FROM (${ROWS.replace('$ROWS', String(rows))}) r`
     : ROWS.replace('$ROWS', String(rows));
   const sql = traits.jsonLines
     ? `COPY (${select}) TO STDOUT WITH (FORMAT csv, HEADER false, DELIMITER E'\\x02', QUOTE E'\\x01')`

@@ -64,12 +64,14 @@ export const COLUMN_WIDTHS: Record<ExportType, Record<string, ColumnWidth>> = {
 /**
  * Compressed size to plain size at gzip level 1 (EXPORT_GZIP_LEVEL's default), measured on the
  * same rows with every column. Higher levels make smaller files; fewer columns compress less
- * (the first three columns of a CSV: 0.26-0.31).
+ * (the first three columns of a CSV: 0.26-0.31). The JSON Lines ratios were measured on lines
+ * spaced as json_build_object writes them, then scaled by 1.066: on 200,000 messages of the bench
+ * database the compact lines of row_to_json are 10.5% smaller, their gzip only 4.6% smaller.
  */
 export const GZIP_RATIOS: Record<ExportType, { csv: number; jsonl: number }> = {
-  [ExportType.Contacts]: { csv: 0.219, jsonl: 0.141 },
-  [ExportType.DeliveryReports]: { csv: 0.218, jsonl: 0.108 },
-  [ExportType.MessageHistory]: { csv: 0.196, jsonl: 0.114 },
+  [ExportType.Contacts]: { csv: 0.219, jsonl: 0.15 },
+  [ExportType.DeliveryReports]: { csv: 0.218, jsonl: 0.115 },
+  [ExportType.MessageHistory]: { csv: 0.196, jsonl: 0.122 },
 };
 
 /** Files an export of `rowCount` rows is written as: one per `maxRowsPerFile` rows, and one when empty. */
@@ -98,8 +100,8 @@ function csvHeaderBytes(names: readonly string[]): number {
   return names.reduce((sum, name) => sum + name.length, 0) + names.length;
 }
 
-/** `"name" : value` per column, `, ` between two, braces and LF around: a row as PostgreSQL's json_build_object writes it. */
+/** `"name":value` per column, `,` between two, braces and LF around: a row as PostgreSQL's row_to_json writes it. */
 function jsonLineBytes(widths: Array<ColumnWidth & { name: string }>): number {
-  const pairs = widths.reduce((sum, width) => sum + `"${width.name}" : `.length + width.json, 0);
-  return pairs + 2 * (widths.length - 1) + 3;
+  const pairs = widths.reduce((sum, width) => sum + `"${width.name}":`.length + width.json, 0);
+  return pairs + (widths.length - 1) + 3;
 }
