@@ -1,8 +1,7 @@
 import { AccountsRepository } from '@exports/database';
 import { BenchStack, percentile } from './bench-stack';
+import { BIG_ACCOUNT } from './export.bench';
 
-/** The 5,000,000-message account the export section generates (BIG_ACCOUNT in export.bench.ts). */
-const BIG_ACCOUNT = '00000000-0000-4000-8000-0000000005e5';
 /** The export section's request: the whole of 2026, rendered in Paris. */
 const BODY = { startDateTime: '2026-01-01T00:00:00Z', endDateTime: '2026-12-31T23:59:59Z', timezone: 'Europe/Paris' };
 const WARM_UP = 20;

@@ -7,7 +7,8 @@ import { EXPORT_SOURCES, exportCopy, exportSelect } from '@exports/export-files'
 import { BenchApp, BenchStack, median, peakRssMB } from './bench-stack';
 import { BROWSE_ACCOUNT, insertMessages } from './history-browse.bench';
 
-const BIG_ACCOUNT = '00000000-0000-4000-8000-0000000005e5';
+/** Messages of a second account: the 5M-row export (RSS flatness, parts) and the estimate's planner path. */
+export const BIG_ACCOUNT = '00000000-0000-4000-8000-0000000005e5';
 const SMALL_ACCOUNT = '00000000-0000-4000-8000-000000001e3a';
 /** Its messages arrive as platform events, ingested by the history-service that then exports them. */
 const LIVED_ACCOUNT = '00000000-0000-4000-8000-0000000011fe';
