@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { types } from 'node:util';
 import { Client } from 'minio';
 import { ObjectStorage, type ObjectStorageOptions } from './object-storage';
@@ -103,6 +103,24 @@ describe('ObjectStorage against the S3 server', () => {
       await storage.upload(key, source.stream);
       const downloaded = await download(await storage.presignGet(key, 60));
       expect({ size: downloaded.size, sha256: downloaded.sha256 }).toEqual({ size, sha256: source.sha256() });
+    }
+  });
+
+  it('uploads after uploads with reused part buffers: each object has its own bytes, also after a failed upload', async () => {
+    const size = 2 * storage.partSize + 12_345;
+    const sources: Array<{ key: string; sha256: () => string }> = [];
+    for (let n = 0; n < 3; n++) {
+      const key = `reuse/${randomUUID()}/${n}.csv`;
+      const source = generatedStream(size, 77_777);
+      await storage.upload(key, source.stream);
+      sources.push({ key, sha256: source.sha256 });
+      // A failed multipart upload in between gives its buffers back too.
+      const failing = generatedStream(storage.partSize + 1).stream.pipe(new Transform({ transform: (chunk, _encoding, done) => done(null, chunk), flush: (done) => done(new Error('source went away')) }));
+      await expect(storage.upload(`reuse/${randomUUID()}/failed.csv`, failing)).rejects.toThrow('source went away');
+    }
+    for (const { key, sha256 } of sources) {
+      const downloaded = await download(await storage.presignGet(key, 60));
+      expect({ size: downloaded.size, sha256: downloaded.sha256 }).toEqual({ size, sha256: sha256() });
     }
   });
 

@@ -43,6 +43,12 @@ export class ObjectStorage {
   private readonly client: Client;
   /** Same keys, public host: used only to sign links, never to send a request. */
   private readonly signer: Client;
+  /**
+   * Part buffers of finished uploads, taken by the next one (at most one upload's two): the parts
+   * of a split export, and exports one after the other, reuse them instead of leaving each
+   * upload's 2 × `partSize` to the garbage collector while the next allocates its own.
+   */
+  private readonly spareParts: Buffer[] = [];
 
   constructor(options: ObjectStorageOptions) {
     this.bucket = options.bucket;
@@ -68,7 +74,7 @@ export class ObjectStorage {
   /**
    * Streams `body` to `key`. The bytes are copied into two part buffers of `partSize`, reused:
    * one is uploaded while the other fills, so memory stays at two parts whatever the size (the
-   * first starts at 64 KiB, so a small file holds little). A
+   * first starts at 64 KiB, so a small file holds little), and handed to the next upload. A
    * body that fits in one part is one plain PUT; a longer one is a multipart upload, and the
    * object appears only when it completes. If `body` fails, the upload is aborted; if the
    * upload fails, `body` is destroyed so its producer stops.
@@ -90,7 +96,7 @@ export class ObjectStorage {
             // a file of a few rows never holds (and makes the garbage collector account for) a
             // part. (Doubling instead left up to a part of discarded buffers: 10 MB more peak.)
             const size = buffer || multipart ? this.partSize : Math.min(this.partSize, FIRST_BUFFER_BYTES);
-            const grown = Buffer.allocUnsafeSlow(size);
+            const grown = size === this.partSize ? (this.spareParts.pop() ?? Buffer.allocUnsafeSlow(size)) : Buffer.allocUnsafeSlow(size);
             buffer?.copy(grown, 0, 0, filled);
             buffers[current] = grown;
           }
@@ -118,6 +124,9 @@ export class ObjectStorage {
       // Best effort: S3 keeps the parts of an abandoned upload until told otherwise.
       await multipart?.abort().catch(() => undefined);
       throw error;
+    } finally {
+      // Every send has settled here (complete and abort wait for the part in flight).
+      for (const buffer of buffers) if (buffer.length === this.partSize && this.spareParts.length < 2) this.spareParts.push(buffer);
     }
   }
 
