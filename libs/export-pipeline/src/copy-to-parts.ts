@@ -1,6 +1,6 @@
 import { once } from 'node:events';
-import { PassThrough, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
@@ -103,13 +103,17 @@ export async function copyToParts(client: PoolClient, copySql: string, plan: Par
   }
 }
 
+/** Bytes a part's streams hold before the COPY waits: room for a few socket reads of PostgreSQL while the upload copies. */
+const PART_STREAM_BUFFER = 256 * 1024;
+
 /** One object being written: bytes in → gzip (compressed formats) → meter → upload. */
 class PartUpload {
   /** Data rows written into this part. */
   rows = 0;
   readonly objectKey: string;
+  /** Where the part's bytes are written: the gzip stream, or the meter itself for a plain format. */
   private readonly input: Transform;
-  private readonly meter = new ByteMeter();
+  private readonly meter = new ByteMeter({ highWaterMark: PART_STREAM_BUFFER });
   private readonly done: Promise<unknown>;
 
   constructor(
@@ -119,14 +123,14 @@ class PartUpload {
     stop: RunStop,
   ) {
     this.objectKey = plan.objectKey(part);
-    this.input = plan.traits.gzip ? createGzip({ level: plan.gzipLevel }) : new PassThrough();
+    this.input = plan.traits.gzip ? createGzip({ level: plan.gzipLevel }) : this.meter;
     const upload = storage.upload(this.objectKey, this.meter, plan.traits.contentType).catch((error: unknown) => {
       const failure = new StorageError(error);
       // Stops the COPY too: nothing more can be stored in this run.
       stop.stop(failure);
       throw failure;
     });
-    this.done = Promise.all([pipeline(this.input, this.meter), upload]);
+    this.done = Promise.all([this.input === this.meter ? finished(this.meter) : pipeline(this.input, this.meter), upload]);
     // Observed by write and finish; a failure while the COPY is read is not an unhandled rejection.
     this.done.catch(() => undefined);
   }
