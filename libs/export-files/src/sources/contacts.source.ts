@@ -1,7 +1,7 @@
 import { ContactsExportFilters, ExportType } from '@exports/contracts';
-import { isoTimestamp, safeText } from '../csv-sql';
+import { safeText } from '../csv-sql';
 import { ExportColumn, ExportSource, Literal, SourceRecord, SourceRows, textArray } from '../export-source';
-import { text } from './columns';
+import { text, timestamp } from './columns';
 
 /** Contacts of the account (deleted ones left out), by id; `listIds` matches any list. */
 export class ContactsExportSource implements ExportSource<ContactsExportFilters> {
@@ -16,8 +16,8 @@ export class ContactsExportSource implements ExportSource<ContactsExportFilters>
     { name: 'listIds', csv: safeText(`array_to_string(list_ids, ';')`), json: 'list_ids' },
     { name: 'customFields', csv: 'custom_fields::text', json: 'custom_fields' },
     { name: 'isTest', csv: `CASE is_test WHEN true THEN 'true' WHEN false THEN 'false' END`, json: 'is_test' },
-    { name: 'createdAt', csv: isoTimestamp('created_at'), json: isoTimestamp('created_at') },
-    { name: 'updatedAt', csv: isoTimestamp('updated_at'), json: isoTimestamp('updated_at') },
+    timestamp('createdAt', 'created_at'),
+    timestamp('updatedAt', 'updated_at'),
   ];
 
   rows(exportRecord: SourceRecord, filters: ContactsExportFilters, literal: Literal): SourceRows {
