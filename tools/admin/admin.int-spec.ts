@@ -346,6 +346,14 @@ describe('admin CLI (int)', () => {
       expect(await adminJson('files:purge-expired')).toEqual([{ purged: 0 }]);
     });
 
+    /** A COMPLETED export whose link and file retention ended a minute ago. */
+    const pastRetention = () => ({
+      status: 'COMPLETED',
+      completed_at: new Date(Date.now() - 86_400_000),
+      link_expires_at: new Date(Date.now() - 60_000),
+      file_expires_at: new Date(Date.now() - 60_000),
+    });
+
     it('files:purge-expired removes the one object the row recorded, never another run of the export', async () => {
       const exportId = randomUUID();
       const recorded = `${accountId}/${exportId}/1/contacts.csv`;
@@ -354,10 +362,7 @@ describe('admin CLI (int)', () => {
       await storage.upload(newer, Readable.from(['id\n']));
       await insertExport(accountId, {
         id: exportId,
-        status: 'COMPLETED',
-        completed_at: new Date(Date.now() - 86_400_000),
-        link_expires_at: new Date(Date.now() - 60_000),
-        file_expires_at: new Date(Date.now() - 60_000),
+        ...pastRetention(),
         file_name: 'contacts.csv',
         object_key: recorded,
       });
@@ -372,10 +377,7 @@ describe('admin CLI (int)', () => {
       for (const part of parts) await storage.upload(part.objectKey, Readable.from(['id\n']));
       await insertExport(accountId, {
         id: exportId,
-        status: 'COMPLETED',
-        completed_at: new Date(Date.now() - 86_400_000),
-        link_expires_at: new Date(Date.now() - 60_000),
-        file_expires_at: new Date(Date.now() - 60_000),
+        ...pastRetention(),
         object_key: parts[0].objectKey,
         files: JSON.stringify(parts),
       });
