@@ -37,10 +37,14 @@ describe('hostile input on every route and subject (e2e)', () => {
   const RANGE = { startDateTime: '2026-01-01T00:00:00Z', endDateTime: '2026-01-02T00:00:00Z' };
   /** A valid body per route, and which of its fields are strings and which lists of strings. */
   const ROUTES: Array<{ path: string; type: string; body: Record<string, unknown>; strings: string[]; lists: string[] }> = [
-    { path: '/exports/contacts', type: 'CONTACTS', body: {}, strings: ['timezone'], lists: ['listIds', 'contactIds'] },
-    { path: '/exports/delivery-reports', type: 'DELIVERY_REPORTS', body: { campaignId: 'c' }, strings: ['campaignId', 'startDateTime', 'endDateTime', 'timezone'], lists: ['channel', 'status'] },
-    { path: '/messages/history/export', type: 'MESSAGE_HISTORY', body: RANGE, strings: ['startDateTime', 'endDateTime', 'sender', 'recipient', 'timezone'], lists: ['channel', 'status'] },
+    { path: '/exports/contacts', type: 'CONTACTS', body: {}, strings: ['timezone', 'format'], lists: ['listIds', 'contactIds', 'columns'] },
+    { path: '/exports/delivery-reports', type: 'DELIVERY_REPORTS', body: { campaignId: 'c' }, strings: ['campaignId', 'startDateTime', 'endDateTime', 'timezone', 'format'], lists: ['channel', 'status', 'columns'] },
+    { path: '/messages/history/export', type: 'MESSAGE_HISTORY', body: RANGE, strings: ['startDateTime', 'endDateTime', 'sender', 'recipient', 'timezone', 'format'], lists: ['channel', 'status', 'columns'] },
   ];
+  /** The estimate beside each create route takes the same body. */
+  const ESTIMATES = ROUTES.map((route) => ({ ...route, path: `${route.path}/estimate` }));
+  /** Numbers no row count can be: JSON that overflows a double, past 2^53, negative, fractional, or text. */
+  const HUGE_NUMBERS = ['1e400', '-1e400', '9007199254740993', '1e20', '-1', '0.5', '"1e6"'];
   /** Hostile strings as JSON can carry them (escapes for NUL and surrogates). */
   const HOSTILE: Array<[string, string]> = [
     ['NUL', 'a\u0000b'],
@@ -85,7 +89,7 @@ describe('hostile input on every route and subject (e2e)', () => {
 
   // ---- HTTP bodies -----------------------------------------------------------------------
 
-  describe.each(ROUTES)('POST $path', ({ path, body, strings, lists }) => {
+  describe.each([...ROUTES, ...ESTIMATES])('POST $path', ({ path, body, strings, lists }) => {
     it('refuses a hostile value in every string field, naming the field', async () => {
       for (const field of [...strings, ...lists]) {
         for (const [name, value] of HOSTILE) {
@@ -97,6 +101,13 @@ describe('hostile input on every route and subject (e2e)', () => {
         // Unknown keys with hostile names are refused as unknown fields.
         const unknown = await post(path, JSON.stringify({ ...body, [`k\u0000${field}\ud800`]: 1 }));
         expectRefusal(`${path} hostile key`, unknown.status, unknown.body, 'k');
+      }
+    });
+
+    it('refuses a maxRowsPerFile no file can have, naming it', async () => {
+      for (const number of HUGE_NUMBERS) {
+        const response = await post(path, `${JSON.stringify(body).slice(0, -1)}${Object.keys(body).length ? ',' : ''}"maxRowsPerFile":${number}}`);
+        expectRefusal(`${path} maxRowsPerFile ${number}`, response.status, response.body, 'maxRowsPerFile');
       }
     });
 
@@ -198,6 +209,11 @@ describe('hostile input on every route and subject (e2e)', () => {
       data: () => ({ accountId: account.accountId, type, request: body }),
       fields: ['accountId', 'type', 'idempotencyKey', ...[...strings, ...lists].map((f) => `request.${f}`)],
     })),
+    ...ROUTES.map(({ type, body, strings, lists }) => ({
+      subject: Subjects.requests.exportsEstimate,
+      data: () => ({ accountId: account.accountId, type, request: body }),
+      fields: ['accountId', 'type', ...[...strings, ...lists].map((f) => `request.${f}`)],
+    })),
     { subject: Subjects.requests.exportsGet, data: () => ({ accountId: account.accountId, exportId: randomUUID() }), fields: ['accountId', 'exportId'] },
     { subject: Subjects.requests.exportsList, data: () => ({ accountId: account.accountId }), fields: ['accountId', 'status', 'type', 'page', 'limit'] },
     { subject: Subjects.requests.historyBrowse, data: () => ({ accountId: account.accountId, ...browse }), fields: ['accountId', 'channel', 'from', 'to', 'status', 'cursor', 'page', 'limit'] },
@@ -229,6 +245,14 @@ describe('hostile input on every route and subject (e2e)', () => {
     for (const [field, value] of [['page', 1e20], ['page', 1e9], ['limit', 1e9], ['page', '1e20']] as const) {
       const reply = await natsRequest(subject, envelope(subject, { ...base, [field]: value }));
       expectRefusal(`${subject} ${field}=${value}`, reply.err?.status, reply.err, field);
+    }
+  });
+
+  it.each([Subjects.requests.exportsCreate, Subjects.requests.exportsEstimate])('%s refuses a maxRowsPerFile no file can have, naming it', async (subject) => {
+    for (const number of HUGE_NUMBERS) {
+      const payload = `{"pattern":"${stack.namespace.subject(subject)}","id":"1","data":{"accountId":"${account.accountId}","type":"CONTACTS","request":{"maxRowsPerFile":${number}}}}`;
+      const reply = await natsRequest(subject, payload);
+      expectRefusal(`${subject} maxRowsPerFile ${number}`, reply.err?.status, reply.err, 'maxRowsPerFile');
     }
   });
 
