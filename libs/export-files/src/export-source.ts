@@ -77,10 +77,10 @@ export function exportSelect(source: ExportSource, exportRecord: SourceRecord, l
   return jsonLines ? `SELECT row_to_json(r)::text AS line FROM (${rows}) AS r` : rows;
 }
 
-/** The rows of the export counted, without their order or their cells. */
-export function exportCountSelect(source: ExportSource, exportRecord: SourceRecord, literal: Literal): string {
+/** `SELECT <list>` over the export's rows, without their order or their cells: to count them, or to plan that. */
+export function exportRowsSelect(source: ExportSource, exportRecord: SourceRecord, literal: Literal, list: string): string {
   const { from, where } = source.rows(exportRecord, exportRecord.filters, literal);
-  return `SELECT count(*) AS rows FROM ${from} WHERE ${where.join(' AND ')}`;
+  return `SELECT ${list} FROM ${from} WHERE ${where.join(' AND ')}`;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 import { DataSource, QueryRunner } from 'typeorm';
-import { ExportSource, exportCountSelect, Literal, SourceRecord } from '@exports/export-files';
+import { ExportSource, exportRowsSelect, Literal, SourceRecord } from '@exports/export-files';
 import { QUERY_CANCELED, sqlStateOf } from '@exports/platform';
 import { plannedRows } from './query-plan';
 
@@ -17,8 +17,7 @@ export class ExportRowsRepository {
   /** `EXPLAIN` of the rows: no row is read. */
   async planned(source: ExportSource, record: SourceRecord): Promise<number> {
     return this.withConnection(async (runner, literal) => {
-      const { from, where } = source.rows(record, record.filters, literal);
-      const [line] = await runner.query(`EXPLAIN (FORMAT JSON) SELECT 1 FROM ${from} WHERE ${where.join(' AND ')}`);
+      const [line] = await runner.query(`EXPLAIN (FORMAT JSON) ${exportRowsSelect(source, record, literal, '1')}`);
       return plannedRows(line['QUERY PLAN']);
     });
   }
@@ -29,7 +28,7 @@ export class ExportRowsRepository {
       await runner.startTransaction();
       try {
         await runner.query(`SET LOCAL statement_timeout = ${timeoutMs}`);
-        const [{ rows }] = await runner.query(exportCountSelect(source, record, literal));
+        const [{ rows }] = await runner.query(exportRowsSelect(source, record, literal, 'count(*) AS rows'));
         await runner.commitTransaction();
         return Number(rows);
       } catch (error) {
