@@ -165,7 +165,7 @@ export class ExportRunner {
       heartbeatMs: this.settings.heartbeatMs ?? 1000,
       stallSeconds: this.settings.stallSeconds,
       // Before the COPY (clean-up, a connection) nothing streams yet: the stall limit counts from the COPY.
-      progress: () => (copied ? { bytes: copied.bytes, rows: copied.rows } : undefined),
+      progress: () => copied,
       heartbeat,
       working: () => hooks.working(),
       stalled: () => stop.stop(new StallError(this.settings.stallSeconds)),
