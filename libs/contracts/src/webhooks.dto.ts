@@ -1,6 +1,6 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayNotEmpty, ArrayUnique, IsArray, IsIn, IsOptional, IsString, IsUUID, MaxLength, registerDecorator, ValidationOptions } from 'class-validator';
-import { IsPageNumber, IsPageSize, MAX_OFFSET, MAX_PAGE } from './paging';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
+import { ArrayMaxSize, ArrayNotEmpty, ArrayUnique, IsArray, IsIn, IsString, IsUUID, MaxLength, registerDecorator, ValidationOptions } from 'class-validator';
+import { ListExportsQueryDto } from './export-resource.dto';
 
 /** The export lifecycle events a webhook endpoint may subscribe to (the `type` of a delivery). */
 export enum WebhookEventType {
@@ -145,24 +145,8 @@ export class WebhookPageDto {
   totalItems!: number;
 }
 
-export class ListWebhooksQueryDto {
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 0,
-    maximum: MAX_PAGE,
-    default: 0,
-    example: 0,
-    description: `Page number, 0-based; at most ${MAX_PAGE}, and page × limit at most ${MAX_OFFSET}`,
-  })
-  @IsOptional()
-  @IsPageNumber()
-  page: number = 0;
-
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 10, example: 10, description: 'Items per page' })
-  @IsOptional()
-  @IsPageSize(100)
-  limit: number = 10;
-}
+/** `page` and `limit`, as every paged list of the API takes them. */
+export class ListWebhooksQueryDto extends PickType(ListExportsQueryDto, ['page', 'limit'] as const) {}
 
 /** One event owed to one endpoint, with how its delivery went so far. */
 export class WebhookDeliveryDto {
