@@ -80,7 +80,11 @@ export class WebhookDeliveriesRepository extends SqlRepository {
     );
     if (!current || current.status !== WebhookDeliveryStatus.Pending) return { kind: 'done' };
     if (!current.enabled) {
-      await this.rows(`UPDATE webhook_deliveries SET status = 'FAILED', next_retry_at = NULL, last_error = 'The endpoint is disabled' WHERE id = $1 AND status = 'PENDING'`, [deliveryId]);
+      // The last attempt's error stays: it is the one that explains the disabling.
+      await this.rows(
+        `UPDATE webhook_deliveries SET status = 'FAILED', next_retry_at = NULL, last_error = coalesce(last_error, 'The endpoint is disabled') WHERE id = $1 AND status = 'PENDING'`,
+        [deliveryId],
+      );
       return { kind: 'done' };
     }
     if (current.wait_ms > 1000) return { kind: 'early', waitMs: current.wait_ms };
