@@ -159,6 +159,10 @@ describe('webhooks (e2e)', () => {
     expect(requests).toHaveLength(2);
     expect(requests[1].headers['webhook-id']).toBe(requests[0].headers['webhook-id']);
     verifyWebhook(requests[1], endpoint.secret);
+    // The restarted worker counts its attempt, and reports its delivery backlog.
+    const metrics = await stack.ops<string>('export-worker', '/metrics');
+    expect(metrics.body).toMatch(/^webhook_attempts_total\{[^}]*outcome="delivered"[^}]*\} [1-9]/m);
+    expect(metrics.body).toMatch(/^jetstream_consumer_pending_messages\{[^}]*consumer="export-worker-webhook-deliveries"[^}]*\} \d+/m);
   });
 
   it('every delivery meant to reach its receiver was delivered: none lost', async () => {

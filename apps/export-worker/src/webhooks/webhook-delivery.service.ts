@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap }
 import { JsMsg } from 'nats';
 import { anyAccount, Consumers, splitAccountSubject, Subjects, WebhookDeliveryJob } from '@exports/contracts';
 import { DueDelivery, WebhookDeliveriesRepository } from '@exports/database';
-import { AppConfig, checkPayload, JetStream, jsonOf, PullLoop, SecretBox } from '@exports/platform';
+import { AppConfig, checkPayload, JetStream, jsonOf, Metrics, PullLoop, SecretBox } from '@exports/platform';
 import { retryDelayMs } from './retry-schedule';
 import { WebhookSender } from './webhook-sender';
 import { signWebhook } from './webhook-signature';
@@ -31,6 +31,7 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, BeforeApp
     private readonly deliveries: WebhookDeliveriesRepository,
     private readonly secrets: SecretBox,
     private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {
     this.sender = new WebhookSender({ timeoutMs: config.WEBHOOK_TIMEOUT_MS, allowInsecure: config.WEBHOOK_ALLOW_INSECURE });
     this.scheduleMs = config.webhookRetryScheduleMs;
@@ -46,6 +47,7 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, BeforeApp
       maxDeliver: -1,
       maxAckPending: MAX_ACK_PENDING,
     });
+    this.metrics.onScrape(() => this.jetStream.reportBacklog(this.metrics, 'webhookDeliveries', Consumers.webhookDeliveries));
     this.loop = new PullLoop(this.jetStream, {
       stream: 'webhookDeliveries',
       durable: Consumers.webhookDeliveries,
@@ -81,9 +83,11 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, BeforeApp
     const delivery = start.delivery;
     const headers = signWebhook(this.signingSecrets(delivery), delivery.eventId, new Date(), delivery.body);
     const result = await this.sender.send(delivery.endpoint.url, { ...headers }, delivery.body);
+    this.metrics.webhookLatency.observe(result.latencyMs / 1000);
     const context = { accountId: job.accountId, webhookId: delivery.endpoint.id, deliveryId: delivery.id, eventId: delivery.eventId, attempt: delivery.attempts };
     if (!result.error && result.status !== undefined) {
       await this.deliveries.succeeded(delivery.id, result.status, result.latencyMs);
+      this.metrics.webhookAttempts.inc({ outcome: 'delivered' });
       this.logger.log({ message: 'Webhook delivered', ...context, httpStatus: result.status, latencyMs: result.latencyMs });
       return ack(message);
     }
@@ -100,6 +104,7 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, BeforeApp
       },
       this.config.WEBHOOK_DISABLE_AFTER_SECONDS,
     );
+    this.metrics.webhookAttempts.inc({ outcome: delayMs === undefined ? 'failed' : 'retry' });
     this.logger.warn({ message: 'Webhook attempt failed', ...context, httpStatus: result.status, reason: result.error, retryInMs: delayMs, endpointDisabled: disabled });
     if (delayMs === undefined) return ack(message);
     // A just-disabled endpoint: back at once, to end the delivery FAILED rather than wait out the delay.
