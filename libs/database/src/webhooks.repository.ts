@@ -84,13 +84,13 @@ export const PREVIOUS_SECRET_HOURS = 24;
  */
 export class WebhooksRepository extends SqlRepository {
   /**
-   * Registers an endpoint unless the account already has `max`; the count and the insert run in
-   * one statement under the account's advisory lock, so concurrent requests cannot pass the cap.
+   * Registers an endpoint unless the account already has `max`: one statement, in which
+   * `webhook_endpoints_locked` takes the account's webhook lock (held until commit) and only then
+   * counts, so concurrent requests count one after the other and cannot pass the cap.
    */
   async create(accountId: string, endpoint: { url: string; events: WebhookEventType[]; secretSealed: string }, max: number): Promise<{ record?: WebhookEndpointRecord; count: number }> {
     const rows = await this.rows(
-      `WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtextextended($2::text, 1))),
-            counted AS MATERIALIZED (SELECT count(*)::int AS count FROM webhook_endpoints, locked WHERE account_id = $2::uuid),
+      `WITH counted AS MATERIALIZED (SELECT webhook_endpoints_locked($2::uuid) AS count),
             inserted AS (
               INSERT INTO webhook_endpoints (id, account_id, url, events, secret_sealed)
               SELECT $1::uuid, $2::uuid, $3::text, $4::text[], $5::text FROM counted WHERE count < $6

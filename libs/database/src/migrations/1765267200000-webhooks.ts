@@ -5,6 +5,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * WEBHOOK_SECRET_KEY, the previous secret while it still signs after a rotation, and why an
  * endpoint was disabled), and one delivery per event and endpoint with how its attempts went.
  * The body of a delivery is kept as sent, so every attempt signs the same bytes.
+ * `webhook_endpoints_locked` counts an account's endpoints after taking a lock of the account's
+ * own for them (as `open_exports_locked` does for exports): under READ COMMITTED the count, a
+ * statement of its own, sees every endpoint committed by the request that held the lock before.
  */
 export class Webhooks1765267200000 implements MigrationInterface {
   name = 'Webhooks1765267200000';
@@ -27,6 +30,17 @@ export class Webhooks1765267200000 implements MigrationInterface {
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);
     await queryRunner.query(`CREATE INDEX webhook_endpoints_account ON webhook_endpoints (account_id, created_at DESC, id)`);
+    await queryRunner.query(`
+      CREATE FUNCTION webhook_endpoints_locked(account uuid) RETURNS integer
+      LANGUAGE plpgsql VOLATILE AS $$
+      DECLARE
+        endpoints integer;
+      BEGIN
+        PERFORM pg_advisory_xact_lock(hashtextextended(account::text, 1));
+        SELECT count(*)::int INTO endpoints FROM webhook_endpoints WHERE account_id = account;
+        RETURN endpoints;
+      END
+      $$`);
     await queryRunner.query(`
       CREATE TABLE webhook_deliveries (
         id uuid PRIMARY KEY,
@@ -52,6 +66,7 @@ export class Webhooks1765267200000 implements MigrationInterface {
 
   async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`DROP TABLE webhook_deliveries`);
+    await queryRunner.query(`DROP FUNCTION webhook_endpoints_locked(uuid)`);
     await queryRunner.query(`DROP TABLE webhook_endpoints`);
   }
 }
