@@ -4,7 +4,7 @@ import { anyAccount, Consumers, splitAccountSubject, Subjects, WebhookDeliveryJo
 import { DueDelivery, WebhookDeliveriesRepository } from '@exports/database';
 import { AppConfig, checkPayload, JetStream, jsonOf, Metrics, PullLoop, SecretBox } from '@exports/platform';
 import { retryDelayMs } from './retry-schedule';
-import { WebhookSender } from './webhook-sender';
+import { SendResult, WebhookSender } from './webhook-sender';
 import { signWebhook } from './webhook-signature';
 
 /** Beyond the attempt's own timeout, before JetStream hands an unacknowledged job to another worker. */
@@ -81,8 +81,7 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, BeforeApp
     if (start.kind === 'done') return ack(message);
     if (start.kind === 'early') return message.nak(start.waitMs);
     const delivery = start.delivery;
-    const headers = signWebhook(this.signingSecrets(delivery), delivery.eventId, new Date(), delivery.body);
-    const result = await this.sender.send(delivery.endpoint.url, { ...headers }, delivery.body);
+    const result = await this.attempt(delivery);
     this.metrics.webhookLatency.observe(result.latencyMs / 1000);
     const context = { accountId: job.accountId, webhookId: delivery.endpoint.id, deliveryId: delivery.id, eventId: delivery.eventId, attempt: delivery.attempts };
     if (!result.error && result.status !== undefined) {
@@ -109,6 +108,18 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, BeforeApp
     if (delayMs === undefined) return ack(message);
     // A just-disabled endpoint: back at once, to end the delivery FAILED rather than wait out the delay.
     message.nak(disabled ? 0 : delayMs);
+  }
+
+  /** Signs and sends; a secret that cannot be opened (WEBHOOK_SECRET_KEY changed) is a failed attempt like any other. */
+  private async attempt(delivery: DueDelivery): Promise<SendResult> {
+    let secrets: string[];
+    try {
+      secrets = this.signingSecrets(delivery);
+    } catch {
+      return { latencyMs: 0, error: 'The signing secret cannot be opened (was WEBHOOK_SECRET_KEY changed?); nothing was sent' };
+    }
+    const headers = signWebhook(secrets, delivery.eventId, new Date(), delivery.body);
+    return this.sender.send(delivery.endpoint.url, { ...headers }, delivery.body);
   }
 
   /** The current secret, and the previous one while it still signs after a rotation. */
