@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { AccountsRepository, openDatabase } from '@exports/database';
@@ -21,6 +23,17 @@ const DEMO_MESSAGES = 1000;
 /** Our own NATS when NATS_URL is unset: beside the machine's (4222), with generated dev identities. */
 const DEV_NATS_PORT = 4223;
 const DEV_NATS_DIR = join(ROOT, 'tmp', 'dev-stack', 'nats');
+/** The stack's WEBHOOK_SECRET_KEY, made once and kept, so the secrets sealed under it still open after a restart. */
+const DEV_WEBHOOK_KEY_FILE = join(ROOT, 'tmp', 'dev-stack', 'webhook-secret-key');
+
+async function devWebhookSecretKey(): Promise<string> {
+  const kept = await readFile(DEV_WEBHOOK_KEY_FILE, 'utf8').catch(() => '');
+  if (kept.trim()) return kept.trim();
+  const key = randomBytes(32).toString('base64');
+  await mkdir(join(ROOT, 'tmp', 'dev-stack'), { recursive: true });
+  await writeFile(DEV_WEBHOOK_KEY_FILE, key + '\n', { mode: 0o600 });
+  return key;
+}
 
 const children: AppProcess[] = [];
 let s3: LocalS3Server | undefined;
@@ -83,6 +96,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
   const env = { ...process.env };
+  // Webhooks to a receiver on this machine (http, loopback) are what a try-out needs.
+  env.WEBHOOK_ALLOW_INSECURE ??= 'true';
+  env.WEBHOOK_SECRET_KEY ??= await devWebhookSecretKey();
   const config = loadConfig(env);
 
   if (!(await reachable(config.DATABASE_URL, 5432))) {

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { exportOutboxMessage } from '@exports/database';
 import { OutboxModule } from '@exports/outbox';
-import { AppConfig, BodyErrorInterceptor, HttpErrorFilter } from '@exports/platform';
+import { AppConfig, BodyErrorInterceptor, HttpErrorFilter, SecretBox } from '@exports/platform';
 import { ApiKeyCache } from './auth/api-key-cache';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyRevocations } from './auth/api-key-revocations';
@@ -14,16 +14,20 @@ import { ExportsService } from './exports/exports.service';
 import { HealthController } from './health/health.controller';
 import { HistoryClientModule } from './history/history-client.module';
 import { HistoryController } from './history/history.controller';
+import { WebhooksController } from './webhooks/webhooks.controller';
+import { WebhooksService } from './webhooks/webhooks.service';
 
 export const APP = 'api-gateway';
 
 @Module({
   imports: [OutboxModule.forApp(exportOutboxMessage), HistoryClientModule],
-  controllers: [ExportsController, ExportEstimatesController, HealthController, HistoryController, MessageHistoryEstimateController],
+  controllers: [ExportsController, ExportEstimatesController, HealthController, HistoryController, MessageHistoryEstimateController, WebhooksController],
   providers: [
     ExportsService,
     ExportEstimatesService,
     ExportRowsRepository,
+    WebhooksService,
+    { provide: SecretBox, useFactory: (config: AppConfig) => new SecretBox(config.WEBHOOK_SECRET_KEY), inject: [AppConfig] },
     { provide: ApiKeyCache, useFactory: (config: AppConfig) => new ApiKeyCache(config.API_KEY_CACHE_TTL_MS, config.API_KEY_CACHE_MAX_ENTRIES), inject: [AppConfig] },
     ApiKeyRevocations,
     { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -13,6 +13,8 @@ const PRODUCTION: Record<string, string> = {
   S3_SECRET_KEY: randomBytes(16).toString('hex'),
   NATS_USER: 'exports',
   NATS_PASSWORD: randomBytes(12).toString('hex'),
+  WEBHOOK_SECRET_KEY: randomBytes(32).toString('base64'),
+  WEBHOOK_ALLOW_INSECURE: 'false',
 };
 
 /**
@@ -35,6 +37,8 @@ describe('production settings (e2e)', () => {
   it.each([
     ['the development CURSOR_SECRET', { CURSOR_SECRET: undefined }, 'CURSOR_SECRET'],
     ['a CURSOR_SECRET under 32 characters', { CURSOR_SECRET: 'x'.repeat(31) }, 'CURSOR_SECRET'],
+    ['the development WEBHOOK_SECRET_KEY', { WEBHOOK_SECRET_KEY: undefined }, 'WEBHOOK_SECRET_KEY'],
+    ['webhooks allowed over http and to private addresses', { WEBHOOK_ALLOW_INSECURE: 'true' }, 'WEBHOOK_ALLOW_INSECURE'],
     ['the default S3 access key', { S3_ACCESS_KEY: 'minioadmin' }, 'S3_ACCESS_KEY'],
     ['the default S3 secret key', { S3_SECRET_KEY: 'minioadmin' }, 'S3_SECRET_KEY'],
     ["the local S3 server's credentials", { S3_ACCESS_KEY: 'S3RVER', S3_SECRET_KEY: 'S3RVER' }, 'S3_ACCESS_KEY'],
@@ -54,7 +58,7 @@ describe('production settings (e2e)', () => {
     const { code, output } = await runToExit('api-gateway', { NODE_ENV: 'production', DATABASE_URL: SAFE.DATABASE_URL, NATS_URL: SAFE.NATS_URL });
     expect(code).toBe(78);
     const lines = output.split('\n').filter((line) => line.startsWith('  - '));
-    expect(lines.map((line) => line.slice(4).split(':')[0])).toEqual(['CURSOR_SECRET', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'NATS_NKEY_SEED_FILE, NATS_USER, NATS_PASSWORD', 'S3_ENDPOINT']);
+    expect(lines.map((line) => line.slice(4).split(':')[0])).toEqual(['CURSOR_SECRET', 'WEBHOOK_SECRET_KEY', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'NATS_NKEY_SEED_FILE, NATS_USER, NATS_PASSWORD', 'S3_ENDPOINT']);
     expect(output).not.toContain('minioadmin');
   });
 

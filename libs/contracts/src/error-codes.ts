@@ -29,6 +29,8 @@ export enum ErrorCode {
   RateLimited = 'RATE_LIMITED',
   /** The account already has the maximum number of unfinished (PENDING) exports. */
   TooManyOpenExports = 'TOO_MANY_OPEN_EXPORTS',
+  /** The account already has the maximum number of webhook endpoints; delete one first. */
+  TooManyWebhooks = 'TOO_MANY_WEBHOOKS',
   /** An unexpected failure; `errorId` identifies it in the logs. */
   Internal = 'INTERNAL',
   /** A dependency (database, message history) cannot answer now; retry later. */
@@ -48,6 +50,7 @@ export const STATUS_OF_ERROR: Record<ErrorCode, number> = {
   [ErrorCode.UnsupportedMediaType]: 415,
   [ErrorCode.RateLimited]: 429,
   [ErrorCode.TooManyOpenExports]: 429,
+  [ErrorCode.TooManyWebhooks]: 409,
   [ErrorCode.Internal]: 500,
   [ErrorCode.Unavailable]: 503,
 };

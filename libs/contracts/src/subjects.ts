@@ -13,7 +13,10 @@ export const Subjects = {
     completed: 'exports.events.completed',
     failed: 'exports.events.failed',
     expired: 'exports.events.expired',
+    cancelled: 'exports.events.cancelled',
   },
+  /** `webhooks.deliveries.<accountId>`: one message per webhook delivery to make ({@link WebhookDeliveryJob}). */
+  webhookDeliveries: 'webhooks.deliveries',
   requests: {
     exportsCreate: 'exports.create',
     exportsGet: 'exports.get',
@@ -67,6 +70,7 @@ export const Streams = {
   exportEvents: { name: 'EXPORT_EVENTS', subjects: ['exports.events.>'] },
   platform: { name: 'PLATFORM', subjects: ['platform.>'] },
   deadLetters: { name: 'DEAD_LETTERS', subjects: ['dead-letter.>'] },
+  webhookDeliveries: { name: 'WEBHOOK_DELIVERIES', subjects: ['webhooks.deliveries.>'] },
 } as const;
 
 /**
@@ -92,6 +96,10 @@ export const Consumers = {
   historyServiceMessages: 'history-service-messages',
   /** Export runs of one type, on the exports stream, for the app that produces that type. */
   exportRuns: (app: string, type: ExportType): string => `${app}-${exportSlug(type)}`,
+  /** Export lifecycle events, fanned out into one webhook delivery per matching endpoint. */
+  webhookEvents: 'export-worker-webhook-events',
+  /** Webhook deliveries to make, with their retries. */
+  webhookDeliveries: 'export-worker-webhook-deliveries',
 } as const;
 
 /**

@@ -12,3 +12,5 @@ export * from './exports-maintenance.repository';
 export * from './admin.repository';
 export * from './database.module';
 export * from './export-outbox-message';
+export * from './webhooks.repository';
+export * from './webhook-deliveries.repository';

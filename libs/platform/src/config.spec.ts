@@ -113,6 +113,7 @@ describe('productionProblems', () => {
     S3_PUBLIC_URL: 'https://files.example.com',
     NATS_USER: 'exports',
     NATS_PASSWORD: 'a-nats-password',
+    WEBHOOK_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
   };
   const problemsWith = (change: Record<string, string | undefined>) => productionProblems(loadConfig({ ...SAFE, ...change }));
 
@@ -128,6 +129,8 @@ describe('productionProblems', () => {
   it.each([
     ['the development CURSOR_SECRET', { CURSOR_SECRET: undefined }, /^CURSOR_SECRET: is the development default/],
     ['a CURSOR_SECRET under 32 characters', { CURSOR_SECRET: 'only-thirty-one-characters-long' }, /^CURSOR_SECRET: is 31 characters long; production needs at least 32$/],
+    ['the development WEBHOOK_SECRET_KEY', { WEBHOOK_SECRET_KEY: undefined }, /^WEBHOOK_SECRET_KEY: is the development default/],
+    ['webhooks allowed over http and to private addresses', { WEBHOOK_ALLOW_INSECURE: 'true' }, /^WEBHOOK_ALLOW_INSECURE: /],
     ["MinIO's default access key", { S3_ACCESS_KEY: 'minioadmin' }, /^S3_ACCESS_KEY: is a well-known default credential/],
     ["MinIO's default secret key", { S3_SECRET_KEY: 'minioadmin' }, /^S3_SECRET_KEY: is a well-known default credential/],
     ["the local S3 server's access key", { S3_ACCESS_KEY: 'S3RVER' }, /^S3_ACCESS_KEY: /],
@@ -148,7 +151,7 @@ describe('productionProblems', () => {
 
   it('lists every unsafe setting of the defaults at once, never a secret', () => {
     const problems = productionProblems(loadConfig({ NODE_ENV: 'production' }));
-    expect(problems.map((problem) => problem.split(':')[0])).toEqual(['CURSOR_SECRET', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'NATS_NKEY_SEED_FILE, NATS_USER, NATS_PASSWORD', 'S3_ENDPOINT']);
+    expect(problems.map((problem) => problem.split(':')[0])).toEqual(['CURSOR_SECRET', 'WEBHOOK_SECRET_KEY', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'NATS_NKEY_SEED_FILE, NATS_USER, NATS_PASSWORD', 'S3_ENDPOINT']);
     expect(problems.join('\n')).not.toContain('minioadmin');
     expect(problems.join('\n')).not.toContain('dev-only-cursor-secret');
   });
@@ -159,6 +162,20 @@ describe('productionProblems', () => {
     expect(() => refuseUnsafeProduction(loadConfig({ ...SAFE, CURSOR_SECRET: undefined }))).toThrow(
       new ConfigError(['CURSOR_SECRET: is the development default; set a random secret of at least 32 characters'], 'Unsafe configuration for NODE_ENV=production'),
     );
+  });
+});
+
+describe('webhook settings', () => {
+  it('reads WEBHOOK_RETRY_SCHEDULE as milliseconds, and refuses what is not a list of durations', () => {
+    expect(loadConfig({ WEBHOOK_RETRY_SCHEDULE: '500ms,5s,2m,1h' }).webhookRetryScheduleMs).toEqual([500, 5000, 120_000, 3_600_000]);
+    expect(loadConfig({}).webhookRetryScheduleMs.reduce((sum, ms) => sum + ms, 0)).toBeLessThanOrEqual(24 * 3_600_000);
+    for (const bad of ['5', '5s,', '5 s', '1d', '-5s', 's']) expect(() => loadConfig({ WEBHOOK_RETRY_SCHEDULE: bad })).toThrow(/WEBHOOK_RETRY_SCHEDULE: WEBHOOK_RETRY_SCHEDULE must be durations/);
+    expect(() => loadConfig({ WEBHOOK_RETRY_SCHEDULE: '100h,100h' })).toThrow(/WEBHOOK_RETRY_SCHEDULE: adds up to more than 6 days/);
+  });
+
+  it('needs WEBHOOK_SECRET_KEY to be 32 bytes in base64, and never prints it', () => {
+    expect(() => loadConfig({ WEBHOOK_SECRET_KEY: Buffer.alloc(16, 1).toString('base64') })).toThrow(/WEBHOOK_SECRET_KEY: .*\(got "\*\*\*"\)/);
+    expect(loadConfig({ WEBHOOK_SECRET_KEY: Buffer.alloc(32, 1).toString('base64') }).WEBHOOK_SECRET_KEY).toHaveLength(44);
   });
 });
 

@@ -7,6 +7,12 @@ const URL_OPTIONS = { require_tld: false, require_protocol: true };
 
 /** The CURSOR_SECRET the code ships with: fine on a laptop, refused with NODE_ENV=production. */
 export const DEVELOPMENT_CURSOR_SECRET = 'dev-only-cursor-secret-change-me';
+/** The WEBHOOK_SECRET_KEY the code ships with (base64 of 32 bytes): fine on a laptop, refused with NODE_ENV=production. */
+export const DEVELOPMENT_WEBHOOK_SECRET_KEY = Buffer.from('dev-only-webhook-key-change-me!!').toString('base64');
+/** The default WEBHOOK_RETRY_SCHEDULE: 10 attempts after the first, about 23 h 47 min in all. */
+export const DEFAULT_WEBHOOK_RETRY_SCHEDULE = '5s,30s,2m,10m,30m,1h,2h,4h,8h,8h';
+/** The longest a webhook delivery may be retried: the WEBHOOK_DELIVERIES stream keeps its jobs a week. */
+const WEBHOOK_RETRY_MAX_TOTAL_SECONDS = 6 * 86_400;
 /** Credentials everyone knows: MinIO's root default and the local S3 server's. */
 const DEFAULT_S3_CREDENTIALS = ['minioadmin', 'S3RVER'];
 
@@ -215,11 +221,50 @@ export class AppConfig {
   @Transform(toInt) @IsInt({ message: 'TRUST_PROXY must be the number of proxies in front of the gateway (0 for none)' }) @Min(0) @Max(10)
   TRUST_PROXY = 0;
 
+  /**
+   * Encrypts the signing secrets of webhook endpoints in the database (AES-256-GCM): base64 of 32
+   * random bytes (`openssl rand -base64 32`). Changing it makes the stored secrets unreadable.
+   */
+  @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'WEBHOOK_SECRET_KEY must be the base64 of 32 bytes (openssl rand -base64 32)' })
+  WEBHOOK_SECRET_KEY = DEVELOPMENT_WEBHOOK_SECRET_KEY;
+
+  /** Lets webhook URLs be plain http and reach loopback and private addresses: development and tests only. */
+  @Transform(toBoolean) @IsBoolean({ message: 'WEBHOOK_ALLOW_INSECURE must be true or false' })
+  WEBHOOK_ALLOW_INSECURE = false;
+
+  /** Webhook endpoints one account may have. */
+  @Transform(toInt) @IsInt({ message: 'WEBHOOK_MAX_PER_ACCOUNT must be an integer from 1 to 1000' }) @Min(1) @Max(1000)
+  WEBHOOK_MAX_PER_ACCOUNT = 10;
+
+  /** How long one delivery attempt may take, connection to last byte read. */
+  @Transform(toInt) @IsInt({ message: 'WEBHOOK_TIMEOUT_MS must be an integer from 100 to 60000' }) @Min(100) @Max(60_000)
+  WEBHOOK_TIMEOUT_MS = 10_000;
+
+  /** Deliveries one export-worker instance makes at the same time (apart from the export runs). */
+  @Transform(toInt) @IsInt({ message: 'WEBHOOK_CONCURRENCY must be an integer from 1 to 256' }) @Min(1) @Max(256)
+  WEBHOOK_CONCURRENCY = 8;
+
+  /**
+   * Delays before each retry of a failed delivery, comma-separated durations (`500ms`, `5s`, `2m`,
+   * `1h`), each stretched or shrunk by up to 20 % at random; once they are spent the delivery is FAILED.
+   */
+  @Matches(/^\d+(ms|s|m|h)(,\d+(ms|s|m|h))*$/, { message: 'WEBHOOK_RETRY_SCHEDULE must be durations separated by commas, such as 5s,30s,2m,1h' })
+  WEBHOOK_RETRY_SCHEDULE = DEFAULT_WEBHOOK_RETRY_SCHEDULE;
+
+  /** An endpoint whose every attempt failed for this long is disabled. */
+  @Transform(toInt) @IsInt({ message: 'WEBHOOK_DISABLE_AFTER_SECONDS must be an integer from 1 to 604800' }) @Min(1) @Max(604_800)
+  WEBHOOK_DISABLE_AFTER_SECONDS = 86_400;
+
   @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose'], { message: 'LOG_LEVEL must be one of fatal, error, warn, log, debug, verbose' })
   LOG_LEVEL = 'log';
 
   get s3PublicUrl(): string {
     return this.S3_PUBLIC_URL ?? this.S3_ENDPOINT;
+  }
+
+  /** WEBHOOK_RETRY_SCHEDULE in milliseconds. */
+  get webhookRetryScheduleMs(): number[] {
+    return parseDurations(this.WEBHOOK_RETRY_SCHEDULE);
   }
 
   get isProduction(): boolean {
@@ -262,6 +307,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (config.INGEST_RETRY_MAX_MS < config.INGEST_RETRY_BASE_MS) {
     problems.push('INGEST_RETRY_MAX_MS: must be at least INGEST_RETRY_BASE_MS');
   }
+  if (!problems.some((p) => p.startsWith('WEBHOOK_RETRY_SCHEDULE')) && config.webhookRetryScheduleMs.reduce((sum, ms) => sum + ms, 0) > WEBHOOK_RETRY_MAX_TOTAL_SECONDS * 1000) {
+    problems.push(`WEBHOOK_RETRY_SCHEDULE: adds up to more than ${WEBHOOK_RETRY_MAX_TOTAL_SECONDS / 86_400} days, longer than the delivery jobs are kept`);
+  }
   if (Boolean(config.NATS_USER) !== Boolean(config.NATS_PASSWORD)) {
     problems.push('NATS_USER, NATS_PASSWORD: set both or neither');
   }
@@ -289,6 +337,12 @@ export function productionProblems(config: AppConfig): string[] {
     problems.push('CURSOR_SECRET: is the development default; set a random secret of at least 32 characters');
   } else if (config.CURSOR_SECRET.length < 32) {
     problems.push(`CURSOR_SECRET: is ${config.CURSOR_SECRET.length} characters long; production needs at least 32`);
+  }
+  if (config.WEBHOOK_SECRET_KEY === DEVELOPMENT_WEBHOOK_SECRET_KEY) {
+    problems.push('WEBHOOK_SECRET_KEY: is the development default; set the base64 of 32 random bytes (openssl rand -base64 32)');
+  }
+  if (config.WEBHOOK_ALLOW_INSECURE) {
+    problems.push('WEBHOOK_ALLOW_INSECURE: lets webhooks go over plain http and to private addresses; leave it false in production');
   }
   for (const name of ['S3_ACCESS_KEY', 'S3_SECRET_KEY'] as const) {
     if (DEFAULT_S3_CREDENTIALS.includes(config[name])) {
@@ -325,6 +379,17 @@ export function databaseRoleProblem(role: DatabaseRole): string | undefined {
   const why = role.superuser ? 'is a superuser' : role.owns.length ? `owns ${role.owns.join(', ')}` : undefined;
   if (!why) return undefined;
   return `DATABASE_URL: the role "${role.name}" ${why}; give the apps a role with only the grants they use (tools/postgres/roles.sql), and the owner to DATABASE_MIGRATION_URL`;
+}
+
+const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `5s,2m,1h` in milliseconds (the format of WEBHOOK_RETRY_SCHEDULE, checked by its pattern). */
+export function parseDurations(list: string): number[] {
+  return list.split(',').map((item) => {
+    const [, amount, unit] = /^(\d+)(ms|s|m|h)$/.exec(item.trim()) ?? [];
+    if (!unit) throw new Error(`"${item}" is not a duration such as 5s, 2m or 1h`);
+    return Number(amount) * DURATION_UNIT_MS[unit];
+  });
 }
 
 function databaseName(url: string): string {

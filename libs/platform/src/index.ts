@@ -25,3 +25,4 @@ export * from './node-flags';
 export * from './database-errors';
 export * from './sql-rows';
 export * from './ingest-service';
+export * from './secret-box';

@@ -32,9 +32,10 @@ export interface DurableConsumerOptions {
 
 /**
  * Stream limits: work and events are kept a week, ingestion two weeks, dead letters until an
- * operator replays or removes them (0: no age limit); 2 minute dedupe window.
+ * operator replays or removes them (0: no age limit); 2 minute dedupe window. Webhook delivery
+ * jobs are kept a week too: longer than any retry schedule (WEBHOOK_RETRY_SCHEDULE, at most 6 days).
  */
-const STREAM_MAX_AGE_SECONDS: Record<StreamKey, number> = { exports: 7 * 86400, exportEvents: 7 * 86400, platform: 14 * 86400, deadLetters: 0 };
+const STREAM_MAX_AGE_SECONDS: Record<StreamKey, number> = { exports: 7 * 86400, exportEvents: 7 * 86400, platform: 14 * 86400, deadLetters: 0, webhookDeliveries: 7 * 86400 };
 const DUPLICATE_WINDOW_SECONDS = 120;
 
 /**

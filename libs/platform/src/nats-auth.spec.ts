@@ -49,7 +49,7 @@ describe('natsPermissions', () => {
 
   it('puts every subject in the namespace, but not the inbox', () => {
     const worker = natsPermissions({ name: 'export-worker', role: NatsRole.ExportWorker }, new NatsNamespace('t1'));
-    expect(worker.publish).toEqual(['$JS.API.>', '$JS.ACK.>', 't1.exports.requested.>', 't1.exports.events.>', 't1.dead-letter.>']);
+    expect(worker.publish).toEqual(['$JS.API.>', '$JS.ACK.>', 't1.exports.requested.>', 't1.exports.events.>', 't1.dead-letter.>', 't1.webhooks.deliveries.>']);
     expect(worker.subscribe).toEqual(['_INBOX_export-worker.>']);
   });
 

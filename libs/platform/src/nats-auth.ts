@@ -71,7 +71,8 @@ export function natsPermissions(identity: Omit<NatsIdentity, 'publicKey'>, names
         allowResponses: true,
       };
     case NatsRole.ExportWorker:
-      return { publish: [...JETSTREAM, ...outbox, deadLetters], subscribe: [inbox], allowResponses: false };
+      // Also the webhook delivery jobs it makes of export events, and consumes itself.
+      return { publish: [...JETSTREAM, ...outbox, deadLetters, ns(`${Subjects.webhookDeliveries}.>`)], subscribe: [inbox], allowResponses: false };
     case NatsRole.HistoryService:
       return { publish: [...JETSTREAM, ...outbox, deadLetters], subscribe: [inbox, ns(anyAccount(requests.historyBrowse))], allowResponses: true };
     case NatsRole.Admin:

@@ -108,6 +108,8 @@ export class TestStack {
       S3_BUCKET: this.bucket,
       PORT: '0', // set by start()
       EXPORT_ACK_WAIT_SECONDS: '5',
+      WEBHOOK_ALLOW_INSECURE: 'true',
+      WEBHOOK_SECRET_KEY: randomBytes(32).toString('base64'),
       OPS_PORT: '0',
       LOG_LEVEL: 'log',
       ...options.env,

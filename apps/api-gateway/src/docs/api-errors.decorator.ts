@@ -23,6 +23,7 @@ const EXAMPLES: Record<ErrorCode, ErrorExample> = {
   [ErrorCode.UnsupportedMediaType]: { message: 'The request body must be JSON, sent as Content-Type: application/json' },
   [ErrorCode.RateLimited]: { message: 'Rate limit of 600 requests per 60 s reached for this API key', extra: { retryAfter: 12 } },
   [ErrorCode.TooManyOpenExports]: { message: 'The account already has 5 unfinished exports (limit 5); wait for one to finish', extra: { retryAfter: 5 } },
+  [ErrorCode.TooManyWebhooks]: { message: 'The account already has 10 webhook endpoints (limit 10); delete one first' },
   [ErrorCode.Internal]: { message: 'Something went wrong on our side; quote the errorId to support', extra: { errorId: '5f0c2a9e-8b1d-4e7a-b3c6-9d2e1f4a7b80' } },
   [ErrorCode.Unavailable]: { message: 'Message history is not available right now; retry in a few seconds' },
 };
@@ -41,6 +42,7 @@ const DESCRIPTIONS: Partial<Record<ErrorCode, string>> = {
     '`RATE_LIMITED`: the request budget of the API key is spent, or this client address sent too many requests without a valid key ' +
     '(`AUTH_FAILURES_PER_MINUTE`; it is then refused for a minute, valid key or not); wait `Retry-After` seconds',
   [ErrorCode.TooManyOpenExports]: '`TOO_MANY_OPEN_EXPORTS`: the account has its maximum of unfinished exports; wait for one to finish',
+  [ErrorCode.TooManyWebhooks]: '`TOO_MANY_WEBHOOKS`: the account has its maximum of webhook endpoints (`WEBHOOK_MAX_PER_ACCOUNT`); delete one first',
   [ErrorCode.Internal]: '`INTERNAL`: unexpected failure; the log line carries the same `errorId`',
   [ErrorCode.Unavailable]: '`SERVICE_UNAVAILABLE`: a dependency is unavailable, or the request outlasted the database statement timeout; retry later',
 };

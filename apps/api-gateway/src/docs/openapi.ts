@@ -28,6 +28,7 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
     .addApiKey({ type: 'apiKey', in: 'header', name: API_KEY_HEADER, description: 'The API key of the account, as made by `npm run admin -- account:create`' }, API_KEY_SCHEME)
     .addTag('exports', 'Asynchronous CSV exports: estimate one, request it, poll it, download it through a short-lived link, regenerate the link')
     .addTag('message history', 'Browse the messages of an account, or export them as CSV')
+    .addTag('webhooks', 'Signed notifications of export events (Standard Webhooks), with retries; each endpoint lists its deliveries')
     .addTag('health', 'Liveness probe; no API key needed (readiness and metrics are on the internal ops port)')
     .build();
   // The HTTP API is AppModule and what it imports: not the NATS request-reply controllers beside it.

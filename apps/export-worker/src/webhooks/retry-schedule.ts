@@ -1,0 +1,13 @@
+/** Each delay is stretched or shrunk by up to this fraction at random, so failed deliveries do not retry in step. */
+export const RETRY_JITTER = 0.2;
+
+/**
+ * How long to wait after failed attempt number `attempt` (1 for the first) before the next, from
+ * the schedule (WEBHOOK_RETRY_SCHEDULE, in ms) with jitter; undefined once the schedule is spent
+ * (the delivery is then FAILED). `random` is in [0, 1).
+ */
+export function retryDelayMs(scheduleMs: readonly number[], attempt: number, random: () => number = Math.random): number | undefined {
+  if (!Number.isInteger(attempt) || attempt < 1 || attempt > scheduleMs.length) return undefined;
+  const base = scheduleMs[attempt - 1];
+  return Math.max(0, Math.round(base * (1 - RETRY_JITTER + 2 * RETRY_JITTER * random())));
+}

@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { WebhookEventType } from '@exports/contracts';
+import { AccountsRepository } from './accounts.repository';
+import { openDatabase } from './data-source';
+import { scratchDatabase } from './testing/scratch-database';
+import { WebhookDeliveriesRepository, WebhookEvent } from './webhook-deliveries.repository';
+import { WebhooksRepository } from './webhooks.repository';
+
+/** Webhook endpoints and deliveries against the real PostgreSQL: the cap under concurrency, fan-out once per endpoint and event, attempts and disabling. */
+describe('WebhooksRepository and WebhookDeliveriesRepository (PostgreSQL)', () => {
+  const database = scratchDatabase('webhooks');
+  let dataSource: DataSource;
+  let webhooks: WebhooksRepository;
+  let deliveries: WebhookDeliveriesRepository;
+  let accounts: AccountsRepository;
+
+  beforeAll(async () => {
+    dataSource = await openDatabase(database.url, 10);
+    webhooks = new WebhooksRepository(dataSource);
+    deliveries = new WebhookDeliveriesRepository(dataSource);
+    accounts = new AccountsRepository(dataSource);
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await database.drop();
+  });
+
+  const endpoint = (events: WebhookEventType[] = [WebhookEventType.ExportCompleted]) => ({ url: 'https://example.com/hooks', events, secretSealed: 'v1.sealed' });
+  const event = (accountId: string, type = WebhookEventType.ExportCompleted): WebhookEvent => ({
+    accountId,
+    eventId: `evt_${randomUUID().replace(/-/g, '').slice(0, 24)}`,
+    eventType: type,
+    exportId: randomUUID(),
+    body: '{"id":"x"}',
+  });
+
+  it('holds the per-account cap when 20 creations race', async () => {
+    const { accountId } = await accounts.createAccount('racing');
+    const results = await Promise.all(Array.from({ length: 20 }, () => webhooks.create(accountId, endpoint(), 3)));
+    expect(results.filter((result) => result.record)).toHaveLength(3);
+    expect((await webhooks.list(accountId, 0, 100)).totalItems).toBe(3);
+  });
+
+  it('fans an event out once per subscribed, enabled endpoint of its account, however often it arrives', async () => {
+    const { accountId } = await accounts.createAccount('fan-out');
+    const other = await accounts.createAccount('other');
+    const completed = (await webhooks.create(accountId, endpoint(), 10)).record!;
+    const both = (await webhooks.create(accountId, endpoint([WebhookEventType.ExportCompleted, WebhookEventType.ExportFailed]), 10)).record!;
+    await webhooks.create(accountId, endpoint([WebhookEventType.ExportFailed]), 10);
+    const disabled = (await webhooks.create(accountId, endpoint(), 10)).record!;
+    await dataSource.query(`UPDATE webhook_endpoints SET enabled = false WHERE id = $1`, [disabled.id]);
+    await webhooks.create(other.accountId, endpoint(), 10);
+
+    const arrival = event(accountId);
+    const first = await deliveries.recordEvent(arrival);
+    expect(first).toHaveLength(2);
+    // The event again (a redelivery): no new row, the same PENDING deliveries handed back.
+    expect((await deliveries.recordEvent(arrival)).sort()).toEqual([...first].sort());
+    const rows: Array<{ endpoint_id: string }> = await dataSource.query(`SELECT endpoint_id FROM webhook_deliveries WHERE event_id = $1`, [arrival.eventId]);
+    expect(rows.map((row) => row.endpoint_id).sort()).toEqual([completed.id, both.id].sort());
+    // Once a delivery is no longer PENDING it is not handed back again.
+    await deliveries.succeeded(first[0], 200, 12);
+    expect(await deliveries.recordEvent(arrival)).toEqual([first[1]]);
+  });
+
+  it('counts an attempt before it is made; a retry not yet due is early; a done delivery is done', async () => {
+    const { accountId } = await accounts.createAccount('attempts');
+    await webhooks.create(accountId, endpoint(), 10);
+    const [id] = await deliveries.recordEvent(event(accountId));
+    const started = await deliveries.startAttempt(accountId, id);
+    expect(started).toMatchObject({ kind: 'started', delivery: { id, attempts: 1, body: '{"id":"x"}' } });
+    expect(await deliveries.startAttempt(randomUUID(), id)).toEqual({ kind: 'done' }); // another account's id names nothing
+
+    await deliveries.failed(id, { httpStatus: 503, latencyMs: 5, error: 'The receiver answered 503', nextRetryAt: new Date(Date.now() + 60_000) }, 86_400);
+    const early = await deliveries.startAttempt(accountId, id);
+    expect(early.kind).toBe('early');
+    expect(early.kind === 'early' && early.waitMs).toBeGreaterThan(50_000);
+
+    await dataSource.query(`UPDATE webhook_deliveries SET next_retry_at = now() WHERE id = $1`, [id]);
+    expect(await deliveries.startAttempt(accountId, id)).toMatchObject({ kind: 'started', delivery: { attempts: 2 } });
+    await deliveries.succeeded(id, 204, 7);
+    expect(await deliveries.startAttempt(accountId, id)).toEqual({ kind: 'done' });
+    const [row] = await dataSource.query(`SELECT status, attempts, last_http_status, last_error, next_retry_at FROM webhook_deliveries WHERE id = $1`, [id]);
+    expect(row).toEqual({ status: 'SUCCEEDED', attempts: 2, last_http_status: 204, last_error: null, next_retry_at: null });
+  });
+
+  it('disables an endpoint on request (410), or once it has failed for the limit; its pending deliveries then end FAILED', async () => {
+    const { accountId } = await accounts.createAccount('disabling');
+    const gone = (await webhooks.create(accountId, endpoint(), 10)).record!;
+    const [goneDelivery] = await deliveries.recordEvent(event(accountId));
+    expect(await deliveries.failed(goneDelivery, { httpStatus: 410, latencyMs: 3, error: 'The receiver answered 410', disableReason: 'The receiver answered 410 Gone' }, 86_400)).toBe(
+      'The receiver answered 410 Gone',
+    );
+    expect(await webhooks.findOne(accountId, gone.id)).toMatchObject({ enabled: false, disabledReason: 'The receiver answered 410 Gone' });
+    await dataSource.query(`DELETE FROM webhook_endpoints WHERE id = $1`, [gone.id]);
+
+    const failing = (await webhooks.create(accountId, endpoint(), 10)).record!;
+    const [first, second] = [await deliveries.recordEvent(event(accountId)), await deliveries.recordEvent(event(accountId))].flat();
+    const retry = { latencyMs: 10_000, error: 'Timed out after 10000 ms', nextRetryAt: new Date(Date.now() + 60_000) };
+    expect(await deliveries.failed(first, retry, 3600)).toBeUndefined();
+    expect((await webhooks.findOne(accountId, failing.id))!.failingSince).toBeDefined();
+    // Failing for more than the limit: the next failure disables it, naming the last error.
+    await dataSource.query(`UPDATE webhook_endpoints SET failing_since = now() - interval '2 hours' WHERE id = $1`, [failing.id]);
+    expect(await deliveries.failed(first, retry, 3600)).toBe('Every delivery failed for 1 h; last error: Timed out after 10000 ms');
+    expect(await deliveries.startAttempt(accountId, second)).toEqual({ kind: 'done' });
+    const rows = await dataSource.query(`SELECT id, status, last_error FROM webhook_deliveries WHERE id = ANY($1::uuid[]) ORDER BY id`, [[first, second]]);
+    expect(rows.find((row: { id: string }) => row.id === second)).toMatchObject({ status: 'FAILED', last_error: 'The endpoint is disabled' });
+    expect(rows.find((row: { id: string }) => row.id === first)).toMatchObject({ status: 'PENDING', last_error: 'Timed out after 10000 ms' });
+  });
+
+  it('goes with its account: deleting the account removes its endpoints and their deliveries', async () => {
+    const { accountId } = await accounts.createAccount('purged');
+    await webhooks.create(accountId, endpoint(), 10);
+    await deliveries.recordEvent(event(accountId));
+    await dataSource.query(`DELETE FROM api_keys WHERE account_id = $1`, [accountId]);
+    await dataSource.query(`DELETE FROM accounts WHERE id = $1`, [accountId]);
+    expect(await dataSource.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE account_id = $1`, [accountId])).toEqual([{ n: 0 }]);
+  });
+});
