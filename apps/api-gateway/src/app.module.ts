@@ -10,6 +10,9 @@ import { ExportEstimatesController, MessageHistoryEstimateController } from './e
 import { ExportEstimatesService } from './estimates/export-estimates.service';
 import { ExportRowsRepository } from './estimates/export-rows.repository';
 import { ExportsController } from './exports/exports.controller';
+import { ExportCancelController } from './exports/export-cancel.controller';
+import { ExportCancelService } from './exports/export-cancel.service';
+import { ExportRunCancellations } from './exports/export-run-cancellations';
 import { ExportsService } from './exports/exports.service';
 import { HealthController } from './health/health.controller';
 import { HistoryClientModule } from './history/history-client.module';
@@ -19,9 +22,11 @@ export const APP = 'api-gateway';
 
 @Module({
   imports: [OutboxModule.forApp(exportOutboxMessage), HistoryClientModule],
-  controllers: [ExportsController, ExportEstimatesController, HealthController, HistoryController, MessageHistoryEstimateController],
+  controllers: [ExportsController, ExportEstimatesController, HealthController, HistoryController, MessageHistoryEstimateController, ExportCancelController],
   providers: [
     ExportsService,
+    ExportCancelService,
+    ExportRunCancellations,
     ExportEstimatesService,
     ExportRowsRepository,
     { provide: ApiKeyCache, useFactory: (config: AppConfig) => new ApiKeyCache(config.API_KEY_CACHE_TTL_MS, config.API_KEY_CACHE_MAX_ENTRIES), inject: [AppConfig] },
@@ -30,6 +35,6 @@ export const APP = 'api-gateway';
     { provide: APP_INTERCEPTOR, useClass: BodyErrorInterceptor },
     { provide: APP_FILTER, useClass: HttpErrorFilter },
   ],
-  exports: [ExportsService, ExportEstimatesService],
+  exports: [ExportsService, ExportEstimatesService, ExportCancelService],
 })
 export class AppModule {}

@@ -13,12 +13,16 @@ export const Subjects = {
     completed: 'exports.events.completed',
     failed: 'exports.events.failed',
     expired: 'exports.events.expired',
+    cancelled: 'exports.events.cancelled',
   },
+  /** A run to stop now ({@link ExportRunCancelledEvent}); core NATS, every worker instance gets it. */
+  exportRunCancelled: 'exports.run-cancelled',
   requests: {
     exportsCreate: 'exports.create',
     exportsGet: 'exports.get',
     exportsList: 'exports.list',
     exportsEstimate: 'exports.estimate',
+    exportsCancel: 'exports.cancel',
     historyBrowse: 'history.browse',
   },
   platform: {
