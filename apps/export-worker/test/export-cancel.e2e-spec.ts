@@ -3,9 +3,7 @@ import { NatsConnection } from 'nats';
 import { accountSubject, Consumers, ExportType, Subjects } from '@exports/contracts';
 import { CreatedAccount } from '@exports/database';
 import { NatsRole } from '@exports/platform';
-import { downloadExport, eventsByExport, exportRow, insertContacts, outboxDrained, TestStack, waitUntil } from '@exports/testing';
-
-const STOPPED = 'Export run stopped: cancelled; what it wrote was removed';
+import { cancelledRunStopped, downloadExport, eventsByExport, exportRow, insertContacts, outboxDrained, storedUnder, TestStack, waitUntil } from '@exports/testing';
 
 /**
  * Cancel, over the real apps: a PENDING export becomes CANCELLED at once (HTTP and NATS
@@ -51,21 +49,9 @@ describe('export cancel (e2e)', () => {
     return JSON.parse(reply.string());
   }
 
-  /** The worker log line of the run of `exportId` stopped by a cancel, once it is written. */
-  async function stopLogged(exportId: string): Promise<{ time: string; seenBy: string; run: number }> {
-    const find = () =>
-      stack
-        .logsOf('export-worker')
-        .filter((line) => line.includes(exportId) && line.includes(STOPPED))
-        .map((line) => JSON.parse(line));
-    await waitUntil(`stop of ${exportId} logged`, () => find().length > 0, 30_000, 20);
-    return find()[0];
-  }
-
   /** Nothing of the export in the bucket: no object, no multipart upload in progress. */
   async function expectNothingStored(account: CreatedAccount, exportId: string): Promise<void> {
-    expect(await stack.storage.listKeys(prefixOf(account, exportId))).toEqual([]);
-    expect(await stack.storage.incompleteUploads(prefixOf(account, exportId))).toEqual([]);
+    expect(await storedUnder(stack, account.accountId, exportId)).toEqual({ objects: [], uploads: [] });
   }
 
   /** Every run message the workers took is acked: none waits for a redelivery. */
@@ -197,7 +183,7 @@ describe('export cancel (e2e)', () => {
     expect(answer.body).toMatchObject({ exportId: bigExport, status: 'CANCELLED' });
     cancelledByApi.push(bigExport);
 
-    const stop = await stopLogged(bigExport);
+    const stop = await cancelledRunStopped(stack, 'export-worker', bigExport);
     const tookMs = Date.parse(stop.time) - answeredAt;
     process.stdout.write(`export-cancel: run stopped ${tookMs} ms after the cancel answer (seen by ${stop.seenBy})\n`);
     expect(stop).toMatchObject({ seenBy: 'broadcast', run: 1 });
@@ -216,7 +202,7 @@ describe('export cancel (e2e)', () => {
     const exportId = await bigExportMidRun();
     // As a gateway that died between its commit and its broadcast would leave it.
     const [{ at }] = await stack.query<{ at: Date }>(`UPDATE exports SET status = 'CANCELLED', cancelled_at = now(), heartbeat_at = NULL WHERE id = $1 RETURNING clock_timestamp() AS at`, [exportId]);
-    const stop = await stopLogged(exportId);
+    const stop = await cancelledRunStopped(stack, 'export-worker', exportId);
     const tookMs = Date.parse(stop.time) - at.getTime();
     process.stdout.write(`export-cancel: run stopped ${tookMs} ms after a cancel without broadcast (seen by ${stop.seenBy})\n`);
     expect(stop).toMatchObject({ seenBy: 'heartbeat', run: 1 });

@@ -5,3 +5,4 @@ export * from './nats-server-process';
 export * from './tcp-proxy';
 export * from './app-process';
 export * from './export-download';
+export * from './export-cancel';
