@@ -235,7 +235,7 @@ export class ExportRunner {
     await this.discardRun(record);
     if (error instanceof RunCancelledError) {
       // Nothing to write: the export keeps the status that ended the run (CANCELLED), and the message is acked.
-      this.metrics?.exportsFinished.inc({ type: record.type, status: ExportStatus.Cancelled });
+      // Not counted in exportsFinished: the worker finished nothing, the cancel did.
       this.logger.log({ message: 'Export run stopped: cancelled; what it wrote was removed', ...context, seenBy: error.how });
       return { kind: 'done' };
     }
