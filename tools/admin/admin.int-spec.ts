@@ -305,6 +305,7 @@ describe('admin CLI (int)', () => {
     it.each([
       ['COMPLETED', { link_expires_at: new Date(Date.now() + 3_600_000), file_expires_at: new Date(Date.now() + 86_400_000), object_key: 'k' }],
       ['PENDING', {}],
+      ['CANCELLED', { cancelled_at: new Date() }],
     ])('export:retry refuses a %s export (exit 1) and changes nothing', async (status, columns) => {
       const exportId = await insertExport(accountId, { status, ...columns });
       const run = await admin('export:retry', '--export', exportId);

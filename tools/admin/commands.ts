@@ -100,6 +100,13 @@ const exportShow: AdminCommand = {
   },
 };
 
+/** Why a state is not retried, when the state alone does not say it. */
+const RETRY_REFUSALS: Partial<Record<ExportStatus, string>> = {
+  [ExportStatus.Pending]: ' (it is still running)',
+  // The account stopped it: only the account runs it again (POST /exports/{exportId}).
+  [ExportStatus.Cancelled]: ' (its account cancelled it; the account can run it again with POST /exports/{exportId})',
+};
+
 const exportRetry: AdminCommand = {
   name: 'export:retry',
   summary:
@@ -111,7 +118,7 @@ const exportRetry: AdminCommand = {
     const record = await requireExport(dataSource, options.export);
     const status = effectiveStatus(record, new Date());
     if (status !== ExportStatus.Failed) {
-      throw failure(`Export ${record.id} is ${status}: only a FAILED export can be retried${status === ExportStatus.Pending ? ' (it is still running)' : ''}`);
+      throw failure(`Export ${record.id} is ${status}: only a FAILED export can be retried${RETRY_REFUSALS[status] ?? ''}`);
     }
     // The new run goes to the outbox in the same statement; the running apps publish it.
     const cap = context.config.EXPORT_MAX_OPEN_PER_ACCOUNT;

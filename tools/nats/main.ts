@@ -17,7 +17,7 @@ Writes the NATS server config and the credentials (nkey seeds) of a deployment i
         listens on --host:--port and keeps its store in --store-dir (a volume of its own).
   add --dir <dir> --name <name> --role reader|requester|publisher --accounts <id,id,...|*>
         An internal caller: a reader may request exports.get/list/estimate and history.browse,
-        a requester also exports.create, a publisher may publish platform.* events; each only
+        a requester also exports.create and exports.cancel, a publisher may publish platform.* events; each only
         for the listed accounts (* for all). Prints the seed file to hand to that service.
   add --dir <dir> --name <name> --role operator
         Every subject (break-glass, for an operator's own tools).

@@ -10,6 +10,9 @@ import { ExportEstimatesController, MessageHistoryEstimateController } from './e
 import { ExportEstimatesService } from './estimates/export-estimates.service';
 import { ExportRowsRepository } from './estimates/export-rows.repository';
 import { ExportsController } from './exports/exports.controller';
+import { ExportCancelController } from './exports/export-cancel.controller';
+import { ExportCancelService } from './exports/export-cancel.service';
+import { ExportRunCancellations } from './exports/export-run-cancellations';
 import { ExportsService } from './exports/exports.service';
 import { HealthController } from './health/health.controller';
 import { HistoryClientModule } from './history/history-client.module';
@@ -21,9 +24,11 @@ export const APP = 'api-gateway';
 
 @Module({
   imports: [OutboxModule.forApp(exportOutboxMessage), HistoryClientModule],
-  controllers: [ExportsController, ExportEstimatesController, HealthController, HistoryController, MessageHistoryEstimateController, WebhooksController],
+  controllers: [ExportsController, ExportEstimatesController, HealthController, HistoryController, MessageHistoryEstimateController, WebhooksController, ExportCancelController],
   providers: [
     ExportsService,
+    ExportCancelService,
+    ExportRunCancellations,
     ExportEstimatesService,
     ExportRowsRepository,
     WebhooksService,
@@ -34,6 +39,6 @@ export const APP = 'api-gateway';
     { provide: APP_INTERCEPTOR, useClass: BodyErrorInterceptor },
     { provide: APP_FILTER, useClass: HttpErrorFilter },
   ],
-  exports: [ExportsService, ExportEstimatesService],
+  exports: [ExportsService, ExportEstimatesService, ExportCancelService],
 })
 export class AppModule {}

@@ -215,6 +215,7 @@ describe('hostile input on every route and subject (e2e)', () => {
       fields: ['accountId', 'type', ...[...strings, ...lists].map((f) => `request.${f}`)],
     })),
     { subject: Subjects.requests.exportsGet, data: () => ({ accountId: account.accountId, exportId: randomUUID() }), fields: ['accountId', 'exportId'] },
+    { subject: Subjects.requests.exportsCancel, data: () => ({ accountId: account.accountId, exportId: randomUUID() }), fields: ['accountId', 'exportId'] },
     { subject: Subjects.requests.exportsList, data: () => ({ accountId: account.accountId }), fields: ['accountId', 'status', 'type', 'page', 'limit'] },
     { subject: Subjects.requests.historyBrowse, data: () => ({ accountId: account.accountId, ...browse }), fields: ['accountId', 'channel', 'from', 'to', 'status', 'cursor', 'page', 'limit'] },
   ];

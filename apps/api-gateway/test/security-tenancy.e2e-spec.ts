@@ -66,10 +66,10 @@ describe('cross-tenant attempts (e2e)', () => {
     const before = await aRows();
     const unknown = randomUUID();
     for (const id of [aCompleted.exportId, aFailed, aPending]) {
-      for (const method of ['GET', 'POST']) {
-        const response = await stack.http(method, `/exports/${id}`, { apiKey: b.apiKey });
+      for (const [method, suffix] of [['GET', ''], ['POST', ''], ['POST', '/cancel']]) {
+        const response = await stack.http(method, `/exports/${id}${suffix}`, { apiKey: b.apiKey });
         attempts += 1;
-        const reference = await stack.http(method, `/exports/${unknown}`, { apiKey: b.apiKey });
+        const reference = await stack.http(method, `/exports/${unknown}${suffix}`, { apiKey: b.apiKey });
         expect(response.status).toBe(404);
         expect(response.body).toEqual({ status: 404, error: 'Not Found', code: 'NOT_FOUND', message: `Export ${id} was not found` });
         expect(response.body).toEqual({ ...reference.body, message: reference.body.message.replace(unknown, id) });
@@ -132,8 +132,10 @@ describe('cross-tenant attempts (e2e)', () => {
 
   it("NATS request-reply acting for B never returns or changes A's data", async () => {
     for (const exportId of [aCompleted.exportId, aFailed, aPending]) {
-      const reply = await request(Subjects.requests.exportsGet, { accountId: b.accountId, exportId });
-      expect(reply.err).toEqual({ status: 404, error: 'Not Found', code: 'NOT_FOUND', message: `Export ${exportId} was not found` });
+      for (const subject of [Subjects.requests.exportsGet, Subjects.requests.exportsCancel]) {
+        const reply = await request(subject, { accountId: b.accountId, exportId });
+        expect(reply.err).toEqual({ status: 404, error: 'Not Found', code: 'NOT_FOUND', message: `Export ${exportId} was not found` });
+      }
     }
     expect((await request(Subjects.requests.exportsList, { accountId: b.accountId, limit: 100 })).response).toMatchObject({ totalItems: expect.any(Number) });
     const listed = (await request(Subjects.requests.exportsList, { accountId: b.accountId, limit: 100 })).response.items.map((i: { exportId: string }) => i.exportId);

@@ -10,6 +10,8 @@ export enum ExportStatus {
   Completed = 'COMPLETED',
   Expired = 'EXPIRED',
   Failed = 'FAILED',
+  /** Stopped by its account before it completed; `POST /exports/{exportId}` runs it again. */
+  Cancelled = 'CANCELLED',
 }
 
 export enum Channel {

@@ -17,6 +17,8 @@ export enum ErrorCode {
   NotFound = 'NOT_FOUND',
   /** The export is still PENDING: there is no link to regenerate yet. */
   ExportNotReady = 'EXPORT_NOT_READY',
+  /** Only a PENDING export can be cancelled: this one is COMPLETED, EXPIRED, FAILED or already CANCELLED. */
+  ExportNotCancellable = 'EXPORT_NOT_CANCELLABLE',
   /** The export changed while the request was handled (a concurrent regenerate): read it again. */
   ExportChanged = 'EXPORT_CHANGED',
   /** The Idempotency-Key was already used with a different request. */
@@ -44,6 +46,7 @@ export const STATUS_OF_ERROR: Record<ErrorCode, number> = {
   [ErrorCode.AccountMismatch]: 403,
   [ErrorCode.NotFound]: 404,
   [ErrorCode.ExportNotReady]: 409,
+  [ErrorCode.ExportNotCancellable]: 409,
   [ErrorCode.ExportChanged]: 409,
   [ErrorCode.IdempotencyConflict]: 409,
   [ErrorCode.PayloadTooLarge]: 413,

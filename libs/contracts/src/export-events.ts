@@ -25,3 +25,21 @@ export class ExportRequestedEvent {
 export function exportRunMessageId(event: Pick<ExportRequestedEvent, 'exportId' | 'run'>, outboxId: string): string {
   return `${event.exportId}.${event.run}.${outboxId}`;
 }
+
+/**
+ * On `exports.run-cancelled.<accountId>` (core NATS, to every worker instance): the export was
+ * cancelled in `run`; whichever worker holds that run stops it and removes what it wrote. Published
+ * by the gateway once the cancel is committed; a worker that misses it sees the change at its next
+ * heartbeat.
+ */
+export class ExportRunCancelledEvent {
+  @IsUUID()
+  exportId!: string;
+
+  @IsUUID()
+  accountId!: string;
+
+  @IsInt()
+  @Min(1)
+  run!: number;
+}

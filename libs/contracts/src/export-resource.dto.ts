@@ -72,6 +72,9 @@ export class ExportResourceDto {
   @ApiPropertyOptional({ format: 'date-time', example: '2026-01-01T12:00:42.000Z' })
   completedAt?: string;
 
+  @ApiPropertyOptional({ format: 'date-time', example: '2026-01-01T12:00:07.000Z', description: 'When the export was cancelled; only while it is CANCELLED' })
+  cancelledAt?: string;
+
   @ApiPropertyOptional({ format: 'date-time', example: '2026-01-01T13:00:42.000Z', description: 'When the current download link stops working' })
   linkExpiresAt?: string;
 

@@ -33,6 +33,9 @@ export class GetExportRpcRequest {
   exportId!: string;
 }
 
+/** `exports.cancel`: what `POST /exports/{exportId}/cancel` answers, for `accountId`. */
+export class CancelExportRpcRequest extends GetExportRpcRequest {}
+
 /** `exports.list`: what `GET /exports` answers, for `accountId`. */
 export class ListExportsRpcRequest extends ListExportsQueryDto {
   @IsUUID()

@@ -15,6 +15,8 @@ export const Subjects = {
     expired: 'exports.events.expired',
     cancelled: 'exports.events.cancelled',
   },
+  /** A run to stop now ({@link ExportRunCancelledEvent}); core NATS, every worker instance gets it. */
+  exportRunCancelled: 'exports.run-cancelled',
   /** `webhooks.deliveries.<accountId>`: one message per webhook delivery to make ({@link WebhookDeliveryJob}). */
   webhookDeliveries: 'webhooks.deliveries',
   requests: {
@@ -22,6 +24,7 @@ export const Subjects = {
     exportsGet: 'exports.get',
     exportsList: 'exports.list',
     exportsEstimate: 'exports.estimate',
+    exportsCancel: 'exports.cancel',
     historyBrowse: 'history.browse',
   },
   platform: {

@@ -4,7 +4,7 @@ import { ExportEntity } from './entities/export.entity';
 import { toExportResource } from './export-resource.mapper';
 import { toExportEntity } from './exports.repository';
 
-const TIMESTAMPS = ['created_at', 'updated_at', 'heartbeat_at', 'completed_at', 'link_expires_at', 'file_expires_at', 'file_purged_at'];
+const TIMESTAMPS = ['created_at', 'updated_at', 'heartbeat_at', 'completed_at', 'cancelled_at', 'link_expires_at', 'file_expires_at', 'file_purged_at'];
 
 /** An export row from its outbox snapshot (`to_jsonb`: timestamps as ISO text). */
 export function exportFromSnapshot(snapshot: Record<string, unknown>): ExportEntity {

@@ -28,6 +28,7 @@ export function toExportResource(record: ExportEntity, now: Date): ExportResourc
   };
   if (record.columns) resource.columns = record.columns;
   if (record.completedAt) resource.completedAt = record.completedAt.toISOString();
+  if (record.cancelledAt) resource.cancelledAt = record.cancelledAt.toISOString();
   if (record.linkExpiresAt) resource.linkExpiresAt = record.linkExpiresAt.toISOString();
   if (record.fileExpiresAt) resource.fileExpiresAt = record.fileExpiresAt.toISOString();
   if (record.rowCount !== null) resource.rowCount = record.rowCount;

@@ -99,6 +99,33 @@ describe('ExportsMaintenanceRepository (PostgreSQL)', () => {
     expect(await outboxOf(queued)).toEqual([{ kind: 'run', status: 'PENDING' }]);
   });
 
+  it('leaves a CANCELLED export to itself: never expired, purged, failed or re-driven, and removed after the record retention', async () => {
+    const stale = `now() - interval '10 minutes'`;
+    const usedUp = await exportWith({ attempts: '3', heartbeat_at: stale });
+    const withAttempts = await exportWith({ attempts: '1', heartbeat_at: stale });
+    const cancelled = [usedUp, withAttempts];
+    for (const id of cancelled) expect(await exports.cancel(accountId, id)).toEqual({ run: 1 });
+    await dataSource.query(`DELETE FROM outbox WHERE export_id = ANY($1)`, [cancelled]);
+    await dataSource.query(`UPDATE exports SET updated_at = ${stale}, link_expires_at = ${stale}, object_key = 'k/' || id WHERE id = ANY($1)`, [cancelled]);
+
+    await maintenance.expireLinks();
+    expect((await maintenance.claimPurges()).map((candidate) => candidate.id)).not.toEqual(expect.arrayContaining([usedUp]));
+    const { failed } = await maintenance.sweepStaleRuns(3, 60, 'gave up');
+    expect(failed.map((run) => run.id)).not.toContain(usedUp);
+    for (const id of cancelled) {
+      expect(await rowOf(id)).toMatchObject({ status: 'CANCELLED', error_code: null, purged: false });
+      expect(await outboxOf(id)).toEqual([]);
+    }
+
+    await dataSource.query(`UPDATE exports SET updated_at = now() - interval '40 days' WHERE id = $1`, [usedUp]);
+    const removed: string[] = [];
+    await maintenance.removeExpiredRecords(30, 100, async (records) => {
+      removed.push(...records.map((record) => record.id));
+    });
+    expect(removed).toContain(usedUp);
+    expect(removed).not.toContain(withAttempts);
+  });
+
   it('removes old finished records only once their files are removed; a failed removal keeps the rows', async () => {
     const old = await exportWith({ status: `'FAILED'`, updated_at: `now() - interval '40 days'` });
     await expect(

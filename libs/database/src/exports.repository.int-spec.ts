@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { ExportErrorCode, ExportFormat, ExportStatus, ExportType } from '@exports/contracts';
 import { ExportEvent } from '@exports/export-status';
-import { OutboxEntry, OutboxRepository } from '@exports/outbox';
+import { OutboxEntry, OutboxKind, OutboxRepository } from '@exports/outbox';
 import { AccountsRepository } from './accounts.repository';
 import { openDatabase } from './data-source';
 import { exportOutboxMessage } from './export-outbox-message';
@@ -30,7 +30,7 @@ describe('ExportsRepository (PostgreSQL)', () => {
   });
   const account = async () => (await accounts.createAccount('repository test')).accountId;
   const outboxOf = async (exportId: string) =>
-    (await dataSource.query(`SELECT o.id::text AS id, o.kind, o.run, o.snapshot FROM outbox o WHERE o.export_id = $1 ORDER BY o.id`, [exportId])) as Array<{ id: string; kind: 'run' | 'completed' | 'failed' | 'expired'; run: number; snapshot: Record<string, unknown> }>;
+    (await dataSource.query(`SELECT o.id::text AS id, o.kind, o.run, o.snapshot FROM outbox o WHERE o.export_id = $1 ORDER BY o.id`, [exportId])) as Array<{ id: string; kind: OutboxKind; run: number; snapshot: Record<string, unknown> }>;
   const file = { files: [{ part: 1, rowCount: 3, sizeBytes: 120, sha256: 'ab'.repeat(32), fileName: 'contacts.csv', objectKey: 'k/contacts.csv' }], linkTtlSeconds: 60, retentionSeconds: 3600 };
 
   beforeAll(async () => {
@@ -110,8 +110,65 @@ describe('ExportsRepository (PostgreSQL)', () => {
       await holder.end();
     }
     expect((await exports.findOne(accountId, record!.id))?.rowsExported).toBe(0);
-    await exports.heartbeat(accountId, record!.id, 1, 500);
+    expect(await exports.heartbeat(accountId, record!.id, 1, 500)).toBe('renewed');
     expect((await exports.findOne(accountId, record!.id))?.rowsExported).toBe(500);
+  });
+
+  it('cancels a PENDING export once, with a cancelled event carrying the row as cancelled, and frees its slot in the cap', async () => {
+    const accountId = await account();
+    const { record } = await exports.create(accountId, request(), 1);
+    expect((await exports.create(accountId, request(), 1)).record).toBeUndefined();
+    const started = await exports.startAttempt(accountId, record!.id, 1, 30, 5);
+    expect(started.kind).toBe('started');
+
+    expect(await exports.cancel(accountId, record!.id)).toEqual({ run: 1 });
+    expect(await exports.cancel(accountId, record!.id)).toBeNull();
+    const cancelled = await exports.findOne(accountId, record!.id);
+    expect(cancelled).toMatchObject({ status: ExportStatus.Cancelled, heartbeatAt: null, cancelledAt: expect.any(Date) });
+    const entries = await outboxOf(record!.id);
+    expect(entries.map((entry) => entry.kind)).toEqual(['run', 'cancelled']);
+    const message = exportOutboxMessage(entries[1]);
+    expect(message.subject).toBe(`exports.events.cancelled.${accountId}`);
+    expect(message.payload).toMatchObject({ exportId: record!.id, status: 'CANCELLED', cancelledAt: cancelled!.cancelledAt!.toISOString(), isAvailableForDownload: false });
+
+    // The running attempt finds its run over, and can neither complete nor fail it.
+    expect(await exports.heartbeat(accountId, record!.id, 1, 10)).toBe('gone');
+    expect(await exports.complete(accountId, record!.id, 1, file)).toBe(false);
+    expect(await exports.fail(accountId, record!.id, 1, ExportErrorCode.Internal, 'x')).toBe(false);
+    expect((await exports.findOne(accountId, record!.id))?.status).toBe(ExportStatus.Cancelled);
+    // The slot is free at once.
+    expect((await exports.create(accountId, request(), 1)).record).toBeDefined();
+  });
+
+  it('cancels nothing but PENDING, and nothing of another account', async () => {
+    const accountId = await account();
+    const { record: done } = await exports.create(accountId, request(), 5);
+    await exports.complete(accountId, done!.id, 1, file);
+    const { record: failed } = await exports.create(accountId, request(), 5);
+    await exports.fail(accountId, failed!.id, 1, ExportErrorCode.Timeout, 'gave up');
+    const { record: pending } = await exports.create(accountId, request(), 5);
+    for (const id of [done!.id, failed!.id]) expect(await exports.cancel(accountId, id)).toBeNull();
+    expect(await exports.cancel(await account(), pending!.id)).toBeNull();
+    expect((await exports.findOne(accountId, pending!.id))?.status).toBe(ExportStatus.Pending);
+    expect((await outboxOf(done!.id)).map((entry) => entry.kind)).toEqual(['run', 'completed']);
+  });
+
+  it('restarts a CANCELLED export in a new run within the cap; a retry (FAILED only) does not move it', async () => {
+    const accountId = await account();
+    const { record } = await exports.create(accountId, request(), 1);
+    await exports.cancel(accountId, record!.id);
+    expect(await exports.rerun(accountId, record!.id, ExportEvent.Retry, 5)).toEqual({ kind: 'unchanged' });
+    await exports.create(accountId, request(), 1);
+    expect(await exports.rerun(accountId, record!.id, ExportEvent.Restart, 1)).toEqual({ kind: 'capped', open: 1 });
+    expect(await exports.rerun(accountId, record!.id, ExportEvent.Restart, 5)).toEqual({ kind: 'rerun', run: 2 });
+    expect(await exports.findOne(accountId, record!.id)).toMatchObject({ status: ExportStatus.Pending, run: 2, attempts: 0, cancelledAt: null });
+    expect((await outboxOf(record!.id)).map((entry) => [entry.kind, entry.run])).toEqual([
+      ['run', 1],
+      ['cancelled', 1],
+      ['run', 2],
+    ]);
+    // The attempt of the cancelled run is over for good, even though the export is PENDING again.
+    expect(await exports.heartbeat(accountId, record!.id, 1, 10)).toBe('gone');
   });
 
   it('completes once, with a completed event that carries the row as completed', async () => {

@@ -45,6 +45,12 @@ export type AttemptStart =
   /** The account already has its share of attempts running: no attempt was counted. */
   | { kind: 'account-busy'; running: number };
 
+/** What a heartbeat found: the lease renewed, the row held by another transaction (try again), or the run over. */
+export type HeartbeatResult = 'renewed' | 'held' | 'gone';
+
+/** The moves that start a new run of a finished export. */
+export type RerunEvent = ExportEvent.RegeneratePurged | ExportEvent.Retry | ExportEvent.Restart;
+
 /** What came of asking for a new run of a finished export. */
 export type RerunResult = { kind: 'rerun'; run: number } | { kind: 'capped'; open: number } | { kind: 'unchanged' };
 
@@ -174,15 +180,34 @@ export class ExportsRepository extends SqlRepository {
   /**
    * Renews the lease of a running attempt and writes its progress. A row held by another
    * transaction is skipped, not waited for: the next tick tries again, and waiting heartbeats
-   * would each hold a pool connection until none is left for the status write.
+   * would each hold a pool connection until none is left for the status write. `gone` when the
+   * export is no longer PENDING in this run (cancelled, or finished elsewhere): the attempt is to stop.
    */
-  async heartbeat(accountId: string, id: string, run: number, rowsExported: number): Promise<void> {
-    await this.rows(
+  async heartbeat(accountId: string, id: string, run: number, rowsExported: number): Promise<HeartbeatResult> {
+    const renewed = await this.rows(
       `UPDATE exports e SET heartbeat_at = now(), rows_exported = $4
        FROM (SELECT id FROM exports WHERE account_id = $1 AND id = $2 AND run = $3 AND status = 'PENDING' FOR UPDATE SKIP LOCKED) live
-       WHERE e.id = live.id`,
+       WHERE e.id = live.id RETURNING e.id`,
       [accountId, id, run, rowsExported],
     );
+    if (renewed.length) return 'renewed';
+    // Not renewed: a lock held elsewhere (try again next tick), or the run is over. A plain read sees the last commit.
+    const [now] = await this.rows<{ status: ExportStatus; run: number }>(`SELECT status, run FROM exports WHERE account_id = $1 AND id = $2`, [accountId, id]);
+    return now && now.status === ExportStatus.Pending && Number(now.run) === run ? 'held' : 'gone';
+  }
+
+  /**
+   * PENDING → CANCELLED (and a `cancelled` event), whichever attempt runs it: the run that was
+   * live is returned, for the workers to stop it; null when the export is not PENDING (any more).
+   * The open-exports cap counts PENDING only: the slot is free once this commits.
+   */
+  async cancel(accountId: string, id: string): Promise<{ run: number } | null> {
+    return this.move(accountId, id, ExportEvent.Cancel, {
+      where: 'true',
+      params: [],
+      set: 'cancelled_at = now(), heartbeat_at = NULL',
+      outbox: 'cancelled',
+    });
   }
 
   /**
@@ -225,11 +250,11 @@ export class ExportsRepository extends SqlRepository {
   }
 
   /**
-   * EXPIRED without its file, or FAILED → PENDING in a new run with the same filters. A new run
+   * EXPIRED without its file, FAILED or CANCELLED → PENDING in a new run with the same filters. A new run
    * is one more unfinished export: it counts against `maxOpen` exactly as a new export does, under
    * the same account lock (`capped` when the account is at its cap).
    */
-  async rerun(accountId: string, id: string, event: ExportEvent.RegeneratePurged | ExportEvent.Retry, maxOpen: number): Promise<RerunResult> {
+  async rerun(accountId: string, id: string, event: RerunEvent, maxOpen: number): Promise<RerunResult> {
     const purged = event === ExportEvent.RegeneratePurged ? 'AND (file_expires_at IS NULL OR file_expires_at <= now() OR file_purged_at IS NOT NULL)' : '';
     return this.underAccountLock(accountId, async (query): Promise<RerunResult> => {
       const [{ open }] = await rowsOf<{ open: number }>(query, openExports('$1', '$2'), [accountId, maxOpen]);
@@ -241,7 +266,7 @@ export class ExportsRepository extends SqlRepository {
         {
           where: `true ${purged}`,
           params: [],
-          set: `run = run + 1, attempts = 0, rows_exported = 0, heartbeat_at = NULL, completed_at = NULL, link_expires_at = NULL,
+          set: `run = run + 1, attempts = 0, rows_exported = 0, heartbeat_at = NULL, completed_at = NULL, cancelled_at = NULL, link_expires_at = NULL,
                 file_expires_at = NULL, row_count = NULL, size_bytes = NULL, sha256 = NULL, error_code = NULL, error_message = NULL`,
           outbox: 'run',
         },
@@ -312,6 +337,7 @@ export function toExportEntity(row: Record<string, unknown>): ExportEntity {
     updatedAt: row.updated_at,
     heartbeatAt: row.heartbeat_at,
     completedAt: row.completed_at,
+    cancelledAt: row.cancelled_at ?? null,
     linkExpiresAt: row.link_expires_at,
     fileExpiresAt: row.file_expires_at,
     filePurgedAt: row.file_purged_at ?? null,

@@ -15,6 +15,7 @@ import { AppConfig, JetStream, Metrics } from '@exports/platform';
 import { ObjectStorage } from '@exports/storage';
 import { ExportConsumer } from './export-consumer';
 import { ExportRunner } from './export-runner';
+import { RunCancellations } from './run-cancellations';
 import { ExportSource } from '@exports/export-files';
 
 const EXPORT_POOL = Symbol('EXPORT_POOL');
@@ -24,11 +25,14 @@ const poolLogger = new Logger('ExportPool');
 class ExportPipelineLifecycle implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   constructor(
     private readonly consumer: ExportConsumer,
+    private readonly cancellations: RunCancellations,
     private readonly config: AppConfig,
     @Inject(EXPORT_POOL) private readonly pool: Pool,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    // Listening for cancels before the first run is taken.
+    await this.cancellations.start();
     await this.consumer.start();
   }
 
@@ -41,6 +45,8 @@ class ExportPipelineLifecycle implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   async onApplicationShutdown(): Promise<void> {
+    // Kept through the grace period: a run finishing then can still be cancelled.
+    this.cancellations.stop();
     await this.pool.end();
   }
 }
@@ -107,6 +113,11 @@ export class ExportPipelineModule {
               metrics,
             ),
           inject: [JetStream, ExportRunner, AppConfig, Metrics],
+        },
+        {
+          provide: RunCancellations,
+          useFactory: (jetStream: JetStream, runner: ExportRunner) => new RunCancellations(jetStream, runner),
+          inject: [JetStream, ExportRunner],
         },
         ExportPipelineLifecycle,
       ],

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ExportErrorCode, ExportFormat, ExportStatus, ExportType } from '@exports/contracts';
-import { AttemptStart, ExportEntity } from '@exports/database';
+import { AttemptStart, ExportEntity, HeartbeatResult } from '@exports/database';
+import { PoolClient } from 'pg';
 import { exportPlanSettings, ExportRunner, RunConnections, RunRegistry, RunStorage } from './export-runner';
 
 const ACCOUNT = '0b7e2b9e-8e2c-4c39-9a0e-3b9f4b1c2d3e';
@@ -11,12 +12,15 @@ class FakeRegistry implements RunRegistry {
   start: AttemptStart = { kind: 'unknown' };
   readonly calls: string[] = [];
   failed?: { code: ExportErrorCode; message: string };
+  /** What a heartbeat finds. */
+  beat: HeartbeatResult = 'renewed';
 
   async startAttempt(): Promise<AttemptStart> {
     return this.start;
   }
-  async heartbeat(): Promise<void> {
+  async heartbeat(): Promise<HeartbeatResult> {
     this.calls.push('heartbeat');
+    return this.beat;
   }
   async complete(): Promise<boolean> {
     this.calls.push('complete');
@@ -148,6 +152,96 @@ describe('ExportRunner (before the COPY)', () => {
     registry.start = { kind: 'started', record };
     expect(await runner.run(event(record), hooks)).toEqual({ kind: 'done' });
     expect(registry.failed?.code).toBe(ExportErrorCode.Internal);
+  });
+});
+
+/**
+ * A pool whose connection is handed out only when the test says so: the run waits there, before
+ * its COPY, while the test cancels it. The client takes no query: a cancelled run never sends one.
+ */
+class HeldConnections implements RunConnections {
+  asked!: Promise<void>;
+  private ask!: () => void;
+  private give!: (client: PoolClient) => void;
+  released?: boolean;
+
+  constructor() {
+    this.asked = new Promise((resolve) => (this.ask = resolve));
+  }
+
+  connect(): Promise<PoolClient> {
+    this.ask();
+    return new Promise((resolve) => (this.give = resolve));
+  }
+
+  handOut(): void {
+    const client = {
+      on: () => client,
+      off: () => client,
+      query: () => Promise.reject(new Error('the fake client takes no query')),
+      release: (destroy?: boolean) => (this.released = destroy === true),
+    };
+    this.give(client as unknown as PoolClient);
+  }
+}
+
+describe('ExportRunner (cancelled)', () => {
+  let registry: FakeRegistry;
+  let storage: FakeStorage;
+  let connections: HeldConnections;
+  const hooks = { working: () => undefined };
+
+  beforeEach(() => {
+    registry = new FakeRegistry();
+    storage = new FakeStorage();
+    connections = new HeldConnections();
+  });
+
+  const runOf = (record: ExportEntity, heartbeatMs = 60_000) => {
+    registry.start = { kind: 'started', record };
+    const runner = new ExportRunner(connections, registry, storage, { ...SETTINGS, heartbeatMs }, [contactsSource]);
+    return { runner, outcome: runner.run({ exportId: record.id, accountId: ACCOUNT, type: ExportType.Contacts, run: record.run }, hooks) };
+  };
+
+  it('stops on a cancel of its run: what it wrote is discarded, nothing is written or retried, and the message is acked', async () => {
+    const record = pending(1);
+    const { runner, outcome } = runOf(record);
+    await connections.asked;
+    expect(runner.cancel(record.id, record.run + 1)).toBe(false);
+    expect(runner.cancel(randomUUID(), record.run)).toBe(false);
+    expect(runner.cancel(record.id, record.run)).toBe(true);
+    connections.handOut();
+    expect(await outcome).toEqual({ kind: 'done' });
+    expect(registry.calls).toEqual([]);
+    expect(registry.failed).toBeUndefined();
+    // Once before the COPY (what an earlier attempt left), once for what this one wrote.
+    expect(storage.discarded).toEqual([`${ACCOUNT}/${record.id}/2/`, `${ACCOUNT}/${record.id}/2/`]);
+    expect(connections.released).toBe(true);
+    expect(runner.cancel(record.id, record.run)).toBe(false);
+  });
+
+  it('stops when its heartbeat finds the run over (a cancel whose broadcast was missed)', async () => {
+    const record = pending(1);
+    registry.beat = 'gone';
+    const { outcome } = runOf(record, 5);
+    await connections.asked;
+    while (!registry.calls.includes('heartbeat')) await new Promise((tick) => setTimeout(tick, 5));
+    connections.handOut();
+    expect(await outcome).toEqual({ kind: 'done' });
+    expect(registry.calls.filter((call) => call !== 'heartbeat')).toEqual([]);
+    expect(storage.discarded).toHaveLength(2);
+  });
+
+  it('goes on while a heartbeat only finds the row held by another transaction', async () => {
+    const record = pending(1);
+    registry.beat = 'held';
+    const { outcome } = runOf(record, 5);
+    await connections.asked;
+    while (registry.calls.filter((call) => call === 'heartbeat').length < 3) await new Promise((tick) => setTimeout(tick, 5));
+    connections.handOut();
+    // Not stopped: the run went on to its COPY, which the fake client refuses, as an ordinary failed attempt.
+    expect(await outcome).toEqual({ kind: 'retry', delayMs: 1000 });
+    expect(registry.calls.filter((call) => call !== 'heartbeat')).toEqual(['endAttempt']);
   });
 });
 

@@ -59,6 +59,23 @@ export class HandBackError extends Error {
   }
 }
 
+/**
+ * The export is no longer PENDING in the run this attempt produces (its account cancelled it, or
+ * it ended elsewhere): the attempt stops, removes what it wrote, and nothing is retried.
+ */
+export class RunCancelledError extends Error {
+  constructor(readonly how: 'broadcast' | 'heartbeat') {
+    super(`the export is no longer pending in this run (seen by ${how})`);
+    this.name = 'RunCancelledError';
+  }
+}
+
+/** The run an attempt in progress produces. */
+interface ActiveRun {
+  exportId: string;
+  run: number;
+}
+
 /** The watch over one attempt, from its start to its recorded outcome. */
 interface AttemptWatch {
   /** What stops the attempt: a stall, a lost connection, a hand-back. */
@@ -99,7 +116,7 @@ export interface RunHooks {
 export class ExportRunner {
   private readonly logger = new Logger(ExportRunner.name);
   private readonly sources: Map<ExportType, ExportSource>;
-  private readonly active = new Set<AbortController>();
+  private readonly active = new Map<AbortController, ActiveRun>();
 
   constructor(
     private readonly pool: RunConnections,
@@ -139,11 +156,11 @@ export class ExportRunner {
 
     const started = Date.now();
     const abort = new AbortController();
-    this.active.add(abort);
+    this.active.set(abort, { exportId: record.id, run: record.run });
     // The lease and the bus's ack wait are kept from the start of the attempt until its outcome is
     // written: a slow clean-up before the COPY or a slow status write after it must not let
     // another worker take the run and produce it a second time.
-    const watch = this.watchAttempt(record, hooks);
+    const watch = this.watchAttempt(record, hooks, abort);
     try {
       await this.store(record, await this.produce(record, watch, abort.signal), started);
       return { kind: 'done' };
@@ -156,10 +173,19 @@ export class ExportRunner {
     }
   }
 
-  /** Heartbeats and `working` while bytes move, until the stall limit; see {@link watchRun}. */
-  private watchAttempt(record: ExportEntity, hooks: RunHooks): AttemptWatch {
+  /**
+   * Heartbeats and `working` while bytes move, until the stall limit; see {@link watchRun}. A
+   * heartbeat that finds the run over (a cancel whose broadcast this worker missed) stops the attempt.
+   */
+  private watchAttempt(record: ExportEntity, hooks: RunHooks, abort: AbortController): AttemptWatch {
     const stop = new RunStop();
-    const heartbeat = (rows: number) => void this.exports.heartbeat(record.accountId, record.id, record.run, rows).catch(() => undefined);
+    const heartbeat = (rows: number) =>
+      void this.exports.heartbeat(record.accountId, record.id, record.run, rows).then(
+        (found) => {
+          if (found === 'gone' && !abort.signal.aborted) abort.abort(new RunCancelledError('heartbeat'));
+        },
+        () => undefined,
+      );
     let copied: CopyProgress | undefined;
     const end = watchRun({
       heartbeatMs: this.settings.heartbeatMs ?? 1000,
@@ -185,8 +211,9 @@ export class ExportRunner {
     if (!completed) {
       const now = await this.exports.findOne(record.accountId, record.id).catch(() => undefined);
       // Another attempt of this run may have completed with these very keys: then the objects are its files.
+      // Otherwise (cancelled meanwhile, or re-run) nothing of this run is kept.
       if (now !== undefined && now?.objectKey !== files[0].objectKey) await this.discardRun(record);
-      this.logger.log({ message: 'Export was finished by another run; this run changed nothing', ...context });
+      this.logger.log({ message: 'Export is no longer pending in this run (cancelled or finished elsewhere); this run changed nothing', ...context, status: now?.status });
       return;
     }
     const sizeBytes = files.reduce((sum, file) => sum + file.sizeBytes, 0);
@@ -206,6 +233,12 @@ export class ExportRunner {
     const context = { exportId: record.id, accountId: record.accountId, run: record.run };
     // Before the lease is given up: once it is, another attempt of this run may write the same key.
     await this.discardRun(record);
+    if (error instanceof RunCancelledError) {
+      // Nothing to write: the export keeps the status that ended the run (CANCELLED), and the message is acked.
+      // Not counted in exportsFinished: the worker finished nothing, the cancel did.
+      this.logger.log({ message: 'Export run stopped: cancelled; what it wrote was removed', ...context, seenBy: error.how });
+      return { kind: 'done' };
+    }
     if (error instanceof HandBackError) {
       await this.exports.releaseAttempt(record.accountId, record.id, record.run).catch(() => undefined);
       this.logger.log({ message: 'Export handed back for another worker', ...context });
@@ -223,7 +256,19 @@ export class ExportRunner {
 
   /** Stops every run in progress; each is handed back to the bus for another worker. */
   handBackAll(): void {
-    for (const abort of this.active) abort.abort(new HandBackError());
+    for (const abort of this.active.keys()) abort.abort(new HandBackError());
+  }
+
+  /** Stops the attempt of this run of the export if this worker runs it (a cancel); true when it did. */
+  cancel(exportId: string, run: number): boolean {
+    let stopped = false;
+    for (const [abort, active] of this.active) {
+      if (active.exportId === exportId && active.run === run && !abort.signal.aborted) {
+        abort.abort(new RunCancelledError('broadcast'));
+        stopped = true;
+      }
+    }
+    return stopped;
   }
 
   /** One attempt's files: what an earlier attempt of the run left is removed, then the COPY is stored under the run's keys. */

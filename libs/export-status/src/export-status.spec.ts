@@ -18,6 +18,8 @@ const LEGAL: Array<[ExportStatus, ExportEvent, ExportStatus]> = [
   [ExportStatus.Expired, ExportEvent.RegenerateRetained, ExportStatus.Completed],
   [ExportStatus.Expired, ExportEvent.RegeneratePurged, ExportStatus.Pending],
   [ExportStatus.Failed, ExportEvent.Retry, ExportStatus.Pending],
+  [ExportStatus.Pending, ExportEvent.Cancel, ExportStatus.Cancelled],
+  [ExportStatus.Cancelled, ExportEvent.Restart, ExportStatus.Pending],
 ];
 
 describe('transition', () => {
@@ -51,6 +53,8 @@ describe('sourcesOf', () => {
     expect(sourcesOf(ExportEvent.Complete)).toEqual([ExportStatus.Pending]);
     expect(sourcesOf(ExportEvent.RegenerateRetained).sort()).toEqual([ExportStatus.Completed, ExportStatus.Expired].sort());
     expect(sourcesOf(ExportEvent.Retry)).toEqual([ExportStatus.Failed]);
+    expect(sourcesOf(ExportEvent.Cancel)).toEqual([ExportStatus.Pending]);
+    expect(sourcesOf(ExportEvent.Restart)).toEqual([ExportStatus.Cancelled]);
   });
 });
 
@@ -69,7 +73,7 @@ describe('effectiveStatus', () => {
   });
 
   it('leaves other states alone', () => {
-    for (const status of [ExportStatus.Pending, ExportStatus.Failed, ExportStatus.Expired]) {
+    for (const status of [ExportStatus.Pending, ExportStatus.Failed, ExportStatus.Expired, ExportStatus.Cancelled]) {
       expect(effectiveStatus({ status, linkExpiresAt: before }, now)).toBe(status);
     }
   });
@@ -82,6 +86,12 @@ describe('regenerateEvent', () => {
 
   it('retries FAILED', () => {
     expect(regenerateEvent({ status: ExportStatus.Failed }, now)).toBe(ExportEvent.Retry);
+  });
+
+  it('restarts CANCELLED, whatever an earlier run left', () => {
+    expect(regenerateEvent({ status: ExportStatus.Cancelled }, now)).toBe(ExportEvent.Restart);
+    expect(regenerateEvent({ status: ExportStatus.Cancelled, fileExpiresAt: kept }, now)).toBe(ExportEvent.Restart);
+    expect(transition(ExportStatus.Cancelled, regenerateEvent({ status: ExportStatus.Cancelled }, now))).toBe(ExportStatus.Pending);
   });
 
   it('renews the link while the file is kept', () => {
@@ -97,5 +107,25 @@ describe('regenerateEvent', () => {
 
   it('gives PENDING a move the machine refuses', () => {
     expect(canTransition(ExportStatus.Pending, regenerateEvent({ status: ExportStatus.Pending }, now))).toBe(false);
+  });
+});
+
+describe('cancel', () => {
+  it('stops PENDING only: every other state refuses it', () => {
+    expect(sourcesOf(ExportEvent.Cancel)).toEqual([ExportStatus.Pending]);
+    for (const from of [ExportStatus.Completed, ExportStatus.Expired, ExportStatus.Failed, ExportStatus.Cancelled]) {
+      expect(() => transition(from, ExportEvent.Cancel)).toThrow(`An export in ${from} cannot take "cancel"`);
+    }
+  });
+
+  it('leaves CANCELLED to the regenerate alone: no completion, failure, expiry, retry or link', () => {
+    const moves = Object.values(ExportEvent).filter((event) => canTransition(ExportStatus.Cancelled, event));
+    expect(moves).toEqual([ExportEvent.Restart]);
+    expect(sourcesOf(ExportEvent.Retry)).not.toContain(ExportStatus.Cancelled);
+  });
+
+  it('reads CANCELLED as it is stored, whatever the link times say', () => {
+    const now = new Date('2026-06-01T12:00:00Z');
+    expect(effectiveStatus({ status: ExportStatus.Cancelled, linkExpiresAt: new Date('2026-05-01T00:00:00Z') }, now)).toBe(ExportStatus.Cancelled);
   });
 });

@@ -8,12 +8,17 @@ export enum ExportEvent {
   RegenerateRetained = 'regenerate-retained',
   RegeneratePurged = 'regenerate-purged',
   Retry = 'retry',
+  /** The account stops an export before it completes. */
+  Cancel = 'cancel',
+  /** A regenerate of a CANCELLED export: it runs again, in a new run. */
+  Restart = 'restart',
 }
 
 const MOVES: Readonly<Record<ExportStatus, Partial<Record<ExportEvent, ExportStatus>>>> = {
   [ExportStatus.Pending]: {
     [ExportEvent.Complete]: ExportStatus.Completed,
     [ExportEvent.Fail]: ExportStatus.Failed,
+    [ExportEvent.Cancel]: ExportStatus.Cancelled,
   },
   [ExportStatus.Completed]: {
     [ExportEvent.LinkExpire]: ExportStatus.Expired,
@@ -25,6 +30,10 @@ const MOVES: Readonly<Record<ExportStatus, Partial<Record<ExportEvent, ExportSta
   },
   [ExportStatus.Failed]: {
     [ExportEvent.Retry]: ExportStatus.Pending,
+  },
+  // Terminal: nothing but the account's regenerate moves it (no sweep, no retry, no link).
+  [ExportStatus.Cancelled]: {
+    [ExportEvent.Restart]: ExportStatus.Pending,
   },
 };
 
@@ -79,12 +88,13 @@ export function isFileRetained(record: ExportTimes, now: Date): boolean {
 
 /**
  * The move `POST /exports/{id}` asks for, given the export as it reads now:
- * FAILED is retried; COMPLETED or EXPIRED gets a new link while the file is kept,
+ * FAILED is retried; CANCELLED is restarted; COMPLETED or EXPIRED gets a new link while the file is kept,
  * or is run again once the file is purged. `transition()` refuses the illegal ones
  * (PENDING, or COMPLETED without a file, which link clamping rules out).
  */
 export function regenerateEvent(record: ExportTimes, now: Date): ExportEvent {
   if (record.status === ExportStatus.Failed) return ExportEvent.Retry;
+  if (record.status === ExportStatus.Cancelled) return ExportEvent.Restart;
   if (record.status === ExportStatus.Pending) return ExportEvent.RegenerateRetained;
   return isFileRetained(record, now) ? ExportEvent.RegenerateRetained : ExportEvent.RegeneratePurged;
 }

@@ -1,5 +1,5 @@
 /** `run`: put a run of an export on the bus; the others: that export's lifecycle events. */
-export type OutboxKind = 'run' | 'completed' | 'failed' | 'expired';
+export type OutboxKind = 'run' | 'completed' | 'failed' | 'expired' | 'cancelled';
 
 /** One message owed to the bus, with the export row as the change that owed it left it. */
 export interface OutboxEntry {
@@ -21,7 +21,7 @@ export interface OutboxMessage {
 /** Turns an entry into its message; the owner of the rows that write entries supplies it. */
 export type OutboxMessageOf = (entry: OutboxEntry) => OutboxMessage;
 
-const KINDS: ReadonlySet<string> = new Set<OutboxKind>(['run', 'completed', 'failed', 'expired']);
+const KINDS: ReadonlySet<string> = new Set<OutboxKind>(['run', 'completed', 'failed', 'expired', 'cancelled']);
 
 /**
  * SQL that queues one entry of `kind` for every row of `source` (a CTE or table of export rows,

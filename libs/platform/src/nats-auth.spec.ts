@@ -8,8 +8,16 @@ const none = new NatsNamespace();
 describe('natsPermissions', () => {
   it('lets the gateway answer requests and feed the export stream, never publish platform events', () => {
     const gateway = natsPermissions({ name: 'api-gateway', role: NatsRole.ApiGateway }, none);
-    expect(gateway.publish).toEqual(['$JS.API.>', '$JS.ACK.>', 'exports.requested.>', 'exports.events.>', 'history.browse.*']);
-    expect(gateway.subscribe).toEqual(['_INBOX_api-gateway.>', 'exports.create.*', 'exports.get.*', 'exports.list.*', 'exports.estimate.*', 'auth.api-keys.revoked.*']);
+    expect(gateway.publish).toEqual(['$JS.API.>', '$JS.ACK.>', 'exports.requested.>', 'exports.events.>', 'history.browse.*', 'exports.run-cancelled.*']);
+    expect(gateway.subscribe).toEqual([
+      '_INBOX_api-gateway.>',
+      'exports.create.*',
+      'exports.get.*',
+      'exports.list.*',
+      'exports.estimate.*',
+      'exports.cancel.*',
+      'auth.api-keys.revoked.*',
+    ]);
     expect(gateway.allowResponses).toBe(true);
     expect(gateway.publish.some((subject) => subject.startsWith('platform'))).toBe(false);
   });
@@ -31,12 +39,13 @@ describe('natsPermissions', () => {
     });
   });
 
-  it('lets a requester create exports too, and a publisher publish only platform events', () => {
+  it('lets a requester create and cancel exports too, and a publisher publish only platform events', () => {
     expect(natsPermissions({ name: 'bi', role: NatsRole.Requester, accounts: ['*'] }, none).publish).toEqual([
       'exports.create.*',
       'exports.get.*',
       'exports.list.*',
       'exports.estimate.*',
+      'exports.cancel.*',
       'history.browse.*',
     ]);
     expect(natsPermissions({ name: 'core', role: NatsRole.Publisher, accounts: [A] }, none).publish).toEqual([
@@ -50,7 +59,14 @@ describe('natsPermissions', () => {
   it('puts every subject in the namespace, but not the inbox', () => {
     const worker = natsPermissions({ name: 'export-worker', role: NatsRole.ExportWorker }, new NatsNamespace('t1'));
     expect(worker.publish).toEqual(['$JS.API.>', '$JS.ACK.>', 't1.exports.requested.>', 't1.exports.events.>', 't1.dead-letter.>', 't1.webhooks.deliveries.>']);
-    expect(worker.subscribe).toEqual(['_INBOX_export-worker.>']);
+    expect(worker.subscribe).toEqual(['_INBOX_export-worker.>', 't1.exports.run-cancelled.*']);
+  });
+
+  it('lets every worker app hear the cancels of runs, and only the gateway say them', () => {
+    const roles = [NatsRole.ExportWorker, NatsRole.HistoryService];
+    for (const role of roles) expect(natsPermissions({ name: role, role }, none).subscribe).toContain('exports.run-cancelled.*');
+    for (const role of [...roles, NatsRole.Admin]) expect(natsPermissions({ name: role, role }, none).publish).not.toContain('exports.run-cancelled.*');
+    expect(natsPermissions({ name: 'crm', role: NatsRole.Reader, accounts: ['*'] }, none).publish).not.toContain('exports.cancel.*');
   });
 
   it.each([

@@ -13,7 +13,7 @@ export enum NatsRole {
   Admin = 'admin',
   /** An internal service that reads exports and history: `exports.get`, `exports.list`, `exports.estimate`, `history.browse`. */
   Reader = 'reader',
-  /** A reader that may also request exports (`exports.create`). */
+  /** A reader that may also request and cancel exports (`exports.create`, `exports.cancel`). */
   Requester = 'requester',
   /** A platform service that publishes ingestion events (`platform.*`). */
   Publisher = 'publisher',
@@ -62,26 +62,28 @@ export function natsPermissions(identity: Omit<NatsIdentity, 'publicKey'>, names
   const outbox = [ns('exports.requested.>'), ns('exports.events.>')];
   const deadLetters = ns('dead-letter.>');
   const forAccounts = (subject: string) => (identity.accounts ?? []).map((account) => ns(account === ALL_ACCOUNTS ? anyAccount(subject) : accountSubject(subject, account)));
-  const { requests, platform, auth } = Subjects;
+  const { requests, platform, auth, exportRunCancelled } = Subjects;
+  // Every worker instance hears every cancel of a run (core NATS), the gateway says them.
+  const runCancels = ns(anyAccount(exportRunCancelled));
   switch (identity.role) {
     case NatsRole.ApiGateway:
       return {
-        publish: [...JETSTREAM, ...outbox, ns(anyAccount(requests.historyBrowse))],
-        subscribe: [inbox, ...[requests.exportsCreate, requests.exportsGet, requests.exportsList, requests.exportsEstimate, auth.apiKeysRevoked].map((s) => ns(anyAccount(s)))],
+        publish: [...JETSTREAM, ...outbox, ns(anyAccount(requests.historyBrowse)), runCancels],
+        subscribe: [inbox, ...[requests.exportsCreate, requests.exportsGet, requests.exportsList, requests.exportsEstimate, requests.exportsCancel, auth.apiKeysRevoked].map((s) => ns(anyAccount(s)))],
         allowResponses: true,
       };
     case NatsRole.ExportWorker:
       // Also the webhook delivery jobs it makes of export events, and consumes itself.
-      return { publish: [...JETSTREAM, ...outbox, deadLetters, ns(`${Subjects.webhookDeliveries}.>`)], subscribe: [inbox], allowResponses: false };
+      return { publish: [...JETSTREAM, ...outbox, deadLetters, ns(`${Subjects.webhookDeliveries}.>`)], subscribe: [inbox, runCancels], allowResponses: false };
     case NatsRole.HistoryService:
-      return { publish: [...JETSTREAM, ...outbox, deadLetters], subscribe: [inbox, ns(anyAccount(requests.historyBrowse))], allowResponses: true };
+      return { publish: [...JETSTREAM, ...outbox, deadLetters], subscribe: [inbox, ns(anyAccount(requests.historyBrowse)), runCancels], allowResponses: true };
     case NatsRole.Admin:
       return { publish: [...JETSTREAM, ns('platform.>'), deadLetters, ns(anyAccount(auth.apiKeysRevoked))], subscribe: [inbox], allowResponses: false };
     case NatsRole.Reader:
       return { publish: [requests.exportsGet, requests.exportsList, requests.exportsEstimate, requests.historyBrowse].flatMap(forAccounts), subscribe: [inbox], allowResponses: false };
     case NatsRole.Requester:
       return {
-        publish: [requests.exportsCreate, requests.exportsGet, requests.exportsList, requests.exportsEstimate, requests.historyBrowse].flatMap(forAccounts),
+        publish: [requests.exportsCreate, requests.exportsGet, requests.exportsList, requests.exportsEstimate, requests.exportsCancel, requests.historyBrowse].flatMap(forAccounts),
         subscribe: [inbox],
         allowResponses: false,
       };

@@ -5,4 +5,5 @@ export * from './nats-server-process';
 export * from './tcp-proxy';
 export * from './app-process';
 export * from './export-download';
+export * from './export-cancel';
 export * from './webhook-receiver';

@@ -2,6 +2,7 @@ import { Controller, Type, UseFilters } from '@nestjs/common';
 import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
 import {
   anyAccount,
+  CancelExportRpcRequest,
   CreateExportRpcRequest,
   ExportDetailDto,
   EXPORT_KINDS,
@@ -13,10 +14,11 @@ import {
   Subjects,
 } from '@exports/contracts';
 import { checkPayload, createPayloadPipe, requestAccount, RpcEnvelopeFilter } from '@exports/platform';
+import { ExportCancelService } from './export-cancel.service';
 import { ExportsService } from './exports.service';
 
 /**
- * `exports.create.<accountId>`, `exports.get.<accountId>` and `exports.list.<accountId>` for
+ * `exports.create.<accountId>`, `exports.get.<accountId>`, `exports.list.<accountId>` and `exports.cancel.<accountId>` for
  * internal services, on the subjects of this deployment's namespace (known once the config is
  * read, hence a class made per namespace). Same validation, same use cases, same error envelope
  * as HTTP. The account is the subject's, which NATS permissions grant per caller; the payload's
@@ -26,7 +28,10 @@ export function exportsRpcController(namespace: NatsNamespace): Type<unknown> {
   @Controller()
   @UseFilters(RpcEnvelopeFilter)
   class ExportsRpcController {
-    constructor(private readonly exports: ExportsService) {}
+    constructor(
+      private readonly exports: ExportsService,
+      private readonly cancels: ExportCancelService,
+    ) {}
 
     @MessagePattern(namespace.subject(anyAccount(Subjects.requests.exportsCreate)))
     async create(@Payload(createPayloadPipe()) message: CreateExportRpcRequest, @Ctx() context: NatsContext): Promise<ExportResourceDto> {
@@ -44,6 +49,11 @@ export function exportsRpcController(namespace: NatsNamespace): Type<unknown> {
     list(@Payload(createPayloadPipe()) message: ListExportsRpcRequest, @Ctx() context: NatsContext): Promise<ExportPageDto> {
       const { accountId, ...query } = message;
       return this.exports.list(requestAccount(context, namespace, accountId), query);
+    }
+
+    @MessagePattern(namespace.subject(anyAccount(Subjects.requests.exportsCancel)))
+    cancel(@Payload(createPayloadPipe()) message: CancelExportRpcRequest, @Ctx() context: NatsContext): Promise<ExportResourceDto> {
+      return this.cancels.cancel(requestAccount(context, namespace, message.accountId), message.exportId);
     }
   }
   return ExportsRpcController;

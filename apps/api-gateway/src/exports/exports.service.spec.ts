@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CreateContactsExportDto, CreateMessageHistoryExportDto, ExportErrorCode, ExportFormat, ExportStatus, ExportType, ListExportsQueryDto } from '@exports/contracts';
-import { ExportEntity, ExportListQuery, NewExport, RerunResult } from '@exports/database';
+import { ExportEntity, ExportListQuery, NewExport, RerunEvent, RerunResult } from '@exports/database';
 import { ExportEvent } from '@exports/export-status';
 import { AppConfig, DomainError, ErrorCode } from '@exports/platform';
 import { ExportRegistry, ExportsService, LinkSigner, RunPublisher } from './exports.service';
@@ -43,12 +43,14 @@ class MemoryRegistry implements ExportRegistry {
     return true;
   }
 
-  async rerun(accountId: string, id: string, _event: ExportEvent.RegeneratePurged | ExportEvent.Retry, maxOpen: number): Promise<RerunResult> {
+  readonly reruns: ExportEvent[] = [];
+  async rerun(accountId: string, id: string, event: RerunEvent, maxOpen: number): Promise<RerunResult> {
+    this.reruns.push(event);
     const open = [...this.records.values()].filter((record) => record.accountId === accountId && record.status === ExportStatus.Pending).length;
     if (open >= maxOpen) return { kind: 'capped', open };
     const record = await this.findOne(accountId, id);
     if (!record) return { kind: 'unchanged' };
-    Object.assign(record, { status: ExportStatus.Pending, run: record.run + 1, completedAt: null, linkExpiresAt: null, fileExpiresAt: null, errorCode: null, errorMessage: null });
+    Object.assign(record, { status: ExportStatus.Pending, run: record.run + 1, completedAt: null, cancelledAt: null, linkExpiresAt: null, fileExpiresAt: null, errorCode: null, errorMessage: null });
     return { kind: 'rerun', run: record.run };
   }
 }
@@ -279,6 +281,21 @@ describe('ExportsService', () => {
       expect(result).toMatchObject({ kind: 'rerun', resource: { exportId: record.id, status: ExportStatus.Pending } });
       expect(registry.records.get(record.id)?.run).toBe(2);
       expect(relay.kicks).toBe(1);
+    });
+
+    it('runs a CANCELLED export again in a new run (restart), under the open cap like a retry', async () => {
+      const cancelled = exportRecord({ status: ExportStatus.Cancelled, cancelledAt: new Date() });
+      registry.records.set(cancelled.id, cancelled);
+      const result = await service.regenerate(ACCOUNT, cancelled.id);
+      expect(result).toMatchObject({ kind: 'rerun', resource: { exportId: cancelled.id, status: ExportStatus.Pending } });
+      expect(result.kind === 'rerun' && result.resource.cancelledAt).toBeUndefined();
+      expect(registry.reruns).toEqual([ExportEvent.Restart]);
+      expect(relay.kicks).toBe(1);
+
+      const again = exportRecord({ status: ExportStatus.Cancelled });
+      registry.records.set(again.id, again);
+      registry.records.set('other', exportRecord({ id: 'other' }));
+      expect((await refusal(service.regenerate(ACCOUNT, again.id))).code).toBe(ErrorCode.TooManyOpenExports);
     });
 
     it('refuses a re-run over the open cap (429) and a PENDING export (409)', async () => {

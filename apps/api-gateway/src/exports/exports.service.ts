@@ -82,12 +82,12 @@ export class ExportsService {
       throw new DomainError(ErrorCode.LinkExpired, 'The download link has expired; regenerate it with POST /exports/{exportId}', undefined, { exportStatus: status });
     }
     if (status === ExportStatus.Completed) return this.withLink(record, now);
-    // PENDING or FAILED: no file to list (files are listed, with links, once COMPLETED).
+    // PENDING, FAILED or CANCELLED: no file to list (files are listed, with links, once COMPLETED).
     const { files: _none, ...resource } = toExportResource(record, now);
     return resource;
   }
 
-  /** A fresh link while the file is kept (200), or a new run with the same filters (202). */
+  /** A fresh link while the file is kept (200), or a new run with the same filters (202: purged, FAILED or CANCELLED). */
   async regenerate(accountId: string, exportId: string): Promise<RegenerateResult> {
     const record = await this.find(accountId, exportId);
     const now = new Date();
@@ -105,7 +105,7 @@ export class ExportsService {
       if (effectiveStatus(renewed, at) !== ExportStatus.Completed) throw this.changedMeanwhile();
       return { kind: 'link', detail: await this.withLink(renewed, at) };
     }
-    if (event !== ExportEvent.RegeneratePurged && event !== ExportEvent.Retry) throw this.changedMeanwhile();
+    if (event !== ExportEvent.RegeneratePurged && event !== ExportEvent.Retry && event !== ExportEvent.Restart) throw this.changedMeanwhile();
     const result = await this.exports.rerun(accountId, exportId, event, this.config.EXPORT_MAX_OPEN_PER_ACCOUNT);
     if (result.kind === 'capped') throw this.tooManyOpen(result.open);
     if (result.kind === 'unchanged') throw this.changedMeanwhile();

@@ -68,6 +68,10 @@ export class ExportEntity {
   @Column({ name: 'completed_at', type: 'timestamptz', nullable: true })
   completedAt!: Date | null;
 
+  /** Set by a cancel, cleared by the run that follows it. */
+  @Column({ name: 'cancelled_at', type: 'timestamptz', nullable: true })
+  cancelledAt!: Date | null;
+
   @Column({ name: 'link_expires_at', type: 'timestamptz', nullable: true })
   linkExpiresAt!: Date | null;
 
