@@ -10,6 +10,8 @@ import { ExportEstimatesController, MessageHistoryEstimateController } from './e
 import { ExportEstimatesService } from './estimates/export-estimates.service';
 import { ExportRowsRepository } from './estimates/export-rows.repository';
 import { ExportsController } from './exports/exports.controller';
+import { ExportDownloadsController } from './exports/export-downloads.controller';
+import { ExportDownloadsService } from './exports/export-downloads.service';
 import { ExportsService } from './exports/exports.service';
 import { HealthController } from './health/health.controller';
 import { HistoryClientModule } from './history/history-client.module';
@@ -19,9 +21,10 @@ export const APP = 'api-gateway';
 
 @Module({
   imports: [OutboxModule.forApp(exportOutboxMessage), HistoryClientModule],
-  controllers: [ExportsController, ExportEstimatesController, HealthController, HistoryController, MessageHistoryEstimateController],
+  controllers: [ExportsController, ExportEstimatesController, HealthController, HistoryController, MessageHistoryEstimateController, ExportDownloadsController],
   providers: [
     ExportsService,
+    ExportDownloadsService,
     ExportEstimatesService,
     ExportRowsRepository,
     { provide: ApiKeyCache, useFactory: (config: AppConfig) => new ApiKeyCache(config.API_KEY_CACHE_TTL_MS, config.API_KEY_CACHE_MAX_ENTRIES), inject: [AppConfig] },

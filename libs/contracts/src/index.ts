@@ -16,3 +16,4 @@ export * from './request-rules';
 export * from './export-rpc.dto';
 export * from './export-kinds';
 export * from './export-output';
+export * from './export-downloads.dto';

@@ -15,6 +15,7 @@ import { OutboxSnapshotAlways1764748800000 } from './migrations/1764748800000-ou
 import { RateLimits1764835200000 } from './migrations/1764835200000-rate-limits';
 import { OpenExportsLocked1764921600000 } from './migrations/1764921600000-open-exports-locked';
 import { ExportOutput1765008000000 } from './migrations/1765008000000-export-output';
+import { ExportDownloads1765180800000 } from './migrations/1765180800000-export-downloads';
 
 export const ENTITIES = [AccountEntity, ApiKeyEntity, ExportEntity, ContactEntity, MessageEntity, DeliveryReportEntity];
 export const MIGRATIONS = [
@@ -27,6 +28,7 @@ export const MIGRATIONS = [
   RateLimits1764835200000,
   OpenExportsLocked1764921600000,
   ExportOutput1765008000000,
+  ExportDownloads1765180800000,
 ];
 
 /** Serialises migrations when several apps start at once. */

@@ -6,6 +6,7 @@ import { AppConfig, ConfigError, databaseRoleProblem, Readiness, retryAtStart } 
 import { AccountsRepository } from './accounts.repository';
 import { connectedRole, dataSourceOptions, ensureDatabase, migrate, migrateDatabase, timeZoneNames } from './data-source';
 import { ExportsRepository } from './exports.repository';
+import { ExportDownloadsRepository } from './export-downloads.repository';
 
 @Injectable()
 class DatabaseReadiness {
@@ -49,9 +50,10 @@ export class DatabaseModule {
       providers: [
         { provide: ExportsRepository, useFactory: (dataSource: DataSource) => new ExportsRepository(dataSource), inject: [DataSource] },
         { provide: AccountsRepository, useFactory: (dataSource: DataSource) => new AccountsRepository(dataSource), inject: [DataSource] },
+        { provide: ExportDownloadsRepository, useFactory: (dataSource: DataSource) => new ExportDownloadsRepository(dataSource), inject: [DataSource] },
         DatabaseReadiness,
       ],
-      exports: [ExportsRepository, AccountsRepository],
+      exports: [ExportsRepository, AccountsRepository, ExportDownloadsRepository],
     };
   }
 }

@@ -17,10 +17,10 @@ import { ExportsService } from './exports.service';
 import { createExport, CreateExportRoute } from './create-export';
 import { IdempotencyKey } from './idempotency-key.decorator';
 
-const ApiExportId = () => ApiParam({ name: 'exportId', format: 'uuid', description: 'The export, as `exportId` in its resource', example: '0b7d6c1e-3f0a-4a8e-9d51-2f4c8e6b1a90' });
+export const ApiExportId = () => ApiParam({ name: 'exportId', format: 'uuid', description: 'The export, as `exportId` in its resource', example: '0b7d6c1e-3f0a-4a8e-9d51-2f4c8e6b1a90' });
 
 /** An id that is not a UUID names no export: 404, as for an unknown one (the id is not echoed). */
-const exportIdPipe = new ParseUUIDPipe({
+export const exportIdPipe = new ParseUUIDPipe({
   exceptionFactory: () => new DomainError(ErrorCode.NotFound, 'Export was not found: exportId is not the id of an export'),
 });
 
