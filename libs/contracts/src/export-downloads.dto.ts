@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { ExportFileLinkDto } from './export-resource.dto';
 import { IsPageNumber, IsPageSize, MAX_OFFSET, MAX_PAGE, toInteger } from './paging';
 
 /** Longest `User-Agent` an audit record keeps (longer ones are cut), in characters. */
@@ -26,6 +27,12 @@ export class DownloadExportQueryDto {
   @Min(1, { message: PART_MESSAGE })
   @Max(MAX_PART_NUMBER, { message: PART_MESSAGE })
   part?: number;
+}
+
+/** `GET /exports/{exportId}/download` asked with `Accept: application/json`: the recorded link, as JSON instead of a redirect. */
+export class ExportDownloadLinkDto extends ExportFileLinkDto {
+  @ApiProperty({ format: 'date-time', example: '2026-01-01T13:00:42.000Z', description: 'When the link stops working (the export\'s `linkExpiresAt`, to the second)' })
+  expiresAt!: string;
 }
 
 /** `GET /exports/{exportId}/downloads`: one page of the export's download records. */

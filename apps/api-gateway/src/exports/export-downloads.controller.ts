@@ -1,7 +1,7 @@
-import { Controller, Get, Param, Query, Res } from '@nestjs/common';
+import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
-import { DownloadExportQueryDto, ExportDownloadPageDto, ListExportDownloadsQueryDto } from '@exports/contracts';
+import type { Request, Response } from 'express';
+import { DownloadExportQueryDto, ExportDownloadLinkDto, ExportDownloadPageDto, ListExportDownloadsQueryDto } from '@exports/contracts';
 import type { Downloader } from '@exports/database';
 import { ErrorCode } from '@exports/platform';
 import { AccountId } from '../auth/account-id.decorator';
@@ -23,8 +23,11 @@ export class ExportDownloadsController {
     description:
       'Records the download (time, API key id, client address, user agent) and answers 302 to a fresh presigned link of the file, which ends when ' +
       'the export\'s link ends (`linkExpiresAt`), as the links of `GET /exports/{exportId}` do. A split export needs `part`. ' +
+      'With `Accept: application/json` (and not `*/*` or `application/octet-stream` before it) the answer is 200 with the link as JSON instead, ' +
+      'recorded alike: for clients that fetch the link themselves, without sending their API key to the file host. ' +
       'Only downloads through this route are recorded and counted (`downloadCount`); the `downloadUrl`s of `GET /exports/{exportId}` are not.',
   })
+  @ApiOkResponse({ type: ExportDownloadLinkDto, description: 'Asked with `Accept: application/json`: recorded, and the link as JSON' })
   @ApiExportId()
   @ApiResponse({
     status: 302,
@@ -36,7 +39,7 @@ export class ExportDownloadsController {
         schema: { type: 'string', format: 'uri' },
         example: 'https://files.example.com/exports/7c9e6679-7425-40de-944b-e07fc1f90ae7/0b7d6c1e-3f0a-4a8e-9d51-2f4c8e6b1a90/1/part-1.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=2f1c0e9d',
       },
-      'Cache-Control': { description: 'The redirect is not to be stored: each download is recorded', required: true, schema: { type: 'string', enum: ['no-store'] } },
+      'Cache-Control': { description: 'Not to be stored: each download is recorded', required: true, schema: { type: 'string', enum: ['no-store'] } },
     },
   })
   @ApiErrors(ErrorCode.Validation, ErrorCode.LinkExpired, ErrorCode.NotFound, ErrorCode.ExportNotReady, ErrorCode.ExportChanged, ...KEYED)
@@ -45,10 +48,17 @@ export class ExportDownloadsController {
     @Param('exportId', exportIdPipe) exportId: string,
     @Query() query: DownloadExportQueryDto,
     @RequestDownloader() downloader: Downloader,
+    @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {
     const link = await this.downloads.download(accountId, exportId, query.part, downloader);
-    response.status(302).setHeader('Location', link).setHeader('Cache-Control', 'no-store').end();
+    // Each answer hands out a link and is recorded: none is to be served again from a cache.
+    response.setHeader('Cache-Control', 'no-store');
+    if (request.accepts(['application/octet-stream', 'application/json']) === 'application/json') {
+      response.status(200).json(link);
+      return;
+    }
+    response.status(302).setHeader('Location', link.downloadUrl).end();
   }
 
   @Get(':exportId/downloads')

@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ExportDownloadPageDto, ExportStatus, ListExportDownloadsQueryDto } from '@exports/contracts';
+import { ExportDownloadLinkDto, ExportDownloadPageDto, ExportStatus, ListExportDownloadsQueryDto } from '@exports/contracts';
 import { Downloader, ExportDownloadsRepository, ExportEntity, exportFilesOf, ExportsRepository, StoredExportFile } from '@exports/database';
 import { effectiveStatus, isFileRetained } from '@exports/export-status';
 import { DomainError, ErrorCode } from '@exports/platform';
 import { ObjectStorage } from '@exports/storage';
-import { linkWindow } from './export-links';
+import { linkEnd, linkWindow } from './export-links';
 
 /** What the use cases need of each collaborator: the app injects the real ones, the unit spec fakes. */
 export type ExportReader = Pick<ExportsRepository, 'findOne'>;
@@ -51,11 +51,11 @@ export class ExportDownloadsService {
   ) {}
 
   /**
-   * Records the download (who, from where, which part), then gives a fresh presigned link to the
-   * file, ending when the export's link ends, as the links of GET /exports/{exportId} do. Nothing
+   * Records the download (who, from where, which part), then gives the file with a fresh presigned
+   * link, ending when the export's link ends, as the links of GET /exports/{exportId} do. Nothing
    * is recorded when no link is given.
    */
-  async download(accountId: string, exportId: string, part: number | undefined, downloader: Downloader): Promise<string> {
+  async download(accountId: string, exportId: string, part: number | undefined, downloader: Downloader): Promise<ExportDownloadLinkDto> {
     const record = await this.find(accountId, exportId);
     const file = fileToDownload(record, part, new Date());
     const recorded = await this.audit.record(accountId, { exportId, run: record.run, part: file.part, downloader });
@@ -64,9 +64,11 @@ export class ExportDownloadsService {
       fileToDownload(await this.find(accountId, exportId), part, new Date());
       throw new DomainError(ErrorCode.ExportChanged, 'The export changed while the request was handled; read it again');
     }
-    const { signedAt, seconds } = linkWindow(recorded.linkExpiresAt!, new Date());
+    const window = linkWindow(recorded.linkExpiresAt!, new Date());
     this.logger.log({ message: 'Export downloaded', exportId, accountId, part: file.part, apiKeyId: downloader.apiKeyId });
-    return this.storage.presignGet(file.objectKey, seconds, file.fileName, signedAt);
+    const { objectKey, ...listed } = file;
+    const downloadUrl = await this.storage.presignGet(objectKey, window.seconds, file.fileName, window.signedAt);
+    return { ...listed, downloadUrl, expiresAt: linkEnd(window).toISOString() };
   }
 
   async list(accountId: string, exportId: string, query: ListExportDownloadsQueryDto): Promise<ExportDownloadPageDto> {
