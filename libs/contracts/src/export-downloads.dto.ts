@@ -1,8 +1,8 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
-import { ExportFileLinkDto } from './export-resource.dto';
-import { IsPageNumber, IsPageSize, MAX_OFFSET, MAX_PAGE, toInteger } from './paging';
+import { ExportFileLinkDto, ListExportsQueryDto } from './export-resource.dto';
+import { IsPageSize, toInteger } from './paging';
 
 /** Longest `User-Agent` an audit record keeps (longer ones are cut), in characters. */
 export const MAX_AUDITED_USER_AGENT = 512;
@@ -35,20 +35,8 @@ export class ExportDownloadLinkDto extends ExportFileLinkDto {
   expiresAt!: string;
 }
 
-/** `GET /exports/{exportId}/downloads`: one page of the export's download records. */
-export class ListExportDownloadsQueryDto {
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 0,
-    maximum: MAX_PAGE,
-    default: 0,
-    example: 0,
-    description: `Page number, 0-based; at most ${MAX_PAGE}, and page × limit at most ${MAX_OFFSET}`,
-  })
-  @IsOptional()
-  @IsPageNumber()
-  page: number = 0;
-
+/** `GET /exports/{exportId}/downloads`: one page of the export's download records (`page` as `GET /exports` reads it). */
+export class ListExportDownloadsQueryDto extends PickType(ListExportsQueryDto, ['page'] as const) {
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20, example: 20, description: 'Records per page' })
   @IsOptional()
   @IsPageSize(100)
