@@ -60,11 +60,8 @@ export class ExportDownloadsRepository extends SqlRepository {
 
   /** One page of an export's records, newest first, and how many it has; null for no such export of the account. */
   async list(accountId: string, exportId: string, page: { page: number; limit: number }): Promise<{ items: ExportDownloadRecord[]; totalItems: number } | null> {
-    const found = await this.rows<{ total: number }>(
-      `SELECT (SELECT count(*)::int FROM export_downloads d WHERE d.account_id = e.account_id AND d.export_id = e.id) AS total
-       FROM exports e WHERE e.account_id = $1 AND e.id = $2`,
-      [accountId, exportId],
-    );
+    // The export's count is its number of records: both are written by one statement, and records go only with their export.
+    const found = await this.rows<{ total: number }>(`SELECT download_count AS total FROM exports WHERE account_id = $1 AND id = $2`, [accountId, exportId]);
     if (!found[0]) return null;
     const items = await this.rows<ExportDownloadRecord>(
       `SELECT id, downloaded_at AS "downloadedAt", api_key_id AS "apiKeyId", part, host(client_ip) AS "clientIp", user_agent AS "userAgent"
