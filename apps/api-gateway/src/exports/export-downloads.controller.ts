@@ -23,7 +23,7 @@ export class ExportDownloadsController {
     description:
       'Records the download (time, API key id, client address, user agent) and answers 302 to a fresh presigned link of the file, which ends when ' +
       'the export\'s link ends (`linkExpiresAt`), as the links of `GET /exports/{exportId}` do. A split export needs `part`. ' +
-      'With `Accept: application/json` (and not `*/*` or `application/octet-stream` before it) the answer is 200 with the link as JSON instead, ' +
+      'With an `Accept` header that prefers `application/json` to `application/octet-stream` (`Accept: application/json`) the answer is 200 with the link as JSON instead, ' +
       'recorded alike: for clients that fetch the link themselves, without sending their API key to the file host. ' +
       'Only downloads through this route are recorded and counted (`downloadCount`); the `downloadUrl`s of `GET /exports/{exportId}` are not.',
   })
