@@ -129,7 +129,7 @@ describe('export download audit (e2e)', () => {
     expect(stored[0].row).not.toMatch(/X-Amz|http|Signature/i);
   });
 
-  it('Accept: application/json answers the link as JSON instead of a redirect, recorded alike', async () => {
+  it('Accept: application/json answers the link as JSON instead of a redirect, recorded alike; HEAD as GET', async () => {
     const done = await completedExport(a, { contactIds: ['c-1'] });
     const answer = await stack.http('GET', `/exports/${done.exportId}/download`, { apiKey: a.apiKey, headers: { Accept: 'application/json' } });
     expect(answer.status).toBe(200);
@@ -146,6 +146,12 @@ describe('export download audit (e2e)', () => {
     expect(Date.parse(answer.body.expiresAt)).toBeLessThanOrEqual(Date.parse(done.linkExpiresAt));
     expect((await sha256Of(answer.body.downloadUrl)).sha256).toBe(done.sha256);
     expect((await downloads(a.apiKey, done.exportId)).body.totalItems).toBe(1);
+
+    // A HEAD hands out the link as well: answered and recorded as the GET.
+    const head = await stack.http('HEAD', `/exports/${done.exportId}/download`, { apiKey: a.apiKey, redirect: 'manual' });
+    expect(head.status).toBe(302);
+    expect(head.headers.get('location')).toContain('X-Amz-Signature=');
+    expect((await downloads(a.apiKey, done.exportId)).body.totalItems).toBe(2);
   });
 
   it('keeps the user agent without control characters and bounded, and reads the client address as TRUST_PROXY says', async () => {
