@@ -338,11 +338,17 @@ describe('admin CLI (int)', () => {
         object_key: keptKey,
       });
 
+      // The export was downloaded: its audit outlives the file, as long as the export itself.
+      await dataSource.query(`INSERT INTO export_downloads (id, export_id, account_id, api_key_id, part) VALUES ($1, $2, $3, $4, 1)`, [randomUUID(), expiredId, accountId, randomUUID()]);
+      await dataSource.query(`UPDATE exports SET download_count = 1, last_downloaded_at = now() WHERE id = $1`, [expiredId]);
+
       expect(await adminJson('files:purge-expired')).toEqual([{ purged: 1 }]);
       expect(await storage.stat(expiredKey)).toBeNull();
       expect(await storage.stat(keptKey)).not.toBeNull();
       expect((await exportRow(expiredId)).file_purged_at).toBeInstanceOf(Date);
       expect((await exportRow(keptId)).file_purged_at).toBeNull();
+      expect(await dataSource.query(`SELECT count(*)::int AS n FROM export_downloads WHERE export_id = $1`, [expiredId])).toEqual([{ n: 1 }]);
+      expect(await exportRow(expiredId)).toMatchObject({ download_count: 1, last_downloaded_at: expect.any(Date) });
 
       expect(await adminJson('files:purge-expired')).toEqual([{ purged: 0 }]);
     });
@@ -397,6 +403,12 @@ describe('admin CLI (int)', () => {
       await storage.upload(`${accountId}/${randomUUID()}/contacts.csv`, Readable.from(['id\n']));
       await insertExport(accountId, { status: 'PENDING' });
       await dataSource.query(`INSERT INTO outbox (export_id, account_id, kind, run, snapshot) SELECT $1, $2, 'failed', 1, to_jsonb(e) FROM exports e WHERE e.id = $1`, [exportId, accountId]);
+      // Downloads of an earlier run of that export, by the account's first key.
+      await dataSource.query(
+        `INSERT INTO export_downloads (id, export_id, account_id, api_key_id, part, client_ip, user_agent)
+         SELECT gen_random_uuid(), $1, $2, k.id, 1, '203.0.113.7', 'curl/8.5.0' FROM api_keys k, generate_series(1, 3) WHERE k.account_id = $2 ORDER BY k.created_at LIMIT 3`,
+        [exportId, accountId],
+      );
       await dataSource.query(`INSERT INTO contacts (account_id, id, updated_at) VALUES ($1, 'c-1', now()), ($1, 'c-2', now())`, [accountId]);
       await dataSource.query(
         `INSERT INTO messages (account_id, message_id, channel, direction, sender, destination, body, status, status_at, send_date)
@@ -413,22 +425,23 @@ describe('admin CLI (int)', () => {
           `SELECT (SELECT count(*) FROM accounts WHERE id = $1)::int AS accounts, (SELECT count(*) FROM api_keys WHERE account_id = $1)::int AS "apiKeys",
                   (SELECT count(*) FROM exports WHERE account_id = $1)::int AS exports, (SELECT count(*) FROM outbox WHERE account_id = $1)::int AS outbox,
                   (SELECT count(*) FROM contacts WHERE account_id = $1)::int AS contacts, (SELECT count(*) FROM messages WHERE account_id = $1)::int AS messages,
-                  (SELECT count(*) FROM delivery_reports WHERE account_id = $1)::int AS "deliveryReports"`,
+                  (SELECT count(*) FROM delivery_reports WHERE account_id = $1)::int AS "deliveryReports",
+                  (SELECT count(*) FROM export_downloads WHERE account_id = $1)::int AS downloads`,
           [accountId],
         )
       )[0];
 
-    it('removes the account, its keys, exports (rows and every object under its prefix), contacts, messages and reports; another account is untouched', async () => {
+    it('removes the account, its keys, exports (rows, download records and every object under its prefix), contacts, messages and reports; another account is untouched', async () => {
       const gone = await seedAccount('Leaving Ltd');
       const kept = await seedAccount('Staying Ltd');
 
       const [printed] = await adminJson('account:purge', '--account', gone.accountId);
-      expect(printed).toEqual({ accountId: gone.accountId, objects: 2, exports: 2, contacts: 2, messages: 1, deliveryReports: 2, apiKeys: 2 });
-      expect(await countsOf(gone.accountId)).toEqual({ accounts: 0, apiKeys: 0, exports: 0, outbox: 0, contacts: 0, messages: 0, deliveryReports: 0 });
+      expect(printed).toEqual({ accountId: gone.accountId, objects: 2, exports: 2, downloads: 3, contacts: 2, messages: 1, deliveryReports: 2, apiKeys: 2 });
+      expect(await countsOf(gone.accountId)).toEqual({ accounts: 0, apiKeys: 0, exports: 0, outbox: 0, contacts: 0, messages: 0, deliveryReports: 0, downloads: 0 });
       expect(await storage.listKeys(`${gone.accountId}/`)).toEqual([]);
       expect(await new AccountsRepository(dataSource).accountIdForKey(gone.apiKey)).toBeNull();
 
-      expect(await countsOf(kept.accountId)).toEqual({ accounts: 1, apiKeys: 2, exports: 2, outbox: 1, contacts: 2, messages: 1, deliveryReports: 2 });
+      expect(await countsOf(kept.accountId)).toEqual({ accounts: 1, apiKeys: 2, exports: 2, outbox: 1, contacts: 2, messages: 1, deliveryReports: 2, downloads: 3 });
       expect(await storage.stat(kept.objectKey)).not.toBeNull();
       expect(await new AccountsRepository(dataSource).accountIdForKey(kept.apiKey)).toBe(kept.accountId);
 

@@ -223,9 +223,9 @@ const deadLettersReplay: AdminCommand = {
 const accountPurge: AdminCommand = {
   name: 'account:purge',
   summary:
-    "Remove an account and everything kept for it: its exports' files (every object under <accountId>/), its exports, contacts, messages, delivery reports and API keys, and the account. Cannot be undone.",
+    "Remove an account and everything kept for it: its exports' files (every object under <accountId>/), its exports and their download records, contacts, messages, delivery reports and API keys, and the account. Cannot be undone.",
   options: { account: uuidOption('The account.') },
-  output: 'one JSON line {"accountId","objects","exports","contacts","messages","deliveryReports","apiKeys"}: what was removed.',
+  output: 'one JSON line {"accountId","objects","exports","downloads","contacts","messages","deliveryReports","apiKeys"}: what was removed.',
   async run(context, options) {
     const dataSource = await context.database();
     await requireAccount(dataSource, options.account);
@@ -239,6 +239,7 @@ const accountPurge: AdminCommand = {
       accountId: options.account,
       objects: before + after,
       exports: removed.exports,
+      downloads: removed.downloads,
       contacts: removed.contacts,
       messages: removed.messages,
       deliveryReports: removed.deliveryReports,

@@ -13,6 +13,8 @@ import { ExportsController } from './exports/exports.controller';
 import { ExportCancelController } from './exports/export-cancel.controller';
 import { ExportCancelService } from './exports/export-cancel.service';
 import { ExportRunCancellations } from './exports/export-run-cancellations';
+import { ExportDownloadsController } from './exports/export-downloads.controller';
+import { ExportDownloadsService } from './exports/export-downloads.service';
 import { ExportsService } from './exports/exports.service';
 import { HealthController } from './health/health.controller';
 import { HistoryClientModule } from './history/history-client.module';
@@ -24,11 +26,12 @@ export const APP = 'api-gateway';
 
 @Module({
   imports: [OutboxModule.forApp(exportOutboxMessage), HistoryClientModule],
-  controllers: [ExportsController, ExportEstimatesController, HealthController, HistoryController, MessageHistoryEstimateController, WebhooksController, ExportCancelController],
+  controllers: [ExportsController, ExportEstimatesController, HealthController, HistoryController, MessageHistoryEstimateController, WebhooksController, ExportCancelController, ExportDownloadsController],
   providers: [
     ExportsService,
     ExportCancelService,
     ExportRunCancellations,
+    ExportDownloadsService,
     ExportEstimatesService,
     ExportRowsRepository,
     WebhooksService,

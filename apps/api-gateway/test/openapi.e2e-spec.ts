@@ -121,7 +121,7 @@ describe('OpenAPI (e2e)', () => {
 
   it('gives an example for every field of the export resource, the download link and the error envelope', () => {
     // Swagger UI builds the body examples from these; the other schemas should follow.
-    const schemas = ['ExportResourceDto', 'ExportProgressDto', 'ExportErrorDto', 'ExportPageDto', 'ExportDetailDto', 'ErrorEnvelopeDto', 'FieldErrorDto', 'CreateContactsExportDto'];
+    const schemas = ['ExportResourceDto', 'ExportProgressDto', 'ExportErrorDto', 'ExportPageDto', 'ExportDetailDto', 'ErrorEnvelopeDto', 'FieldErrorDto', 'CreateContactsExportDto', 'ExportDownloadDto', 'ExportDownloadPageDto', 'ExportDownloadLinkDto'];
     const gaps = schemas.flatMap((name) =>
       Object.entries<any>(served.components.schemas[name].properties)
         .filter(([, property]) => property.example === undefined && !property.$ref && !property.items?.$ref && !property.allOf)

@@ -74,7 +74,15 @@ describe('cross-tenant attempts (e2e)', () => {
         expect(response.body).toEqual({ status: 404, error: 'Not Found', code: 'NOT_FOUND', message: `Export ${id} was not found` });
         expect(response.body).toEqual({ ...reference.body, message: reference.body.message.replace(unknown, id) });
       }
+      // The audited download and its records, likewise; B's attempt records nothing.
+      for (const route of ['download', 'downloads']) {
+        const response = await stack.http('GET', `/exports/${id}/${route}`, { apiKey: b.apiKey, redirect: 'manual' });
+        attempts += 1;
+        expect(response.status).toBe(404);
+        expect(response.body).toEqual({ status: 404, error: 'Not Found', code: 'NOT_FOUND', message: `Export ${id} was not found` });
+      }
     }
+    expect(await stack.query(`SELECT count(*)::int AS n FROM export_downloads`)).toEqual([{ n: 0 }]);
     // A's own key reads the same ids: every live state is answered (PENDING and FAILED without a link).
     const own = async (id: string) => (await stack.http('GET', `/exports/${id}`, { apiKey: a.apiKey })).body;
     expect(await own(aPending)).toMatchObject({ exportId: aPending, status: 'PENDING', isAvailableForDownload: false, progress: { rowsExported: 0 } });

@@ -104,6 +104,12 @@ export class ExportResourceDto {
 
   @ApiPropertyOptional({ type: ExportErrorDto, description: 'FAILED only' })
   error?: ExportErrorDto;
+
+  @ApiProperty({ type: 'integer', example: 2, description: 'Downloads through `GET /exports/{exportId}/download` (every run, every part); 0 when never. Links of `GET /exports/{exportId}` are not counted' })
+  downloadCount!: number;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: '2026-01-01T12:05:17.123Z', description: 'When the last of those downloads was; null when never' })
+  lastDownloadedAt!: string | null;
 }
 
 export class ExportPageDto {

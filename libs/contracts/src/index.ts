@@ -16,4 +16,5 @@ export * from './request-rules';
 export * from './export-rpc.dto';
 export * from './export-kinds';
 export * from './export-output';
+export * from './export-downloads.dto';
 export * from './webhooks.dto';

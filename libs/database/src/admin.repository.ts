@@ -23,6 +23,8 @@ export interface ApiKeySummary {
 /** What `purgeAccount` removed, table by table. */
 export interface AccountPurge {
   exports: number;
+  /** Download records of the account's exports. */
+  downloads: number;
   contacts: number;
   messages: number;
   deliveryReports: number;
@@ -78,7 +80,7 @@ export class AdminRepository extends SqlRepository {
 
   /**
    * Removes an account and everything stored for it, in one transaction: its exports (with their
-   * outbox entries), contacts (tombstones included), messages, delivery reports, API keys and the
+   * outbox entries and download records), contacts (tombstones included), messages, delivery reports, API keys and the
    * account itself. The export files are the caller's to remove (they are in object storage).
    */
   async purgeAccount(accountId: string): Promise<AccountPurge> {
@@ -93,6 +95,8 @@ export class AdminRepository extends SqlRepository {
       return {
         apiKeys: apiKeyIds.length,
         apiKeyIds,
+        // Counted before the exports go (they would cascade with them).
+        downloads: await removed(`DELETE FROM export_downloads WHERE account_id = $1`),
         exports: await removed(`DELETE FROM exports WHERE account_id = $1`),
         contacts: await removed(`DELETE FROM contacts WHERE account_id = $1`),
         messages: await removed(`DELETE FROM messages WHERE account_id = $1`),

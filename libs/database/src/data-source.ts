@@ -16,6 +16,7 @@ import { RateLimits1764835200000 } from './migrations/1764835200000-rate-limits'
 import { OpenExportsLocked1764921600000 } from './migrations/1764921600000-open-exports-locked';
 import { ExportOutput1765008000000 } from './migrations/1765008000000-export-output';
 import { ExportCancel1765094400000 } from './migrations/1765094400000-export-cancel';
+import { ExportDownloads1765180800000 } from './migrations/1765180800000-export-downloads';
 import { Webhooks1765267200000 } from './migrations/1765267200000-webhooks';
 
 export const ENTITIES = [AccountEntity, ApiKeyEntity, ExportEntity, ContactEntity, MessageEntity, DeliveryReportEntity];
@@ -30,6 +31,7 @@ export const MIGRATIONS = [
   OpenExportsLocked1764921600000,
   ExportOutput1765008000000,
   ExportCancel1765094400000,
+  ExportDownloads1765180800000,
   Webhooks1765267200000,
 ];
 

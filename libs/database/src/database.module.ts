@@ -6,6 +6,7 @@ import { AppConfig, ConfigError, databaseRoleProblem, Readiness, retryAtStart } 
 import { AccountsRepository } from './accounts.repository';
 import { connectedRole, dataSourceOptions, ensureDatabase, migrate, migrateDatabase, timeZoneNames } from './data-source';
 import { ExportsRepository } from './exports.repository';
+import { ExportDownloadsRepository } from './export-downloads.repository';
 import { WebhookDeliveriesRepository } from './webhook-deliveries.repository';
 import { WebhooksRepository } from './webhooks.repository';
 
@@ -51,11 +52,12 @@ export class DatabaseModule {
       providers: [
         { provide: ExportsRepository, useFactory: (dataSource: DataSource) => new ExportsRepository(dataSource), inject: [DataSource] },
         { provide: AccountsRepository, useFactory: (dataSource: DataSource) => new AccountsRepository(dataSource), inject: [DataSource] },
+        { provide: ExportDownloadsRepository, useFactory: (dataSource: DataSource) => new ExportDownloadsRepository(dataSource), inject: [DataSource] },
         { provide: WebhooksRepository, useFactory: (dataSource: DataSource) => new WebhooksRepository(dataSource), inject: [DataSource] },
         { provide: WebhookDeliveriesRepository, useFactory: (dataSource: DataSource) => new WebhookDeliveriesRepository(dataSource), inject: [DataSource] },
         DatabaseReadiness,
       ],
-      exports: [ExportsRepository, AccountsRepository, WebhooksRepository, WebhookDeliveriesRepository],
+      exports: [ExportsRepository, AccountsRepository, WebhooksRepository, WebhookDeliveriesRepository, ExportDownloadsRepository],
     };
   }
 }

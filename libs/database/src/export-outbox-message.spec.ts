@@ -68,4 +68,11 @@ describe('exportOutboxMessage', () => {
     expect(message.subject).toBe(`exports.events.failed.${accountId}`);
     expect(message.payload).toMatchObject({ status: 'FAILED', error: { code: 'TIMEOUT', message: 'gave up' } });
   });
+
+  it('carries the download count and time as the change left them; a snapshot from before the audit reads as never downloaded', () => {
+    const downloaded = exportOutboxMessage({ id: '44', kind: 'expired', run: 2, snapshot: snapshot({ status: 'EXPIRED', download_count: 3, last_downloaded_at: '2026-12-01T10:30:00.5+00:00' }) });
+    expect(downloaded.payload).toMatchObject({ downloadCount: 3, lastDownloadedAt: '2026-12-01T10:30:00.500Z' });
+    const older = exportOutboxMessage({ id: '45', kind: 'completed', run: 2, snapshot: snapshot() });
+    expect(older.payload).toMatchObject({ downloadCount: 0, lastDownloadedAt: null });
+  });
 });

@@ -25,6 +25,8 @@ export function toExportResource(record: ExportEntity, now: Date): ExportResourc
     maxRowsPerFile: record.maxRowsPerFile,
     createdAt: record.createdAt.toISOString(),
     progress: { rowsExported: record.rowsExported },
+    downloadCount: record.downloadCount,
+    lastDownloadedAt: record.lastDownloadedAt?.toISOString() ?? null,
   };
   if (record.columns) resource.columns = record.columns;
   if (record.completedAt) resource.completedAt = record.completedAt.toISOString();

@@ -351,5 +351,8 @@ export function toExportEntity(row: Record<string, unknown>): ExportEntity {
     errorMessage: row.error_message,
     idempotencyKey: row.idempotency_key,
     requestHash: row.request_hash,
+    // Rows and snapshots from before the download audit lack these; a snapshot holds the time as text.
+    downloadCount: Number(row.download_count ?? 0),
+    lastDownloadedAt: row.last_downloaded_at ? new Date(row.last_downloaded_at as string | Date) : null,
   });
 }

@@ -6,6 +6,7 @@ export * from './entities/message.entity';
 export * from './entities/delivery-report.entity';
 export * from './data-source';
 export * from './exports.repository';
+export * from './export-downloads.repository';
 export * from './accounts.repository';
 export * from './export-resource.mapper';
 export * from './exports-maintenance.repository';

@@ -391,7 +391,7 @@ export class TestStack {
   async http<T = any>(
     method: string,
     path: string,
-    options: { apiKey?: string; body?: unknown; rawBody?: string | Uint8Array; headers?: Record<string, string>; baseUrl?: string; via?: string } = {},
+    options: { apiKey?: string; body?: unknown; rawBody?: string | Uint8Array; headers?: Record<string, string>; baseUrl?: string; via?: string; redirect?: 'follow' | 'manual' } = {},
   ): Promise<HttpResult<T>> {
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     if (options.apiKey !== undefined) headers['X-Api-Key'] = options.apiKey;
@@ -400,11 +400,19 @@ export class TestStack {
       headers['Content-Type'] = 'application/json';
       body = JSON.stringify(options.body);
     } else if (body !== undefined) headers['Content-Type'] ??= 'application/json';
-    if (options.via) return this.request<T>('proxy', options.via, path, method, { headers, body });
-    return this.request<T>('gateway', options.baseUrl ?? this.baseUrl, path, method, { headers, body });
+    // `redirect: 'manual'` answers a redirect as it is (status and Location) instead of following it.
+    const redirect = options.redirect;
+    if (options.via) return this.request<T>('proxy', options.via, path, method, { headers, body, redirect });
+    return this.request<T>('gateway', options.baseUrl ?? this.baseUrl, path, method, { headers, body, redirect });
   }
 
-  private async request<T>(origin: ResponseOrigin, base: string, path: string, method: string, init: { headers?: Record<string, string>; body?: string | Uint8Array }): Promise<HttpResult<T>> {
+  private async request<T>(
+    origin: ResponseOrigin,
+    base: string,
+    path: string,
+    method: string,
+    init: { headers?: Record<string, string>; body?: string | Uint8Array; redirect?: 'follow' | 'manual' },
+  ): Promise<HttpResult<T>> {
     const response = await fetch(base + path, { method, ...init });
     const text = await response.text();
     let parsed: unknown = text;

@@ -16,6 +16,8 @@ export const API_KEY_HEADER = 'x-api-key';
 
 export interface AuthenticatedRequest extends Request {
   accountId: string;
+  /** The id of the key that authenticated the request (what the download audit records). */
+  apiKeyId: string;
 }
 
 /**
@@ -69,6 +71,7 @@ export class ApiKeyGuard implements CanActivate {
       throw new DomainError(ErrorCode.Unauthorized, 'The API key in X-Api-Key is not valid');
     }
     request.accountId = found.accountId;
+    request.apiKeyId = found.keyId;
     const budget = await this.limiter.take(hash);
     const response = context.switchToHttp().getResponse<Response>();
     response.setHeader('X-RateLimit-Limit', String(budget.limit));

@@ -6,6 +6,7 @@ import { effectiveStatus, ExportEvent, regenerateEvent } from '@exports/export-s
 import { OutboxRelay } from '@exports/outbox';
 import { AppConfig, DomainError, ErrorCode } from '@exports/platform';
 import { ObjectStorage } from '@exports/storage';
+import { linkEnd, linkWindow } from './export-links';
 import { resolveExportRequest } from './export-request';
 
 export type RegenerateResult = { kind: 'link'; detail: ExportDetailDto } | { kind: 'rerun'; resource: ExportResourceDto };
@@ -117,10 +118,8 @@ export class ExportsService {
 
   /** The resource with a presigned link per file, and `downloadUrl` itself for a single-file export. */
   private async withLink(record: ExportEntity, now: Date): Promise<ExportDetailDto> {
-    // Signed as of the current whole second, for the whole seconds left: the links end at the same
-    // instant (linkExpiresAt, to the second) however often the export is read.
-    const signedAt = new Date(Math.floor(now.getTime() / 1000) * 1000);
-    const seconds = Math.max(1, Math.floor((record.linkExpiresAt!.getTime() - signedAt.getTime()) / 1000));
+    const window = linkWindow(record.linkExpiresAt!, now);
+    const { signedAt, seconds } = window;
     const stored = exportFilesOf(record);
     const files = await Promise.all(
       stored.map(async ({ part, fileName, rowCount, sizeBytes, sha256, objectKey }) => ({
@@ -136,7 +135,7 @@ export class ExportsService {
       ...toExportResource(record, now),
       files,
       ...(files.length === 1 ? { downloadUrl: files[0].downloadUrl } : {}),
-      expiresAt: new Date(signedAt.getTime() + seconds * 1000).toISOString(),
+      expiresAt: linkEnd(window).toISOString(),
     };
   }
 

@@ -111,4 +111,11 @@ export class ExportEntity {
 
   @Column({ name: 'request_hash', type: 'text', nullable: true })
   requestHash!: string | null;
+
+  /** Downloads recorded by `GET /exports/{exportId}/download` (every run), written with each record. */
+  @Column({ name: 'download_count', type: 'int', default: 0 })
+  downloadCount!: number;
+
+  @Column({ name: 'last_downloaded_at', type: 'timestamptz', nullable: true })
+  lastDownloadedAt!: Date | null;
 }
