@@ -138,6 +138,26 @@ describe('webhooks (e2e)', () => {
     expect(verifyWebhook(request, endpoint.secret).type).toBe('export.completed');
   });
 
+  it('an export cancelled: export.cancelled delivered with the export as CANCELLED, to the endpoints that asked for it', async () => {
+    const account = await accountWithContacts(stack, 'cancelled');
+    const cancelledOnly = await createWebhook(stack, account, receiver.url('/cancelled'), ['export.cancelled']);
+    const completedOnly = await createWebhook(stack, account, receiver.url('/cancelled-not-wanted'), ['export.completed']);
+    expected.set('cancelled', { account, webhookId: cancelledOnly.webhookId });
+    // No history-service in this stack: a message-history export stays PENDING until it is cancelled.
+    const created = await stack.http('POST', '/messages/history/export', { apiKey: account.apiKey, body: { startDateTime: '2026-01-01', endDateTime: '2026-01-31' } });
+    expect(created.status).toBe(202);
+    const exportId = created.body.exportId;
+    const cancelled = await stack.http('POST', `/exports/${exportId}/cancel`, { apiKey: account.apiKey });
+    expect(cancelled).toMatchObject({ status: 200, body: { status: 'CANCELLED' } });
+
+    const [request] = await receiver.waitFor('/cancelled', 1);
+    const body = verifyWebhook(request, cancelledOnly.secret);
+    expect(body).toMatchObject({ type: 'export.cancelled', data: { exportId, status: 'CANCELLED', cancelledAt: cancelled.body.cancelledAt } });
+    const [delivery] = await waitForDeliveries(stack, account, cancelledOnly.webhookId, 'the delivery SUCCEEDED', (d) => d[0]?.status === 'SUCCEEDED');
+    expect(delivery).toMatchObject({ eventType: 'export.cancelled', exportId, attempts: 1 });
+    expect(await deliveriesOf(stack, account, completedOnly.webhookId)).toEqual([]);
+  });
+
   it('the worker SIGKILLed mid-delivery: the delivery is made after the restart, not lost', async () => {
     const account = await accountWithContacts(stack, 'killed');
     const endpoint = await createWebhook(stack, account, receiver.url('/killed'));
