@@ -72,7 +72,7 @@ describe('nats CLI (int)', () => {
     expect(added.code).toBe(0);
     expect(JSON.parse(added.stdout)).toMatchObject({ name: 'crm', role: 'reader', accounts: [ACCOUNT], inboxPrefix: '_INBOX_crm' });
     const listed = (await nats('list', '--dir', dir)).stdout.trim().split('\n').map((line) => JSON.parse(line));
-    expect(listed.find((identity) => identity.name === 'crm').permissions.publish).toEqual([`exports.get.${ACCOUNT}`, `exports.list.${ACCOUNT}`, `exports.estimate.${ACCOUNT}`, `history.browse.${ACCOUNT}`]);
+    expect(listed.find((identity) => identity.name === 'crm').permissions.publish).toEqual([`exports.get.${ACCOUNT}`, `exports.list.${ACCOUNT}`, `exports.estimate.${ACCOUNT}`, `exports.downloads.${ACCOUNT}`, `history.browse.${ACCOUNT}`]);
 
     const deployment = await NatsDeployment.open(dir, { host: '127.0.0.1', port: 0, storeDir: join(dir, 'js'), namespace: '' });
     server = new NatsServerProcess(deployment);

@@ -77,6 +77,9 @@ describe('export download audit (e2e)', () => {
     return { sha256: createHash('sha256').update(bytes).digest('hex'), disposition: response.headers.get('content-disposition') };
   }
 
+  /** `exports.downloads` for the account, on its own subject. */
+  const downloadsOverNats = (account: CreatedAccount, exportId: string): Promise<unknown> =>
+    firstValueFrom(nats.send(stack.namespace.subject(accountSubject(Subjects.requests.exportsDownloads, account.accountId)), { accountId: account.accountId, exportId }));
   const recordsOf = async (exportId: string): Promise<number> => (await stack.query(`SELECT count(*)::int AS n FROM export_downloads WHERE export_id = $1`, [exportId]))[0].n;
 
   it('302 to a fresh link of the file, recorded with the key, address and user agent, and counted on the resource (HTTP and NATS)', async () => {
@@ -105,6 +108,8 @@ describe('export download audit (e2e)', () => {
     });
     const [record] = listed.body.items;
     expect(Math.abs(Date.parse(record.downloadedAt) - Date.now())).toBeLessThan(60_000);
+    // The same records over NATS.
+    expect(await downloadsOverNats(a, done.exportId)).toEqual(listed.body);
 
     const resource = await stack.findExport(a.apiKey, done.exportId);
     expect(resource).toMatchObject({ downloadCount: 1, lastDownloadedAt: record.downloadedAt });
@@ -255,6 +260,8 @@ describe('export download audit (e2e)', () => {
     expect((await stack.http('GET', `/exports/${done.exportId}/download`, { redirect: 'manual' })).status).toBe(401);
     expect((await stack.http('GET', `/exports/${done.exportId}/downloads`, {})).status).toBe(401);
     expect(await recordsOf(done.exportId)).toBe(0);
+    // Over NATS, another account's subject does not reach the export either.
+    await expect(downloadsOverNats(b, done.exportId)).rejects.toEqual(notFound);
     // The routes answer under the platform base path too.
     expect((await stack.http('GET', `/api/partner-gateway/v1/exports/${done.exportId}/download`, { apiKey: a.apiKey, redirect: 'manual' })).status).toBe(302);
     expect((await stack.http('GET', `/api/partner-gateway/v1/exports/${done.exportId}/downloads`, { apiKey: a.apiKey })).body.totalItems).toBe(1);

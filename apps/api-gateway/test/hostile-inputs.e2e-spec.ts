@@ -43,6 +43,8 @@ describe('hostile input on every route and subject (e2e)', () => {
   ];
   /** The estimate beside each create route takes the same body. */
   const ESTIMATES = ROUTES.map((route) => ({ ...route, path: `${route.path}/estimate` }));
+  /** The other JSON body of the API: a webhook endpoint. */
+  const WEBHOOKS = { path: '/webhooks', body: { url: 'https://hooks.example.com/exports', events: ['export.completed'] }, strings: ['url'], lists: ['events'] };
   /** Numbers no row count can be: JSON that overflows a double, past 2^53, negative, fractional, or text. */
   const HUGE_NUMBERS = ['1e400', '-1e400', '9007199254740993', '1e20', '-1', '0.5', '"1e6"'];
   /** Hostile strings as JSON can carry them (escapes for NUL and surrogates). */
@@ -89,7 +91,14 @@ describe('hostile input on every route and subject (e2e)', () => {
 
   // ---- HTTP bodies -----------------------------------------------------------------------
 
-  describe.each([...ROUTES, ...ESTIMATES])('POST $path', ({ path, body, strings, lists }) => {
+  it.each([...ROUTES, ...ESTIMATES])('POST $path refuses a maxRowsPerFile no file can have, naming it', async ({ path, body }) => {
+    for (const number of HUGE_NUMBERS) {
+      const response = await post(path, `${JSON.stringify(body).slice(0, -1)}${Object.keys(body).length ? ',' : ''}"maxRowsPerFile":${number}}`);
+      expectRefusal(`${path} maxRowsPerFile ${number}`, response.status, response.body, 'maxRowsPerFile');
+    }
+  });
+
+  describe.each([...ROUTES, ...ESTIMATES, WEBHOOKS])('POST $path', ({ path, body, strings, lists }) => {
     it('refuses a hostile value in every string field, naming the field', async () => {
       for (const field of [...strings, ...lists]) {
         for (const [name, value] of HOSTILE) {
@@ -101,13 +110,6 @@ describe('hostile input on every route and subject (e2e)', () => {
         // Unknown keys with hostile names are refused as unknown fields.
         const unknown = await post(path, JSON.stringify({ ...body, [`k\u0000${field}\ud800`]: 1 }));
         expectRefusal(`${path} hostile key`, unknown.status, unknown.body, 'k');
-      }
-    });
-
-    it('refuses a maxRowsPerFile no file can have, naming it', async () => {
-      for (const number of HUGE_NUMBERS) {
-        const response = await post(path, `${JSON.stringify(body).slice(0, -1)}${Object.keys(body).length ? ',' : ''}"maxRowsPerFile":${number}}`);
-        expectRefusal(`${path} maxRowsPerFile ${number}`, response.status, response.body, 'maxRowsPerFile');
       }
     });
 
@@ -153,6 +155,11 @@ describe('hostile input on every route and subject (e2e)', () => {
     { path: '/messages/history', base: { channel: 'SMS', from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' }, params: ['channel', 'from', 'to', 'timezone', 'status', 'limit', 'page', 'cursor'] },
     // The platform's base path reaches the same routes, and the same refusals.
     { path: '/api/partner-gateway/v1/exports', base: {}, params: ['page', 'limit', 'status', 'type'] },
+    // Checked before the export or endpoint is looked up: an unknown id changes nothing.
+    { path: `/exports/${randomUUID()}/download`, base: {}, params: ['part'] },
+    { path: `/exports/${randomUUID()}/downloads`, base: {}, params: ['page', 'limit'] },
+    { path: '/webhooks', base: {}, params: ['page', 'limit'] },
+    { path: `/webhooks/${randomUUID()}/deliveries`, base: {}, params: ['page', 'limit'] },
   ];
   /** Already percent-encoded, as they travel in a URL. */
   const HOSTILE_IN_URL = ['%00', 'a%00b', '%C3%28', '%ED%A0%80', '%FF', '1e20', '1e9', '-1e9', '%'];
@@ -171,24 +178,35 @@ describe('hostile input on every route and subject (e2e)', () => {
     }
   });
 
-  it('GET and POST /exports/{exportId} answer hostile ids as unknown ones (404), or a 400 when the URL cannot be decoded', async () => {
-    for (const method of ['GET', 'POST']) {
-      for (const value of HOSTILE_IN_URL) {
-        const response = await stack.http(method, `/exports/${value}`, { apiKey: account.apiKey });
-        let decodable = true;
-        try {
-          decodeURIComponent(value);
-        } catch {
-          decodable = false;
-        }
-        if (decodable) {
-          expectRefusal(`${method} /exports/${value}`, response.status, response.body, undefined, [404]);
-          expect(response.body.details).toBeUndefined();
-          expect(response.body.message).toContain('exportId');
-        } else {
-          expectRefusal(`${method} /exports/${value}`, response.status, response.body);
-          expect(response.body.message).toMatch(/decode param/);
-        }
+  /** Every route with an id in its path: the route with `{id}` for it, and the id's name. */
+  const ID_ROUTES: Array<[string, string, string]> = [
+    ['GET', '/exports/{id}', 'exportId'],
+    ['POST', '/exports/{id}', 'exportId'],
+    ['POST', '/exports/{id}/cancel', 'exportId'],
+    ['GET', '/exports/{id}/download', 'exportId'],
+    ['GET', '/exports/{id}/downloads', 'exportId'],
+    ['GET', '/webhooks/{id}', 'webhookId'],
+    ['DELETE', '/webhooks/{id}', 'webhookId'],
+    ['POST', '/webhooks/{id}/rotate-secret', 'webhookId'],
+    ['GET', '/webhooks/{id}/deliveries', 'webhookId'],
+  ];
+
+  it.each(ID_ROUTES)('%s %s answers hostile ids as unknown ones (404, naming %s), or a 400 when the URL cannot be decoded', async (method, route, idName) => {
+    for (const value of HOSTILE_IN_URL) {
+      const response = await stack.http(method, route.replace('{id}', value), { apiKey: account.apiKey });
+      let decodable = true;
+      try {
+        decodeURIComponent(value);
+      } catch {
+        decodable = false;
+      }
+      if (decodable) {
+        expectRefusal(`${method} ${route} with ${value}`, response.status, response.body, undefined, [404]);
+        expect(response.body.details).toBeUndefined();
+        expect(response.body.message).toContain(idName);
+      } else {
+        expectRefusal(`${method} ${route} with ${value}`, response.status, response.body);
+        expect(response.body.message).toMatch(/decode param/);
       }
     }
   });
@@ -216,6 +234,7 @@ describe('hostile input on every route and subject (e2e)', () => {
     })),
     { subject: Subjects.requests.exportsGet, data: () => ({ accountId: account.accountId, exportId: randomUUID() }), fields: ['accountId', 'exportId'] },
     { subject: Subjects.requests.exportsCancel, data: () => ({ accountId: account.accountId, exportId: randomUUID() }), fields: ['accountId', 'exportId'] },
+    { subject: Subjects.requests.exportsDownloads, data: () => ({ accountId: account.accountId, exportId: randomUUID() }), fields: ['accountId', 'exportId', 'page', 'limit'] },
     { subject: Subjects.requests.exportsList, data: () => ({ accountId: account.accountId }), fields: ['accountId', 'status', 'type', 'page', 'limit'] },
     { subject: Subjects.requests.historyBrowse, data: () => ({ accountId: account.accountId, ...browse }), fields: ['accountId', 'channel', 'from', 'to', 'status', 'cursor', 'page', 'limit'] },
   ];

@@ -140,7 +140,7 @@ describe('cross-tenant attempts (e2e)', () => {
 
   it("NATS request-reply acting for B never returns or changes A's data", async () => {
     for (const exportId of [aCompleted.exportId, aFailed, aPending]) {
-      for (const subject of [Subjects.requests.exportsGet, Subjects.requests.exportsCancel]) {
+      for (const subject of [Subjects.requests.exportsGet, Subjects.requests.exportsCancel, Subjects.requests.exportsDownloads]) {
         const reply = await request(subject, { accountId: b.accountId, exportId });
         expect(reply.err).toEqual({ status: 404, error: 'Not Found', code: 'NOT_FOUND', message: `Export ${exportId} was not found` });
       }

@@ -1,5 +1,6 @@
 import { IsEnum, IsObject, IsOptional, IsUUID, Matches } from 'class-validator';
 import { ExportType } from './enums';
+import { ListExportDownloadsQueryDto } from './export-downloads.dto';
 import { ListExportsQueryDto } from './export-resource.dto';
 
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
@@ -40,4 +41,13 @@ export class CancelExportRpcRequest extends GetExportRpcRequest {}
 export class ListExportsRpcRequest extends ListExportsQueryDto {
   @IsUUID()
   accountId!: string;
+}
+
+/** `exports.downloads`: what `GET /exports/{exportId}/downloads` answers, for `accountId`. */
+export class ListExportDownloadsRpcRequest extends ListExportDownloadsQueryDto {
+  @IsUUID()
+  accountId!: string;
+
+  @IsUUID()
+  exportId!: string;
 }

@@ -25,6 +25,7 @@ export const Subjects = {
     exportsList: 'exports.list',
     exportsEstimate: 'exports.estimate',
     exportsCancel: 'exports.cancel',
+    exportsDownloads: 'exports.downloads',
     historyBrowse: 'history.browse',
   },
   platform: {

@@ -16,6 +16,7 @@ describe('natsPermissions', () => {
       'exports.list.*',
       'exports.estimate.*',
       'exports.cancel.*',
+      'exports.downloads.*',
       'auth.api-keys.revoked.*',
     ]);
     expect(gateway.allowResponses).toBe(true);
@@ -31,6 +32,8 @@ describe('natsPermissions', () => {
         `exports.list.${B}`,
         `exports.estimate.${A}`,
         `exports.estimate.${B}`,
+        `exports.downloads.${A}`,
+        `exports.downloads.${B}`,
         `history.browse.${A}`,
         `history.browse.${B}`,
       ],
@@ -45,6 +48,7 @@ describe('natsPermissions', () => {
       'exports.get.*',
       'exports.list.*',
       'exports.estimate.*',
+      'exports.downloads.*',
       'exports.cancel.*',
       'history.browse.*',
     ]);

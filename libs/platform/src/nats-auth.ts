@@ -69,7 +69,7 @@ export function natsPermissions(identity: Omit<NatsIdentity, 'publicKey'>, names
     case NatsRole.ApiGateway:
       return {
         publish: [...JETSTREAM, ...outbox, ns(anyAccount(requests.historyBrowse)), runCancels],
-        subscribe: [inbox, ...[requests.exportsCreate, requests.exportsGet, requests.exportsList, requests.exportsEstimate, requests.exportsCancel, auth.apiKeysRevoked].map((s) => ns(anyAccount(s)))],
+        subscribe: [inbox, ...[requests.exportsCreate, requests.exportsGet, requests.exportsList, requests.exportsEstimate, requests.exportsCancel, requests.exportsDownloads, auth.apiKeysRevoked].map((s) => ns(anyAccount(s)))],
         allowResponses: true,
       };
     case NatsRole.ExportWorker:
@@ -80,10 +80,10 @@ export function natsPermissions(identity: Omit<NatsIdentity, 'publicKey'>, names
     case NatsRole.Admin:
       return { publish: [...JETSTREAM, ns('platform.>'), deadLetters, ns(anyAccount(auth.apiKeysRevoked))], subscribe: [inbox], allowResponses: false };
     case NatsRole.Reader:
-      return { publish: [requests.exportsGet, requests.exportsList, requests.exportsEstimate, requests.historyBrowse].flatMap(forAccounts), subscribe: [inbox], allowResponses: false };
+      return { publish: [requests.exportsGet, requests.exportsList, requests.exportsEstimate, requests.exportsDownloads, requests.historyBrowse].flatMap(forAccounts), subscribe: [inbox], allowResponses: false };
     case NatsRole.Requester:
       return {
-        publish: [requests.exportsCreate, requests.exportsGet, requests.exportsList, requests.exportsEstimate, requests.exportsCancel, requests.historyBrowse].flatMap(forAccounts),
+        publish: [requests.exportsCreate, requests.exportsGet, requests.exportsList, requests.exportsEstimate, requests.exportsDownloads, requests.exportsCancel, requests.historyBrowse].flatMap(forAccounts),
         subscribe: [inbox],
         allowResponses: false,
       };

@@ -5,20 +5,24 @@ import {
   CancelExportRpcRequest,
   CreateExportRpcRequest,
   ExportDetailDto,
+  ExportDownloadPageDto,
   EXPORT_KINDS,
   ExportPageDto,
   ExportResourceDto,
   GetExportRpcRequest,
+  ListExportDownloadsRpcRequest,
   ListExportsRpcRequest,
   NatsNamespace,
   Subjects,
 } from '@exports/contracts';
 import { checkPayload, createPayloadPipe, requestAccount, RpcEnvelopeFilter } from '@exports/platform';
 import { ExportCancelService } from './export-cancel.service';
+import { ExportDownloadsService } from './export-downloads.service';
 import { ExportsService } from './exports.service';
 
 /**
- * `exports.create.<accountId>`, `exports.get.<accountId>`, `exports.list.<accountId>` and `exports.cancel.<accountId>` for
+ * `exports.create.<accountId>`, `exports.get.<accountId>`, `exports.list.<accountId>`, `exports.cancel.<accountId>` and
+ * `exports.downloads.<accountId>` for
  * internal services, on the subjects of this deployment's namespace (known once the config is
  * read, hence a class made per namespace). Same validation, same use cases, same error envelope
  * as HTTP. The account is the subject's, which NATS permissions grant per caller; the payload's
@@ -31,6 +35,7 @@ export function exportsRpcController(namespace: NatsNamespace): Type<unknown> {
     constructor(
       private readonly exports: ExportsService,
       private readonly cancels: ExportCancelService,
+      private readonly downloads: ExportDownloadsService,
     ) {}
 
     @MessagePattern(namespace.subject(anyAccount(Subjects.requests.exportsCreate)))
@@ -54,6 +59,12 @@ export function exportsRpcController(namespace: NatsNamespace): Type<unknown> {
     @MessagePattern(namespace.subject(anyAccount(Subjects.requests.exportsCancel)))
     cancel(@Payload(createPayloadPipe()) message: CancelExportRpcRequest, @Ctx() context: NatsContext): Promise<ExportResourceDto> {
       return this.cancels.cancel(requestAccount(context, namespace, message.accountId), message.exportId);
+    }
+
+    @MessagePattern(namespace.subject(anyAccount(Subjects.requests.exportsDownloads)))
+    listDownloads(@Payload(createPayloadPipe()) message: ListExportDownloadsRpcRequest, @Ctx() context: NatsContext): Promise<ExportDownloadPageDto> {
+      const { accountId, exportId, ...query } = message;
+      return this.downloads.list(requestAccount(context, namespace, accountId), exportId, query);
     }
   }
   return ExportsRpcController;
