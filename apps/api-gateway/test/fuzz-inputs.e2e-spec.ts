@@ -76,6 +76,12 @@ describe('fuzzing every route and subject (e2e)', () => {
   const historyExportBody = bodyFrom({ startDateTime: date, endDateTime: date, channel, status, sender: fc.string(), recipient: fc.string(), timezone });
   const browseQuery = bodyFrom({ channel, from: date, to: date, status, limit: fc.oneof(fc.integer({ min: -5, max: 200 }), fc.string()), page: fc.oneof(fc.integer({ min: -2, max: 2_000_000 }), fc.string()), cursor: fc.oneof(fc.string(), fc.constant('abc.defghijklmnopqrstu')) });
   const listQuery = bodyFrom({ page: fc.oneof(fc.integer({ min: -2, max: 1e9 }), fc.string()), limit: fc.oneof(fc.integer({ min: -2, max: 500 }), fc.string()), status: fc.oneof(fc.constantFrom('PENDING', 'COMPLETED', 'EXPIRED', 'FAILED', 'DONE'), fc.string()), type: fc.oneof(fc.constantFrom('CONTACTS', 'DELIVERY_REPORTS', 'MESSAGE_HISTORY', 'ALL'), fc.string()) });
+  const webhookBody = bodyFrom({
+    url: fc.oneof(fc.constantFrom('https://hooks.example.com/exports', 'http://127.0.0.1:1/hooks', 'ftp://hooks.example.com/', 'https://user:pw@hooks.example.com/', 'https://[::1]/', 'https://', ''), fc.webUrl(), fc.string()),
+    events: fc.oneof(fc.constantFrom('export.completed', ''), fc.array(fc.constantFrom('export.completed', 'export.failed', 'export.expired', 'export.cancelled', 'export.started', ''), { maxLength: 6 })),
+  });
+  const pageQuery = bodyFrom({ page: fc.oneof(fc.integer({ min: -2, max: 1e9 }), fc.string()), limit: fc.oneof(fc.integer({ min: -2, max: 500 }), fc.string()) });
+  const partQuery = bodyFrom({ part: fc.oneof(fc.integer({ min: -2, max: 1e7 }), fc.double(), fc.string()) });
   const exportIdParam = fc.oneof(fc.uuid(), fc.constant('not-a-uuid'), fc.string({ minLength: 1 }), fc.constant(randomUUID().toUpperCase()), fc.constant('00000000-0000-0000-0000-000000000000'));
   /** Header values fetch can send: visible ASCII and spaces. */
   const headerValue = fc.oneof(fc.string({ maxLength: 300 }).map((s) => s.replace(/[^\x20-\x7e]/g, 'x')), fc.constant(''), fc.constant(' '));
@@ -181,6 +187,39 @@ describe('fuzzing every route and subject (e2e)', () => {
     const existing = await answer('GET', `/exports/${existingExportId}`, {});
     expect(existing.status).toBe(200);
     expect(existing.body).toMatchObject({ exportId: existingExportId, type: 'CONTACTS' });
+  });
+
+  it('POST /webhooks with generated bodies', async () => {
+    await check(fc.asyncProperty(webhookBody, async (value) => http('POST', '/webhooks', { body: value })));
+    await check(fc.asyncProperty(rawBody, async (raw) => http('POST', '/webhooks', { rawBody: raw, headers: { 'Content-Type': 'application/json' } })));
+  });
+
+  it('the lists of webhooks, deliveries and downloads, and the download, with generated query strings', async () => {
+    const unknown = randomUUID();
+    for (const path of ['/webhooks', `/webhooks/${unknown}/deliveries`, `/exports/${existingExportId}/downloads`]) {
+      await check(fc.asyncProperty(pageQuery, async (query) => http('GET', `${path}${toQuery(query)}`, {})));
+    }
+    await check(fc.asyncProperty(partQuery, async (query) => http('GET', `/exports/${existingExportId}/download${toQuery(query)}`, { redirect: 'manual' })));
+  });
+
+  it.each([
+    ['POST', '/exports/{id}/cancel'],
+    ['GET', '/exports/{id}/download'],
+    ['GET', '/exports/{id}/downloads'],
+    ['GET', '/webhooks/{id}'],
+    ['DELETE', '/webhooks/{id}'],
+    ['POST', '/webhooks/{id}/rotate-secret'],
+    ['GET', '/webhooks/{id}/deliveries'],
+  ])('%s %s with generated ids: malformed and unknown ids alike are a 404 without details', async (method, route) => {
+    await check(
+      fc.asyncProperty(exportIdParam, async (id) => {
+        if (id === '.' || id === '..') return;
+        const response = await answer(method, route.replace('{id}', encodeURIComponent(id)), { redirect: 'manual' });
+        if (response.status !== 404 || response.body.code !== 'NOT_FOUND' || response.body.details !== undefined) {
+          throw new Error(`${method} ${route} with ${id} → ${response.status} ${JSON.stringify(response.body)}`);
+        }
+      }),
+    );
   });
 
   it('GET /messages/history with generated query strings', async () => {
