@@ -37,6 +37,12 @@ export interface DurableConsumerOptions {
  */
 const STREAM_MAX_AGE_SECONDS: Record<StreamKey, number> = { exports: 7 * 86400, exportEvents: 7 * 86400, platform: 14 * 86400, deadLetters: 0, webhookDeliveries: 7 * 86400 };
 const DUPLICATE_WINDOW_SECONDS = 120;
+/**
+ * How long setup (streams, consumers) keeps asking when the JetStream API does not answer: a
+ * cluster answers nothing while it elects the leader of a stream it has just made.
+ */
+const SETUP_PATIENCE_MS = 30_000;
+const SETUP_RETRY_MS = 500;
 
 /**
  * Our own small provider on the `nats` JetStream API: streams and durable pull
@@ -45,6 +51,8 @@ const DUPLICATE_WINDOW_SECONDS = 120;
  */
 export class JetStream {
   private readonly logger = new Logger(JetStream.name);
+  /** Streams this process has set up, or is setting up: the services that share one ask once. */
+  private readonly streamsReady = new Map<StreamKey, Promise<void>>();
 
   private constructor(
     readonly connection: NatsConnection,
@@ -64,39 +72,68 @@ export class JetStream {
     return new JetStream(connection, namespace, manager, connection.jetstream(), streamReplicas);
   }
 
-  /** Creates the streams if missing (several apps may race to do it). */
+  /** Creates the streams if missing (several apps may race to do it; services of one app share the work). */
   async ensureStreams(keys: StreamKey[]): Promise<void> {
     for (const key of keys) {
-      const { name, subjects } = this.namespace.stream(key);
-      const config = {
-        name,
-        subjects,
-        storage: StorageType.File,
-        retention: RetentionPolicy.Limits,
-        max_age: nanos(STREAM_MAX_AGE_SECONDS[key] * 1000),
-        duplicate_window: nanos(DUPLICATE_WINDOW_SECONDS * 1000),
-        num_replicas: this.streamReplicas,
-      };
+      let ready = this.streamsReady.get(key);
+      if (!ready) {
+        ready = this.patiently(`stream ${key}`, () => this.ensureStream(key));
+        this.streamsReady.set(key, ready);
+        // A failed setup is asked again by the next caller.
+        ready.catch(() => this.streamsReady.delete(key));
+      }
+      await ready;
+    }
+  }
+
+  private async ensureStream(key: StreamKey): Promise<void> {
+    const { name, subjects } = this.namespace.stream(key);
+    const config = {
+      name,
+      subjects,
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      max_age: nanos(STREAM_MAX_AGE_SECONDS[key] * 1000),
+      duplicate_window: nanos(DUPLICATE_WINDOW_SECONDS * 1000),
+      num_replicas: this.streamReplicas,
+    };
+    try {
+      const { config: current } = await this.manager.streams.info(name);
+      if (current.num_replicas !== this.streamReplicas) {
+        // Scaled with the deployment: a stream made on one server gains copies when the cluster arrives.
+        await this.manager.streams.update(name, { ...current, num_replicas: this.streamReplicas });
+        this.logger.log({ message: 'Stream replicas changed', stream: name, from: current.num_replicas, to: this.streamReplicas });
+      }
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
       try {
-        const { config: current } = await this.manager.streams.info(name);
-        if (current.num_replicas !== this.streamReplicas) {
-          // Scaled with the deployment: a stream made on one server gains copies when the cluster arrives.
-          await this.manager.streams.update(name, { ...current, num_replicas: this.streamReplicas });
-          this.logger.log({ message: 'Stream replicas changed', stream: name, from: current.num_replicas, to: this.streamReplicas });
-        }
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
-        try {
-          await this.manager.streams.add(config);
-          this.logger.log({ message: 'Stream created', stream: name });
-        } catch (addError) {
-          if (!/already in use|exists/i.test(String(addError))) throw addError;
-        }
+        await this.manager.streams.add(config);
+        this.logger.log({ message: 'Stream created', stream: name });
+      } catch (addError) {
+        if (!/already in use|exists/i.test(String(addError))) throw addError;
       }
     }
   }
 
   async ensureConsumer(options: DurableConsumerOptions): Promise<void> {
+    await this.patiently(`consumer ${options.durable}`, () => this.ensureConsumerOnce(options));
+  }
+
+  /** Runs a setup step again while the JetStream API times out, for {@link SETUP_PATIENCE_MS} at most. */
+  private async patiently(what: string, step: () => Promise<void>): Promise<void> {
+    const deadline = Date.now() + SETUP_PATIENCE_MS;
+    for (;;) {
+      try {
+        return await step();
+      } catch (error) {
+        if (!isTimeout(error) || Date.now() >= deadline) throw error;
+        this.logger.warn({ message: 'JetStream API did not answer during setup; asking again', step: what });
+        await new Promise((resolve) => setTimeout(resolve, SETUP_RETRY_MS));
+      }
+    }
+  }
+
+  private async ensureConsumerOnce(options: DurableConsumerOptions): Promise<void> {
     const stream = this.namespace.stream(options.stream).name;
     const durable = this.namespace.consumer(options.durable);
     const config: Partial<ConsumerConfig> = {
@@ -187,6 +224,11 @@ export class JetStream {
     if (this.connection.isClosed()) return;
     await this.connection.drain().catch(() => this.connection.close());
   }
+}
+
+/** The JetStream API gave no answer in time (a cluster between leaders), as opposed to a refusal. */
+function isTimeout(error: unknown): boolean {
+  return (error as { code?: string })?.code === 'TIMEOUT' || /^TIMEOUT$|timed? ?out/i.test(String((error as { message?: string })?.message ?? ''));
 }
 
 function isNotFound(error: unknown): boolean {
