@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { Pool } from 'pg';
 import { ExportFormat, FORMAT_TRAITS } from '@exports/contracts';
@@ -93,5 +94,46 @@ describe('copyToParts (PostgreSQL COPY → parts in S3)', () => {
   it('exactly a multiple of the part size leaves no empty part', async () => {
     const { parts } = await copy(2000, ExportFormat.Csv, 1000);
     expect(parts.map((part) => part.rowCount)).toEqual([1000, 1000]);
+  });
+
+  it('a run stopped mid-upload throws only once its multipart upload has settled: nothing of it is left, nothing in flight', async () => {
+    const traits = FORMAT_TRAITS[ExportFormat.Csv];
+    const prefix = `${randomUUID()}/`;
+    // Parts of 5 MiB (the S3 minimum): the file becomes a multipart upload after a few MB of rows.
+    const multipart = new ObjectStorage({ endpoint, publicUrl: endpoint, accessKey: process.env.S3_ACCESS_KEY ?? 'minioadmin', secretKey: process.env.S3_SECRET_KEY ?? 'minioadmin', bucket, partSize: 5 * 1024 * 1024 });
+    const stop = new RunStop();
+    let uploadSettled = false;
+    const watched = {
+      stat: (key: string) => multipart.stat(key),
+      upload: (key: string, body: Readable, contentType?: string) => {
+        const upload = multipart.upload(key, body, contentType);
+        void upload.then(
+          () => (uploadSettled = true),
+          () => (uploadSettled = true),
+        );
+        return upload;
+      },
+    };
+    // The run is stopped (a cancel) once a whole part's bytes went into the upload: its multipart
+    // upload is being created or its first part sent.
+    class StopAfterFirstPart extends CopyProgress {
+      override add(rows: number, bytes: number): void {
+        super.add(rows, bytes);
+        if (this.bytes > multipart.partSize) stop.stop(new Error('cancelled mid-upload'));
+      }
+    }
+    const client = await pool.connect();
+    let outcome: { error: Error; uploadSettled: boolean } | undefined;
+    try {
+      const sql = `COPY (${ROWS.replace('$ROWS', '400000')}) TO STDOUT WITH (FORMAT csv, HEADER true)`;
+      const plan = { traits, maxRowsPerFile: 1_048_575, gzipLevel: 1, objectKey: (part: number) => `${prefix}part-${part}.csv` };
+      await copyToParts(client, sql, plan, watched, stop, new StopAfterFirstPart()).catch((error: Error) => (outcome = { error, uploadSettled }));
+    } finally {
+      client.release(true);
+    }
+    // Settled before the throw: the clean-up that follows (the runner's discard) cannot miss a
+    // request still on its way, and a worker exiting after it leaves no upload unfinished.
+    expect(outcome).toEqual({ error: new Error('cancelled mid-upload'), uploadSettled: true });
+    expect({ objects: await storage.listKeys(prefix), uploads: await storage.incompleteUploads(prefix) }).toEqual({ objects: [], uploads: [] });
   });
 });

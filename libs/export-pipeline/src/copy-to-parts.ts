@@ -54,7 +54,9 @@ type Storage = Pick<ObjectStorage, 'upload' | 'stat'>;
  * is compressed, then metered (bytes, SHA-256) and uploaded; memory holds one part's upload
  * buffers, whatever the size. An export with no rows is one file (the header alone, or empty).
  * Errors: storage calls throw {@link StorageError}; a run stopped through `stop` throws the stop's
- * reason; anything else is PostgreSQL's. The caller owns the transaction around it.
+ * reason; anything else is PostgreSQL's. It throws only once the upload in flight has settled
+ * (at most {@link UPLOAD_SETTLE_MS}), so the caller's clean-up finds what it wrote. The caller owns
+ * the transaction around it.
  */
 export async function copyToParts(client: PoolClient, copySql: string, plan: PartsPlan, storage: Storage, stop: RunStop, progress: CopyProgress): Promise<StoredPart[]> {
   const copy = client.query(copyTo(copySql));
@@ -99,9 +101,20 @@ export async function copyToParts(client: PoolClient, copySql: string, plan: Par
     return parts;
   } catch (error) {
     current.destroy();
+    // A request of the upload may still be in flight (the multipart upload being created, a part,
+    // the final PUT or completion): the caller discards what the run wrote once this throws, so
+    // the upload must have settled (aborted, or landed) first, or what lands after is left behind.
+    await current.settled(UPLOAD_SETTLE_MS);
     throw stop.reason ?? error;
   }
 }
+
+/**
+ * How long a stopped run waits for its upload in flight to settle before giving up on it (a storage
+ * that does not answer): well under the lease (`EXPORT_ACK_WAIT_SECONDS`) and the shutdown grace.
+ * What lands after that is left to the bucket's lifecycle rule.
+ */
+export const UPLOAD_SETTLE_MS = 5_000;
 
 /** Bytes a part's streams hold before the COPY waits: room for a few socket reads of PostgreSQL while the upload copies. */
 const PART_STREAM_BUFFER = 256 * 1024;
@@ -115,6 +128,8 @@ class PartUpload {
   private readonly input: Transform;
   private readonly meter = new ByteMeter({ highWaterMark: PART_STREAM_BUFFER });
   private readonly done: Promise<unknown>;
+  /** The upload alone: settles once its last request has (the object stored, or the upload aborted). */
+  private readonly stored: Promise<unknown>;
 
   constructor(
     readonly part: number,
@@ -130,6 +145,7 @@ class PartUpload {
       stop.stop(failure);
       throw failure;
     });
+    this.stored = upload.catch(() => undefined);
     this.done = Promise.all([this.input === this.meter ? finished(this.meter) : pipeline(this.input, this.meter), upload]);
     // Observed by write and finish; a failure while the COPY is read is not an unhandled rejection.
     this.done.catch(() => undefined);
@@ -157,5 +173,16 @@ class PartUpload {
   destroy(reason?: Error): void {
     this.input.destroy(reason);
     this.meter.destroy(reason);
+  }
+
+  /** Resolves once the upload has settled, or after `timeoutMs`, whichever comes first; never rejects. */
+  async settled(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    try {
+      await Promise.race([this.stored, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

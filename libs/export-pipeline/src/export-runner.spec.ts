@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { ExportErrorCode, ExportFormat, ExportStatus, ExportType } from '@exports/contracts';
 import { AttemptStart, ExportEntity, HeartbeatResult } from '@exports/database';
 import { PoolClient } from 'pg';
@@ -14,6 +15,10 @@ class FakeRegistry implements RunRegistry {
   failed?: { code: ExportErrorCode; message: string };
   /** What a heartbeat finds. */
   beat: HeartbeatResult = 'renewed';
+  /** What the conditional completion finds: false once the run ended elsewhere (a cancel, another attempt). */
+  completes = true;
+  /** The export as it reads after a refused completion. */
+  found: () => Promise<ExportEntity | null> = async () => null;
 
   async startAttempt(): Promise<AttemptStart> {
     return this.start;
@@ -24,7 +29,7 @@ class FakeRegistry implements RunRegistry {
   }
   async complete(): Promise<boolean> {
     this.calls.push('complete');
-    return true;
+    return this.completes;
   }
   async fail(_accountId: string, _id: string, _run: number, code: ExportErrorCode, message: string): Promise<boolean> {
     this.calls.push('fail');
@@ -32,7 +37,8 @@ class FakeRegistry implements RunRegistry {
     return true;
   }
   async findOne(): Promise<ExportEntity | null> {
-    return null;
+    this.calls.push('findOne');
+    return this.found();
   }
   async endAttempt(): Promise<void> {
     this.calls.push('endAttempt');
@@ -242,6 +248,85 @@ describe('ExportRunner (cancelled)', () => {
     // Not stopped: the run went on to its COPY, which the fake client refuses, as an ordinary failed attempt.
     expect(await outcome).toEqual({ kind: 'retry', delayMs: 1000 });
     expect(registry.calls.filter((call) => call !== 'heartbeat')).toEqual(['endAttempt']);
+  });
+});
+
+/** Storage that keeps what is uploaded, in memory, so a run can go through to its completion. */
+class KeepingStorage implements RunStorage {
+  readonly stored = new Map<string, number>();
+  readonly discarded: string[] = [];
+
+  async discard(prefix: string): Promise<{ objects: number; uploads: number }> {
+    this.discarded.push(prefix);
+    return { objects: 0, uploads: 0 };
+  }
+  async upload(key: string, body: Readable): Promise<{ etag: string }> {
+    let size = 0;
+    for await (const chunk of body) size += (chunk as Buffer).length;
+    this.stored.set(key, size);
+    return { etag: 'etag' };
+  }
+  async stat(key: string): Promise<{ size: number } | null> {
+    const size = this.stored.get(key);
+    return size === undefined ? null : { size };
+  }
+  async remove(): Promise<void> {}
+}
+
+/** A connection whose COPY gives a CSV of two rows; every other statement succeeds. */
+const copyingConnections: RunConnections = {
+  connect: async () => {
+    const client = {
+      on: () => client,
+      off: () => client,
+      escapeLiteral: (value: string) => `'${value.replace(/'/g, "''")}'`,
+      query: (statement: unknown) => (typeof statement === 'string' ? Promise.resolve({ rows: [] }) : Readable.from([Buffer.from('id\n1\n2\n')])),
+      release: () => undefined,
+    };
+    return client as unknown as PoolClient;
+  },
+};
+
+describe('ExportRunner (a completion refused: the run ended elsewhere)', () => {
+  let registry: FakeRegistry;
+  let storage: KeepingStorage;
+  const hooks = { working: () => undefined };
+
+  beforeEach(() => {
+    registry = new FakeRegistry();
+    registry.completes = false;
+    storage = new KeepingStorage();
+  });
+
+  const run = (record: ExportEntity) => {
+    registry.start = { kind: 'started', record };
+    const runner = new ExportRunner(copyingConnections, registry, storage, { ...SETTINGS, heartbeatMs: 60_000 }, [contactsSource]);
+    return runner.run({ exportId: record.id, accountId: ACCOUNT, type: ExportType.Contacts, run: record.run }, hooks);
+  };
+  const prefixOf = (record: ExportEntity) => `${ACCOUNT}/${record.id}/${record.run}/`;
+
+  it('discards what it wrote when the export reads as cancelled', async () => {
+    const record = pending(1);
+    registry.found = async () => Object.assign(new ExportEntity(), { ...record, status: ExportStatus.Cancelled });
+    expect(await run(record)).toEqual({ kind: 'done' });
+    expect(storage.stored.has(`${prefixOf(record)}part-1.csv`)).toBe(true);
+    // Once before the COPY, once for what this attempt wrote.
+    expect(storage.discarded).toEqual([prefixOf(record), prefixOf(record)]);
+  });
+
+  it('discards what it wrote when the export cannot be read again: only a row known to record these keys keeps them', async () => {
+    const record = pending(1);
+    registry.found = () => Promise.reject(new Error('connection terminated unexpectedly'));
+    expect(await run(record)).toEqual({ kind: 'done' });
+    expect(registry.calls.filter((call) => call !== 'heartbeat')).toEqual(['complete', 'findOne']);
+    expect(storage.discarded).toEqual([prefixOf(record), prefixOf(record)]);
+  });
+
+  it('keeps the objects when another attempt of the run completed with these very keys', async () => {
+    const record = pending(1);
+    registry.found = async () => Object.assign(new ExportEntity(), { ...record, status: ExportStatus.Completed, objectKey: `${prefixOf(record)}part-1.csv` });
+    expect(await run(record)).toEqual({ kind: 'done' });
+    expect(storage.discarded).toEqual([prefixOf(record)]);
   });
 });
 

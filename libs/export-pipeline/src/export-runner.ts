@@ -211,8 +211,9 @@ export class ExportRunner {
     if (!completed) {
       const now = await this.exports.findOne(record.accountId, record.id).catch(() => undefined);
       // Another attempt of this run may have completed with these very keys: then the objects are its files.
-      // Otherwise (cancelled meanwhile, or re-run) nothing of this run is kept.
-      if (now !== undefined && now?.objectKey !== files[0].objectKey) await this.discardRun(record);
+      // Otherwise (cancelled meanwhile, re-run, or the row could not be read) nothing of this run is kept:
+      // only a row read and known to record these keys keeps them.
+      if (now?.objectKey !== files[0].objectKey) await this.discardRun(record);
       this.logger.log({ message: 'Export is no longer pending in this run (cancelled or finished elsewhere); this run changed nothing', ...context, status: now?.status });
       return;
     }

@@ -150,7 +150,7 @@ describe('ExportDownloadsService.download', () => {
     return { downloads: new ExportDownloadsService(reader, audit, signer), audit, signer };
   }
 
-  it('records the download of the run and part, then signs the file until the export link ends', async () => {
+  it('signs the file until the export link ends, then records the download of the run and part', async () => {
     const linkExpiresAt = new Date(Date.now() + 10 * 60_000);
     const record = exportRecord({ run: 2, files: [part(1, 2), part(2, 2)], linkExpiresAt, ...kept() });
     const { downloads, audit, signer } = service(record);
@@ -171,23 +171,33 @@ describe('ExportDownloadsService.download', () => {
     expect(audit.recorded).toEqual([]);
   });
 
-  it('answers for the export as it is now when it changed before the record was written, and signs nothing', async () => {
+  it('answers for the export as it is now when it changed before the record was written, and hands out no link', async () => {
     const record = exportRecord({ linkExpiresAt: new Date(Date.now() + HOUR), ...kept() });
     let reads = 0;
     const reader: ExportReader = {
       // The second read finds the link passed (the sweeper, or the clock, got there first).
       findOne: async () => (++reads === 1 ? record : exportRecord({ id: record.id, linkExpiresAt: new Date(Date.now() - 1), ...kept() })),
     };
-    const signer = new FakeSigner();
-    const downloads = new ExportDownloadsService(reader, new MemoryAudit(() => null), signer);
+    const audit = new MemoryAudit(() => null);
+    const downloads = new ExportDownloadsService(reader, audit, new FakeSigner());
     await expect(downloads.download(ACCOUNT, record.id, undefined, downloader)).rejects.toMatchObject({ code: ErrorCode.LinkExpired });
-    expect(signer.signed).toEqual([]);
+    expect(audit.recorded).toEqual([]);
   });
 
   it('is EXPORT_CHANGED when a new run began meanwhile that is downloadable again', async () => {
     const record = exportRecord({ linkExpiresAt: new Date(Date.now() + HOUR), ...kept() });
-    const { downloads, signer } = service(record, () => null);
+    const { downloads, audit } = service(record, () => null);
     await expect(downloads.download(ACCOUNT, record.id, undefined, downloader)).rejects.toMatchObject({ code: ErrorCode.ExportChanged });
-    expect(signer.signed).toEqual([]);
+    expect(audit.recorded).toEqual([]);
+  });
+
+  it('records nothing when the link cannot be signed: no download without a link handed out', async () => {
+    const record = exportRecord({ linkExpiresAt: new Date(Date.now() + HOUR), ...kept() });
+    const reader: ExportReader = { findOne: async () => record };
+    const audit = new MemoryAudit(() => record);
+    const signer: FileLinkSigner = { presignGet: () => Promise.reject(new Error('Invalid object name')) };
+    const downloads = new ExportDownloadsService(reader, audit, signer);
+    await expect(downloads.download(ACCOUNT, record.id, undefined, downloader)).rejects.toThrow('Invalid object name');
+    expect(audit.recorded).toEqual([]);
   });
 });

@@ -51,23 +51,24 @@ export class ExportDownloadsService {
   ) {}
 
   /**
-   * Records the download (who, from where, which part), then gives the file with a fresh presigned
-   * link, ending when the export's link ends, as the links of GET /exports/{exportId} do. Nothing
-   * is recorded when no link is given.
+   * Gives the file with a fresh presigned link, ending when the export's link ends (as read), as the
+   * links of GET /exports/{exportId} do, and records the download (who, from where, which part).
+   * The link is signed first (local computation, no request): a download is recorded only once
+   * there is a link to hand out, and nothing is recorded when no link is given.
    */
   async download(accountId: string, exportId: string, part: number | undefined, downloader: Downloader): Promise<ExportDownloadLinkDto> {
     const record = await this.find(accountId, exportId);
     const file = fileToDownload(record, part, new Date());
+    const window = linkWindow(record.linkExpiresAt!, new Date());
+    const { objectKey, ...listed } = file;
+    const downloadUrl = await this.storage.presignGet(objectKey, window.seconds, file.fileName, window.signedAt);
     const recorded = await this.audit.record(accountId, { exportId, run: record.run, part: file.part, downloader });
     if (!recorded) {
-      // It changed meanwhile (the link passed, a new run began): answer for what it is now.
+      // It changed meanwhile (the link passed, a new run began): the link is not handed out; answer for what it is now.
       fileToDownload(await this.find(accountId, exportId), part, new Date());
       throw new DomainError(ErrorCode.ExportChanged, 'The export changed while the request was handled; read it again');
     }
-    const window = linkWindow(recorded.linkExpiresAt!, new Date());
     this.logger.log({ message: 'Export downloaded', exportId, accountId, part: file.part, apiKeyId: downloader.apiKeyId });
-    const { objectKey, ...listed } = file;
-    const downloadUrl = await this.storage.presignGet(objectKey, window.seconds, file.fileName, window.signedAt);
     return { ...listed, downloadUrl, expiresAt: linkEnd(window).toISOString() };
   }
 
