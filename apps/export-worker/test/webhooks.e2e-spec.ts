@@ -96,6 +96,23 @@ describe('webhooks (e2e)', () => {
     expect(receiver.requestsTo('/hang')).toHaveLength(2);
   });
 
+  it('WEBHOOK_ALLOW_INSECURE=true allows http and loopback only: a 10.x address and the metadata addresses are still refused', async () => {
+    const account = await accountWithContacts(stack, 'insecure-but-not-private');
+    const targets = {
+      private: await createWebhook(stack, account, 'http://10.20.30.40/hook'),
+      metadata: await createWebhook(stack, account, 'http://169.254.169.254/latest/meta-data/'),
+      alibabaMetadata: await createWebhook(stack, account, 'http://100.100.100.200/latest/meta-data/'),
+    };
+    await completedExport(stack, account);
+
+    for (const [name, endpoint] of Object.entries(targets)) {
+      // Refused before connecting, at every attempt: the schedule runs out, and the delivery is FAILED.
+      const [delivery] = await waitForDeliveries(stack, account, endpoint.webhookId, `${name}: FAILED`, (d) => d[0]?.status === 'FAILED');
+      expect({ name, attempts: delivery.attempts, httpStatus: delivery.httpStatus }).toEqual({ name, attempts: 7, httpStatus: undefined });
+      expect(delivery.lastError).toMatch(/^Refused: DNS lookup .* is not allowed\./);
+    }
+  });
+
   it('410 Gone disables the endpoint, with the reason on GET /webhooks/{id}; nothing more is sent to it', async () => {
     const account = await accountWithContacts(stack, 'gone');
     receiver.script('/gone', [410]);

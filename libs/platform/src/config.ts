@@ -228,7 +228,7 @@ export class AppConfig {
   @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'WEBHOOK_SECRET_KEY must be the base64 of 32 bytes (openssl rand -base64 32)' })
   WEBHOOK_SECRET_KEY = DEVELOPMENT_WEBHOOK_SECRET_KEY;
 
-  /** Lets webhook URLs be plain http and reach loopback and private addresses: development and tests only. */
+  /** Lets webhook URLs be plain http and reach loopback addresses (never private or metadata ones): development and tests only. */
   @Transform(toBoolean) @IsBoolean({ message: 'WEBHOOK_ALLOW_INSECURE must be true or false' })
   WEBHOOK_ALLOW_INSECURE = false;
 
@@ -342,7 +342,7 @@ export function productionProblems(config: AppConfig): string[] {
     problems.push('WEBHOOK_SECRET_KEY: is the development default; set the base64 of 32 random bytes (openssl rand -base64 32)');
   }
   if (config.WEBHOOK_ALLOW_INSECURE) {
-    problems.push('WEBHOOK_ALLOW_INSECURE: lets webhooks go over plain http and to private addresses; leave it false in production');
+    problems.push('WEBHOOK_ALLOW_INSECURE: lets webhooks go over plain http and to loopback addresses; leave it false in production');
   }
   for (const name of ['S3_ACCESS_KEY', 'S3_SECRET_KEY'] as const) {
     if (DEFAULT_S3_CREDENTIALS.includes(config[name])) {
