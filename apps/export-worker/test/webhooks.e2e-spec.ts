@@ -96,6 +96,35 @@ describe('webhooks (e2e)', () => {
     expect(receiver.requestsTo('/hang')).toHaveLength(2);
   });
 
+  it('a 3xx is a failed attempt, not followed: the retry delivers, and the redirect target gets nothing', async () => {
+    const account = await accountWithContacts(stack, 'redirected');
+    receiver.script('/redirected', ['redirect', 200]);
+    const endpoint = await createWebhook(stack, account, receiver.url('/redirected'));
+    expected.set('redirected', { account, webhookId: endpoint.webhookId });
+    await completedExport(stack, account);
+
+    const [first] = await waitForDeliveries(stack, account, endpoint.webhookId, 'the redirected attempt recorded', (d) => d[0]?.attempts >= 1 && d[0]?.lastError !== undefined);
+    expect(first).toMatchObject({ status: 'PENDING', httpStatus: 307, lastError: 'The receiver answered 307 (a redirect, not followed)' });
+    const [delivery] = await waitForDeliveries(stack, account, endpoint.webhookId, 'SUCCEEDED on the retry', (d) => d[0]?.status === 'SUCCEEDED');
+    expect(delivery).toMatchObject({ status: 'SUCCEEDED', attempts: 2, httpStatus: 200 });
+    expect(receiver.requestsTo('/redirected')).toHaveLength(2);
+    expect(receiver.requestsTo('/redirected/moved')).toEqual([]);
+  });
+
+  it('a 2xx whose body never ends: 64 KB are read, the connection is dropped, and the delivery SUCCEEDED at once (not timed out)', async () => {
+    const account = await accountWithContacts(stack, 'endless');
+    receiver.script('/endless', ['endless']);
+    const endpoint = await createWebhook(stack, account, receiver.url('/endless'));
+    expected.set('endless', { account, webhookId: endpoint.webhookId });
+    await completedExport(stack, account);
+
+    const [delivery] = await waitForDeliveries(stack, account, endpoint.webhookId, 'the delivery ended', (d) => d[0]?.attempts >= 1 && (d[0]?.status === 'SUCCEEDED' || d[0]?.lastError !== undefined));
+    // Reading on would run into the attempt's timeout (a failed attempt, "Timed out after …").
+    expect(delivery).toMatchObject({ status: 'SUCCEEDED', attempts: 1, httpStatus: 200 });
+    expect(delivery.lastError).toBeUndefined();
+    expect(receiver.requestsTo('/endless')).toHaveLength(1);
+  });
+
   it('WEBHOOK_ALLOW_INSECURE=true allows http and loopback only: a 10.x address and the metadata addresses are still refused', async () => {
     const account = await accountWithContacts(stack, 'insecure-but-not-private');
     const targets = {
