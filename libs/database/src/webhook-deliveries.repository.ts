@@ -41,6 +41,14 @@ export interface FailedAttempt {
   disableReason?: string;
 }
 
+/** When an endpoint counts as failing, and for how long before it is disabled. */
+export interface FailingWindow {
+  /** Failing for this long (WEBHOOK_DISABLE_AFTER_SECONDS) disables the endpoint. */
+  disableAfterSeconds: number;
+  /** A failure more than this long after the previous one starts a new failing run (the longest retry delay, with jitter and margin). */
+  gapSeconds: number;
+}
+
 /**
  * The delivery side of webhooks (export-worker), across accounts: fans events out into delivery
  * rows, and records each attempt. Every write is conditional on the delivery still being PENDING.
@@ -122,10 +130,13 @@ export class WebhookDeliveriesRepository extends SqlRepository {
 
   /**
    * Records a failed attempt: PENDING until `nextRetryAt`, or FAILED without one. The endpoint is
-   * failing since its first failure after its last success; it is disabled with `disableReason`,
-   * or once it has been failing for `disableAfterSeconds`. Returns the reason it was disabled, if it was now.
+   * failing since the first failure of an unbroken run of failures: one after a success, or more
+   * than `failing.gapSeconds` (the longest a failing delivery waits between attempts) after the
+   * previous failure, starts a new run, so a receiver that recovered while no event came is not
+   * held to failures of long ago. It is disabled with `disableReason`, or once it has been failing
+   * for `failing.disableAfterSeconds`. Returns the reason it was disabled, if it was now.
    */
-  async failed(deliveryId: string, attempt: FailedAttempt, disableAfterSeconds: number): Promise<string | undefined> {
+  async failed(deliveryId: string, attempt: FailedAttempt, failing: FailingWindow): Promise<string | undefined> {
     const [row] = await this.rows<{ disabled_reason: string | null }>(
       `WITH recorded AS (
          UPDATE webhook_deliveries
@@ -133,9 +144,11 @@ export class WebhookDeliveriesRepository extends SqlRepository {
              last_http_status = $2, last_latency_ms = $3, last_error = $4, next_retry_at = $5
          WHERE id = $1 AND status = 'PENDING' RETURNING endpoint_id),
        failing AS (
-         SELECT e.id, e.enabled AS was_enabled, coalesce(e.failing_since, now()) AS since FROM webhook_endpoints e WHERE e.id IN (SELECT endpoint_id FROM recorded))
+         SELECT e.id, e.enabled AS was_enabled,
+                CASE WHEN e.failing_since IS NULL OR e.last_failed_at IS NULL OR e.last_failed_at < now() - $9 * interval '1 second' THEN now() ELSE e.failing_since END AS since
+         FROM webhook_endpoints e WHERE e.id IN (SELECT endpoint_id FROM recorded))
        UPDATE webhook_endpoints e
-       SET failing_since = failing.since, updated_at = now(),
+       SET failing_since = failing.since, last_failed_at = now(), updated_at = now(),
            enabled = CASE WHEN $6::text IS NOT NULL OR failing.since <= now() - $7 * interval '1 second' THEN false ELSE e.enabled END,
            disabled_at = CASE WHEN e.enabled AND ($6::text IS NOT NULL OR failing.since <= now() - $7 * interval '1 second') THEN now() ELSE e.disabled_at END,
            disabled_reason = CASE
@@ -145,7 +158,17 @@ export class WebhookDeliveriesRepository extends SqlRepository {
              ELSE NULL END
        FROM failing WHERE e.id = failing.id
        RETURNING CASE WHEN failing.was_enabled AND NOT e.enabled THEN e.disabled_reason END AS disabled_reason`,
-      [deliveryId, attempt.httpStatus ?? null, attempt.latencyMs, attempt.error.slice(0, 1000), attempt.nextRetryAt ?? null, attempt.disableReason ?? null, disableAfterSeconds, describeSeconds(disableAfterSeconds)],
+      [
+        deliveryId,
+        attempt.httpStatus ?? null,
+        attempt.latencyMs,
+        attempt.error.slice(0, 1000),
+        attempt.nextRetryAt ?? null,
+        attempt.disableReason ?? null,
+        failing.disableAfterSeconds,
+        describeSeconds(failing.disableAfterSeconds),
+        failing.gapSeconds,
+      ],
     );
     return row?.disabled_reason ?? undefined;
   }

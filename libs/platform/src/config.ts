@@ -9,8 +9,12 @@ const URL_OPTIONS = { require_tld: false, require_protocol: true };
 export const DEVELOPMENT_CURSOR_SECRET = 'dev-only-cursor-secret-change-me';
 /** The WEBHOOK_SECRET_KEY the code ships with (base64 of 32 bytes): fine on a laptop, refused with NODE_ENV=production. */
 export const DEVELOPMENT_WEBHOOK_SECRET_KEY = Buffer.from('dev-only-webhook-key-change-me!!').toString('base64');
-/** The default WEBHOOK_RETRY_SCHEDULE: 10 attempts after the first, about 23 h 47 min in all. */
-export const DEFAULT_WEBHOOK_RETRY_SCHEDULE = '5s,30s,2m,10m,30m,1h,2h,4h,8h,8h';
+/**
+ * The default WEBHOOK_RETRY_SCHEDULE: 11 attempts after the first, about 31 h 43 min in all (25 h 22 min
+ * to 38 h 3 min with jitter), so a delivery that never succeeds is still retried after its endpoint
+ * has been failing for 24 h (WEBHOOK_DISABLE_AFTER_SECONDS) and that attempt disables the endpoint.
+ */
+export const DEFAULT_WEBHOOK_RETRY_SCHEDULE = '5s,30s,2m,10m,30m,1h,2h,4h,8h,8h,8h';
 /** The longest a webhook delivery may be retried: the WEBHOOK_DELIVERIES stream keeps its jobs a week. */
 const WEBHOOK_RETRY_MAX_TOTAL_SECONDS = 6 * 86_400;
 /** Credentials everyone knows: MinIO's root default and the local S3 server's. */
