@@ -177,7 +177,7 @@ export class WebhookDeliveryDto {
   @ApiPropertyOptional({ example: 84, description: 'Duration of the last attempt, milliseconds' })
   latencyMs?: number;
 
-  @ApiPropertyOptional({ format: 'date-time', example: '2026-01-01T12:01:12.000Z', description: 'PENDING after a failed attempt: when the next one is due' })
+  @ApiPropertyOptional({ format: 'date-time', example: '2026-01-01T12:01:12.000Z', description: 'PENDING after a failed attempt: when the next one is due; during an attempt: when it is made again should that attempt be lost' })
   nextRetryAt?: string;
 
   @ApiPropertyOptional({ example: 'The receiver answered 503', description: 'Why the last attempt failed, when it did' })

@@ -28,7 +28,10 @@ export type DeliveryStart =
   | { kind: 'started'; delivery: DueDelivery }
   /** Gone (its endpoint was deleted), or no longer PENDING: nothing to do. */
   | { kind: 'done' }
-  /** A retry that is not due yet (a redelivery after a crash): this many milliseconds to wait. */
+  /**
+   * A retry that is not due yet (a redelivery after a crash), or an attempt another worker has
+   * claimed and may still be making (a duplicate job): this many milliseconds to wait.
+   */
   | { kind: 'early'; waitMs: number };
 
 /** How one failed attempt ends: another attempt at `nextRetryAt`, or none (FAILED). */
@@ -76,10 +79,41 @@ export class WebhookDeliveriesRepository extends SqlRepository {
 
   /**
    * Starts an attempt of a PENDING delivery of an enabled endpoint that is due (counted before the
-   * request is sent, so an attempt cut short by a crash still counts). A delivery of a disabled
-   * endpoint ends FAILED.
+   * request is sent, so an attempt cut short by a crash still counts), and claims it for
+   * `claimSeconds`: `next_retry_at` moves that far ahead, so a second job for the same delivery
+   * (a redelivery while this attempt is slow, a republished job) finds it not due and waits,
+   * instead of sending it again at the same time; the attempt's outcome then sets `next_retry_at`
+   * (a retry) or clears it. A claim left by a crashed worker lapses after `claimSeconds`. A
+   * delivery of a disabled endpoint ends FAILED.
    */
-  async startAttempt(accountId: string, deliveryId: string): Promise<DeliveryStart> {
+  async startAttempt(accountId: string, deliveryId: string, claimSeconds: number): Promise<DeliveryStart> {
+    const waiting = await this.notStartable(accountId, deliveryId);
+    if (waiting) return waiting;
+    const [row] = await this.rows<Record<string, unknown> & { endpoint: Record<string, unknown> }>(
+      `UPDATE webhook_deliveries d SET attempts = d.attempts + 1, next_retry_at = now() + $3 * interval '1 second'
+       FROM webhook_endpoints e
+       WHERE d.id = $1 AND d.account_id = $2 AND d.status = 'PENDING' AND e.id = d.endpoint_id AND e.enabled
+         AND (d.next_retry_at IS NULL OR d.next_retry_at <= now() + interval '1 second')
+       RETURNING d.id, d.event_id, d.body, d.attempts, d.created_at, to_jsonb(e) AS endpoint`,
+      [deliveryId, accountId, claimSeconds],
+    );
+    // Claimed by another job between the two statements (or no longer PENDING): what it is now.
+    if (!row) return (await this.notStartable(accountId, deliveryId)) ?? { kind: 'early', waitMs: 1000 };
+    return {
+      kind: 'started',
+      delivery: {
+        id: String(row.id),
+        eventId: String(row.event_id),
+        body: String(row.body),
+        attempts: Number(row.attempts),
+        createdAt: new Date(row.created_at as string),
+        endpoint: toWebhookEndpointRecord(row.endpoint),
+      },
+    };
+  }
+
+  /** Why an attempt cannot start now (done, or this long to wait), or undefined when it may. */
+  private async notStartable(accountId: string, deliveryId: string): Promise<DeliveryStart | undefined> {
     const [current] = await this.rows<{ status: string; enabled: boolean; wait_ms: number }>(
       `SELECT d.status, e.enabled, greatest(0, extract(epoch FROM (d.next_retry_at - now())) * 1000)::int AS wait_ms
        FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
@@ -96,25 +130,7 @@ export class WebhookDeliveriesRepository extends SqlRepository {
       return { kind: 'done' };
     }
     if (current.wait_ms > 1000) return { kind: 'early', waitMs: current.wait_ms };
-    const [row] = await this.rows<Record<string, unknown> & { endpoint: Record<string, unknown> }>(
-      `UPDATE webhook_deliveries d SET attempts = d.attempts + 1
-       FROM webhook_endpoints e
-       WHERE d.id = $1 AND d.account_id = $2 AND d.status = 'PENDING' AND e.id = d.endpoint_id AND e.enabled
-       RETURNING d.id, d.event_id, d.body, d.attempts, d.created_at, to_jsonb(e) AS endpoint`,
-      [deliveryId, accountId],
-    );
-    if (!row) return { kind: 'done' };
-    return {
-      kind: 'started',
-      delivery: {
-        id: String(row.id),
-        eventId: String(row.event_id),
-        body: String(row.body),
-        attempts: Number(row.attempts),
-        createdAt: new Date(row.created_at as string),
-        endpoint: toWebhookEndpointRecord(row.endpoint),
-      },
-    };
+    return undefined;
   }
 
   /** SUCCEEDED; the endpoint is no longer failing. */

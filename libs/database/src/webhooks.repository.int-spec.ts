@@ -69,21 +69,38 @@ describe('WebhooksRepository and WebhookDeliveriesRepository (PostgreSQL)', () =
     const { accountId } = await accounts.createAccount('attempts');
     await webhooks.create(accountId, endpoint(), 10);
     const [id] = await deliveries.recordEvent(event(accountId));
-    const started = await deliveries.startAttempt(accountId, id);
+    const started = await deliveries.startAttempt(accountId, id, 30);
     expect(started).toMatchObject({ kind: 'started', delivery: { id, attempts: 1, body: '{"id":"x"}' } });
-    expect(await deliveries.startAttempt(randomUUID(), id)).toEqual({ kind: 'done' }); // another account's id names nothing
+    expect(await deliveries.startAttempt(randomUUID(), id, 30)).toEqual({ kind: 'done' }); // another account's id names nothing
 
     await deliveries.failed(id, { httpStatus: 503, latencyMs: 5, error: 'The receiver answered 503', nextRetryAt: new Date(Date.now() + 60_000) }, { disableAfterSeconds: 86_400, gapSeconds: 3600 });
-    const early = await deliveries.startAttempt(accountId, id);
+    const early = await deliveries.startAttempt(accountId, id, 30);
     expect(early.kind).toBe('early');
     expect(early.kind === 'early' && early.waitMs).toBeGreaterThan(50_000);
 
     await dataSource.query(`UPDATE webhook_deliveries SET next_retry_at = now() WHERE id = $1`, [id]);
-    expect(await deliveries.startAttempt(accountId, id)).toMatchObject({ kind: 'started', delivery: { attempts: 2 } });
+    expect(await deliveries.startAttempt(accountId, id, 30)).toMatchObject({ kind: 'started', delivery: { attempts: 2 } });
     await deliveries.succeeded(id, 204, 7);
-    expect(await deliveries.startAttempt(accountId, id)).toEqual({ kind: 'done' });
+    expect(await deliveries.startAttempt(accountId, id, 30)).toEqual({ kind: 'done' });
     const [row] = await dataSource.query(`SELECT status, attempts, last_http_status, last_error, next_retry_at FROM webhook_deliveries WHERE id = $1`, [id]);
     expect(row).toEqual({ status: 'SUCCEEDED', attempts: 2, last_http_status: 204, last_error: null, next_retry_at: null });
+  });
+
+  it('claims an attempt: of five jobs for one delivery at once, one starts it and the others wait the claim out; a lapsed claim can be taken', async () => {
+    const { accountId } = await accounts.createAccount('claims');
+    await webhooks.create(accountId, endpoint(), 10);
+    const [id] = await deliveries.recordEvent(event(accountId));
+    const starts = await Promise.all(Array.from({ length: 5 }, () => deliveries.startAttempt(accountId, id, 30)));
+    expect(starts.filter((start) => start.kind === 'started')).toHaveLength(1);
+    for (const start of starts.filter((s) => s.kind !== 'started')) {
+      expect(start.kind).toBe('early');
+      expect(start.kind === 'early' && start.waitMs).toBeGreaterThan(25_000);
+    }
+    const [claimed] = await dataSource.query(`SELECT attempts, next_retry_at > now() + interval '25 seconds' AS claimed FROM webhook_deliveries WHERE id = $1`, [id]);
+    expect(claimed).toEqual({ attempts: 1, claimed: true });
+    // The worker holding the claim died: once it lapses, the next job makes the attempt.
+    await dataSource.query(`UPDATE webhook_deliveries SET next_retry_at = now() - interval '1 second' WHERE id = $1`, [id]);
+    expect(await deliveries.startAttempt(accountId, id, 30)).toMatchObject({ kind: 'started', delivery: { attempts: 2 } });
   });
 
   it('disables an endpoint on request (410), or once it has failed for the limit; its pending deliveries then end FAILED', async () => {
@@ -105,7 +122,7 @@ describe('WebhooksRepository and WebhookDeliveriesRepository (PostgreSQL)', () =
     // Failing for more than the limit: the next failure disables it, naming the last error.
     await dataSource.query(`UPDATE webhook_endpoints SET failing_since = now() - interval '2 hours' WHERE id = $1`, [failing.id]);
     expect(await deliveries.failed(first, retry, hour)).toBe('Every delivery failed for 1 h; last error: Timed out after 10000 ms');
-    expect(await deliveries.startAttempt(accountId, second)).toEqual({ kind: 'done' });
+    expect(await deliveries.startAttempt(accountId, second, 30)).toEqual({ kind: 'done' });
     const rows = await dataSource.query(`SELECT id, status, last_error FROM webhook_deliveries WHERE id = ANY($1::uuid[]) ORDER BY id`, [[first, second]]);
     expect(rows.find((row: { id: string }) => row.id === second)).toMatchObject({ status: 'FAILED', last_error: 'The endpoint is disabled' });
     expect(rows.find((row: { id: string }) => row.id === first)).toMatchObject({ status: 'PENDING', last_error: 'Timed out after 10000 ms' });

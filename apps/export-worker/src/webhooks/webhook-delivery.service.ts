@@ -15,9 +15,10 @@ const MAX_ACK_PENDING = 100_000;
 /**
  * Makes the webhook deliveries (WEBHOOK_DELIVERIES), in WEBHOOK_CONCURRENCY loops of its own per
  * instance, apart from the export runs, so a slow receiver never holds an export up. Each job:
- * count the attempt, sign, POST, record the outcome, then ack (2xx, 410, or the schedule spent) or
- * nak with the next retry delay. A worker killed mid-attempt never acks: the job comes back after
- * the ack wait (timeout + 10 s) to another worker.
+ * count and claim the attempt (for the ack wait: a second job for the same delivery waits it out
+ * instead of sending at the same time), sign, POST, record the outcome, then ack (2xx, 410, or the
+ * schedule spent) or nak with the next retry delay. A worker killed mid-attempt never acks: the job
+ * comes back after the ack wait (timeout + 10 s), when the claim has lapsed, to another worker.
  */
 @Injectable()
 export class WebhookDeliveryService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -86,7 +87,7 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, BeforeApp
       message.term();
       return;
     }
-    const start = await this.deliveries.startAttempt(job.accountId, job.deliveryId);
+    const start = await this.deliveries.startAttempt(job.accountId, job.deliveryId, this.ackWaitSeconds);
     if (start.kind === 'done') return ack(message);
     if (start.kind === 'early') return message.nak(start.waitMs);
     const delivery = start.delivery;
