@@ -42,6 +42,6 @@ export const APP = 'api-gateway';
     { provide: APP_INTERCEPTOR, useClass: BodyErrorInterceptor },
     { provide: APP_FILTER, useClass: HttpErrorFilter },
   ],
-  exports: [ExportsService, ExportEstimatesService, ExportCancelService],
+  exports: [ExportsService, ExportEstimatesService, ExportCancelService, ExportDownloadsService],
 })
 export class AppModule {}
