@@ -11,7 +11,14 @@ describe('webhooks (e2e)', () => {
   const TIMEOUT_MS = 1500;
   const stack = new TestStack({
     apps: ['api-gateway', 'export-worker'],
-    env: { WEBHOOK_RETRY_SCHEDULE: '1s,1s,1s,1s,1s,1s', WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS), EXPORT_MAX_OPEN_PER_ACCOUNT: '50' },
+    // A delivery overdue by 2 s has lost its job: the housekeeping sweep (every second) publishes it again.
+    env: {
+      WEBHOOK_RETRY_SCHEDULE: '1s,1s,1s,1s,1s,1s',
+      WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS),
+      EXPORT_MAX_OPEN_PER_ACCOUNT: '50',
+      WEBHOOK_REDRIVE_AFTER_SECONDS: '2',
+      EXPORT_SWEEP_INTERVAL_SECONDS: '1',
+    },
   });
   const receiver = new WebhookReceiver();
   /** Deliveries the receivers were meant to get in the end (every one but the 410's). */
@@ -229,6 +236,34 @@ describe('webhooks (e2e)', () => {
     const metrics = await stack.ops<string>('export-worker', '/metrics');
     expect(metrics.body).toMatch(/^webhook_attempts_total\{[^}]*outcome="delivered"[^}]*\} [1-9]/m);
     expect(metrics.body).toMatch(/^jetstream_consumer_pending_messages\{[^}]*consumer="export-worker-webhook-deliveries"[^}]*\} \d+/m);
+  });
+
+  it('a delivery whose job was purged from WEBHOOK_DELIVERIES (worker killed mid-attempt, then the purge): published again by the sweep, and delivered', async () => {
+    const account = await accountWithContacts(stack, 'purged-job');
+    const endpoint = await createWebhook(stack, account, receiver.url('/purged-job'));
+    expected.set('purged-job', { account, webhookId: endpoint.webhookId });
+    receiver.script('/purged-job', ['hang', 200]);
+    await completedExport(stack, account);
+    await receiver.waitFor('/purged-job', 1);
+    // The only job of the delivery is unacknowledged in the stream: kill its worker, then lose the job.
+    const [worker] = stack.instances('export-worker');
+    expect((await stack.killInstance(worker, 'SIGKILL')).signal).toBe('SIGKILL');
+    kills += 1;
+    const jsm = await (await stack.natsConnection()).jetstreamManager();
+    const stream = stack.namespace.stream('webhookDeliveries').name;
+    expect((await jsm.streams.info(stream)).state.messages).toBeGreaterThan(0);
+    await jsm.streams.purge(stream);
+    expect((await jsm.streams.info(stream)).state.messages).toBe(0);
+    const [orphan] = await deliveriesOf(stack, account, endpoint.webhookId);
+    expect(orphan).toMatchObject({ status: 'PENDING', attempts: 1 });
+
+    await stack.startApp('export-worker');
+    const [delivery] = await waitForDeliveries(stack, account, endpoint.webhookId, 'delivered after the re-drive', (d) => d[0]?.status === 'SUCCEEDED', 90_000);
+    expect(delivery).toMatchObject({ status: 'SUCCEEDED', attempts: 2, httpStatus: 200 });
+    const requests = receiver.requestsTo('/purged-job');
+    expect(requests).toHaveLength(2);
+    verifyWebhook(requests[1], endpoint.secret);
+    expect(stack.logsOf('export-worker').some((line) => line.includes('Webhook delivery job lost; published again') && line.includes(orphan.deliveryId))).toBe(true);
   });
 
   it('every delivery meant to reach its receiver was delivered: none lost', async () => {

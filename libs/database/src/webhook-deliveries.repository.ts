@@ -133,6 +133,26 @@ export class WebhookDeliveriesRepository extends SqlRepository {
     return undefined;
   }
 
+  /**
+   * PENDING deliveries overdue by more than `overdueSeconds` (past their `next_retry_at`, or their
+   * creation when never tried): their job was lost (the stream purged or recreated, a limit hit),
+   * since a job waiting in JetStream, or an attempt's claim, keeps a delivery from being overdue
+   * for long. Each is marked due now (so no other sweep takes it until it is overdue again) and
+   * returned, at most `limit`, for its job to be published again.
+   */
+  async redriveOverdue(overdueSeconds: number, limit: number): Promise<Array<{ id: string; accountId: string; dueAt: Date }>> {
+    const rows = await this.rows<{ id: string; account_id: string; due_at: string }>(
+      `WITH due AS (
+         SELECT id FROM webhook_deliveries
+         WHERE status = 'PENDING' AND coalesce(next_retry_at, created_at) < now() - make_interval(secs => $1)
+         ORDER BY coalesce(next_retry_at, created_at) LIMIT $2 FOR UPDATE SKIP LOCKED)
+       UPDATE webhook_deliveries d SET next_retry_at = now() FROM due WHERE d.id = due.id
+       RETURNING d.id, d.account_id, d.next_retry_at AS due_at`,
+      [overdueSeconds, limit],
+    );
+    return rows.map((row) => ({ id: String(row.id), accountId: String(row.account_id), dueAt: new Date(row.due_at) }));
+  }
+
   /** SUCCEEDED; the endpoint is no longer failing. */
   async succeeded(deliveryId: string, httpStatus: number, latencyMs: number): Promise<void> {
     await this.rows(

@@ -163,6 +163,27 @@ describe('WebhooksRepository and WebhookDeliveriesRepository (PostgreSQL)', () =
     expect(await state()).toMatchObject({ enabled: false, failing_for: 24 * 3600 + 60 });
   });
 
+  it('re-drives each overdue PENDING delivery (a lost job) once, and no delivery that is due later, claimed, recent or done', async () => {
+    const { accountId } = await accounts.createAccount('redrive');
+    await webhooks.create(accountId, endpoint(), 10);
+    const ids = await Promise.all(Array.from({ length: 5 }, async () => (await deliveries.recordEvent(event(accountId)))[0]));
+    const [neverTried, retryLost, recent, retryLater, done] = ids;
+    await dataSource.query(`UPDATE webhook_deliveries SET created_at = now() - interval '1 hour' WHERE id = ANY($1::uuid[]) AND id <> $2`, [ids, recent]);
+    await dataSource.query(`UPDATE webhook_deliveries SET next_retry_at = now() - interval '10 minutes' WHERE id = $1`, [retryLost]);
+    await dataSource.query(`UPDATE webhook_deliveries SET next_retry_at = now() + interval '1 hour' WHERE id = $1`, [retryLater]);
+    await deliveries.succeeded(done, 200, 5);
+    const mine = (redriven: Array<{ id: string; accountId: string }>) => redriven.filter((d) => d.accountId === accountId).map((d) => d.id).sort();
+
+    // Two sweeps at once (two instances): each overdue delivery is taken by one of them.
+    const [first, second] = await Promise.all([deliveries.redriveOverdue(300, 100), deliveries.redriveOverdue(300, 100)]);
+    expect([...mine(first), ...mine(second)].sort()).toEqual([neverTried, retryLost].sort());
+    // Marked due now: not overdue again until its new job is lost too.
+    expect(mine(await deliveries.redriveOverdue(300, 100))).toEqual([]);
+    expect(await deliveries.startAttempt(accountId, neverTried, 30)).toMatchObject({ kind: 'started', delivery: { attempts: 1 } });
+    await dataSource.query(`UPDATE webhook_deliveries SET next_retry_at = now() - interval '10 minutes' WHERE id = $1`, [retryLost]);
+    expect(mine(await deliveries.redriveOverdue(300, 100))).toEqual([retryLost]);
+  });
+
   it('goes with its account: deleting the account removes its endpoints and their deliveries', async () => {
     const { accountId } = await accounts.createAccount('purged');
     await webhooks.create(accountId, endpoint(), 10);

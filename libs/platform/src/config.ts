@@ -255,6 +255,13 @@ export class AppConfig {
   @Matches(/^\d+(ms|s|m|h)(,\d+(ms|s|m|h))*$/, { message: 'WEBHOOK_RETRY_SCHEDULE must be durations separated by commas, such as 5s,30s,2m,1h' })
   WEBHOOK_RETRY_SCHEDULE = DEFAULT_WEBHOOK_RETRY_SCHEDULE;
 
+  /**
+   * A PENDING webhook delivery overdue this long (past its next retry, or its creation when never
+   * tried) has lost its job: the housekeeping sweep publishes the job again.
+   */
+  @Transform(toInt) @IsInt({ message: 'WEBHOOK_REDRIVE_AFTER_SECONDS must be an integer from 1 to 86400' }) @Min(1) @Max(86_400)
+  WEBHOOK_REDRIVE_AFTER_SECONDS = 300;
+
   /** An endpoint whose every attempt failed for this long is disabled. */
   @Transform(toInt) @IsInt({ message: 'WEBHOOK_DISABLE_AFTER_SECONDS must be an integer from 1 to 604800' }) @Min(1) @Max(604_800)
   WEBHOOK_DISABLE_AFTER_SECONDS = 86_400;

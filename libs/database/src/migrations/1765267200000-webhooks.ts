@@ -64,6 +64,8 @@ export class Webhooks1765267200000 implements MigrationInterface {
       )`);
     await queryRunner.query(`CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, created_at DESC, id)`);
     await queryRunner.query(`CREATE INDEX webhook_deliveries_event ON webhook_deliveries (account_id, event_id)`);
+    // The sweep for overdue PENDING deliveries (a lost job).
+    await queryRunner.query(`CREATE INDEX webhook_deliveries_pending ON webhook_deliveries ((coalesce(next_retry_at, created_at))) WHERE status = 'PENDING'`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
