@@ -98,7 +98,7 @@ describe('natsServerConfig', () => {
     expect(config).toContain('listen: "127.0.0.1:4222"');
     expect(config).toContain('jetstream { store_dir: "/data/js" }');
     expect(config).toContain('nkey: "UGATEWAY"');
-    expect(config).toContain(`publish: { allow: ["exports.get.${A}", "exports.list.${A}", "exports.estimate.${A}", "history.browse.${A}"] }`);
+    expect(config).toContain(`publish: { allow: ["exports.get.${A}", "exports.list.${A}", "exports.estimate.${A}", "exports.downloads.${A}", "history.browse.${A}"] }`);
     expect(config).toContain('subscribe: { allow: ["_INBOX_crm.>"] }');
     expect(config.match(/allow_responses: true/g)).toHaveLength(1);
     expect(config).not.toMatch(/password|seed|SU[A-Z2-7]{56}/i);
