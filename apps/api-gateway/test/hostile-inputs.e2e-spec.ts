@@ -148,6 +148,14 @@ describe('hostile input on every route and subject (e2e)', () => {
     });
   });
 
+  it('refuses a hostile value inside an otherwise valid webhook url, naming url', async () => {
+    // `new URL` parses these, so only the text check keeps the NUL away from PostgreSQL.
+    for (const [name, value] of HOSTILE) {
+      const response = await post(WEBHOOKS.path, JSON.stringify({ ...WEBHOOKS.body, url: `https://hooks.example.com/${value}` }));
+      expectRefusal(`${WEBHOOKS.path} url with ${name} in its path`, response.status, response.body, 'url');
+    }
+  });
+
   // ---- HTTP query strings and path --------------------------------------------------------
 
   const QUERIES: Array<{ path: string; base: Record<string, string>; params: string[] }> = [

@@ -44,6 +44,8 @@ describe('webhook routes (e2e)', () => {
     ['credentials in the URL', { url: 'https://user:secret@example.com/hooks', events: ['export.completed'] }, ['url']],
     ['a URL over 2048 characters', { url: `https://example.com/${'a'.repeat(2048)}`, events: ['export.completed'] }, ['url']],
     ['a URL that is a number', { url: 42, events: ['export.completed'] }, ['url']],
+    ['a NUL inside a URL that parses', { url: 'https://hooks.example.com/a\u0000b', events: ['export.completed'] }, ['url']],
+    ['a lone surrogate inside a URL that parses', { url: 'https://hooks.example.com/a\ud800b', events: ['export.completed'] }, ['url']],
     ['no event', { url: 'https://example.com/hooks', events: [] }, ['events']],
     ['an unknown event', { url: 'https://example.com/hooks', events: ['export.started'] }, ['events']],
     ['a repeated event', { url: 'https://example.com/hooks', events: ['export.failed', 'export.failed'] }, ['events']],

@@ -11,7 +11,14 @@ describe('webhooks (e2e)', () => {
   const TIMEOUT_MS = 1500;
   const stack = new TestStack({
     apps: ['api-gateway', 'export-worker'],
-    env: { WEBHOOK_RETRY_SCHEDULE: '1s,1s,1s,1s,1s,1s', WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS), EXPORT_MAX_OPEN_PER_ACCOUNT: '50' },
+    // A delivery overdue by 2 s has lost its job: the housekeeping sweep (every second) publishes it again.
+    env: {
+      WEBHOOK_RETRY_SCHEDULE: '1s,1s,1s,1s,1s,1s',
+      WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS),
+      EXPORT_MAX_OPEN_PER_ACCOUNT: '50',
+      WEBHOOK_REDRIVE_AFTER_SECONDS: '2',
+      EXPORT_SWEEP_INTERVAL_SECONDS: '1',
+    },
   });
   const receiver = new WebhookReceiver();
   /** Deliveries the receivers were meant to get in the end (every one but the 410's). */
@@ -94,6 +101,52 @@ describe('webhooks (e2e)', () => {
     expect(delivery).toMatchObject({ status: 'SUCCEEDED', attempts: 2, httpStatus: 200 });
     expect(delivery.lastError).toBeUndefined();
     expect(receiver.requestsTo('/hang')).toHaveLength(2);
+  });
+
+  it('a 3xx is a failed attempt, not followed: the retry delivers, and the redirect target gets nothing', async () => {
+    const account = await accountWithContacts(stack, 'redirected');
+    receiver.script('/redirected', ['redirect', 200]);
+    const endpoint = await createWebhook(stack, account, receiver.url('/redirected'));
+    expected.set('redirected', { account, webhookId: endpoint.webhookId });
+    await completedExport(stack, account);
+
+    const [first] = await waitForDeliveries(stack, account, endpoint.webhookId, 'the redirected attempt recorded', (d) => d[0]?.attempts >= 1 && d[0]?.lastError !== undefined);
+    expect(first).toMatchObject({ status: 'PENDING', httpStatus: 307, lastError: 'The receiver answered 307 (a redirect, not followed)' });
+    const [delivery] = await waitForDeliveries(stack, account, endpoint.webhookId, 'SUCCEEDED on the retry', (d) => d[0]?.status === 'SUCCEEDED');
+    expect(delivery).toMatchObject({ status: 'SUCCEEDED', attempts: 2, httpStatus: 200 });
+    expect(receiver.requestsTo('/redirected')).toHaveLength(2);
+    expect(receiver.requestsTo('/redirected/moved')).toEqual([]);
+  });
+
+  it('a 2xx whose body never ends: 64 KB are read, the connection is dropped, and the delivery SUCCEEDED at once (not timed out)', async () => {
+    const account = await accountWithContacts(stack, 'endless');
+    receiver.script('/endless', ['endless']);
+    const endpoint = await createWebhook(stack, account, receiver.url('/endless'));
+    expected.set('endless', { account, webhookId: endpoint.webhookId });
+    await completedExport(stack, account);
+
+    const [delivery] = await waitForDeliveries(stack, account, endpoint.webhookId, 'the delivery ended', (d) => d[0]?.attempts >= 1 && (d[0]?.status === 'SUCCEEDED' || d[0]?.lastError !== undefined));
+    // Reading on would run into the attempt's timeout (a failed attempt, "Timed out after …").
+    expect(delivery).toMatchObject({ status: 'SUCCEEDED', attempts: 1, httpStatus: 200 });
+    expect(delivery.lastError).toBeUndefined();
+    expect(receiver.requestsTo('/endless')).toHaveLength(1);
+  });
+
+  it('WEBHOOK_ALLOW_INSECURE=true allows http and loopback only: a 10.x address and the metadata addresses are still refused', async () => {
+    const account = await accountWithContacts(stack, 'insecure-but-not-private');
+    const targets = {
+      private: await createWebhook(stack, account, 'http://10.20.30.40/hook'),
+      metadata: await createWebhook(stack, account, 'http://169.254.169.254/latest/meta-data/'),
+      alibabaMetadata: await createWebhook(stack, account, 'http://100.100.100.200/latest/meta-data/'),
+    };
+    await completedExport(stack, account);
+
+    for (const [name, endpoint] of Object.entries(targets)) {
+      // Refused before connecting, at every attempt: the schedule runs out, and the delivery is FAILED.
+      const [delivery] = await waitForDeliveries(stack, account, endpoint.webhookId, `${name}: FAILED`, (d) => d[0]?.status === 'FAILED');
+      expect({ name, attempts: delivery.attempts, httpStatus: delivery.httpStatus }).toEqual({ name, attempts: 7, httpStatus: undefined });
+      expect(delivery.lastError).toMatch(/^Refused: DNS lookup .* is not allowed\./);
+    }
   });
 
   it('410 Gone disables the endpoint, with the reason on GET /webhooks/{id}; nothing more is sent to it', async () => {
@@ -183,6 +236,34 @@ describe('webhooks (e2e)', () => {
     const metrics = await stack.ops<string>('export-worker', '/metrics');
     expect(metrics.body).toMatch(/^webhook_attempts_total\{[^}]*outcome="delivered"[^}]*\} [1-9]/m);
     expect(metrics.body).toMatch(/^jetstream_consumer_pending_messages\{[^}]*consumer="export-worker-webhook-deliveries"[^}]*\} \d+/m);
+  });
+
+  it('a delivery whose job was purged from WEBHOOK_DELIVERIES (worker killed mid-attempt, then the purge): published again by the sweep, and delivered', async () => {
+    const account = await accountWithContacts(stack, 'purged-job');
+    const endpoint = await createWebhook(stack, account, receiver.url('/purged-job'));
+    expected.set('purged-job', { account, webhookId: endpoint.webhookId });
+    receiver.script('/purged-job', ['hang', 200]);
+    await completedExport(stack, account);
+    await receiver.waitFor('/purged-job', 1);
+    // The only job of the delivery is unacknowledged in the stream: kill its worker, then lose the job.
+    const [worker] = stack.instances('export-worker');
+    expect((await stack.killInstance(worker, 'SIGKILL')).signal).toBe('SIGKILL');
+    kills += 1;
+    const jsm = await (await stack.natsConnection()).jetstreamManager();
+    const stream = stack.namespace.stream('webhookDeliveries').name;
+    expect((await jsm.streams.info(stream)).state.messages).toBeGreaterThan(0);
+    await jsm.streams.purge(stream);
+    expect((await jsm.streams.info(stream)).state.messages).toBe(0);
+    const [orphan] = await deliveriesOf(stack, account, endpoint.webhookId);
+    expect(orphan).toMatchObject({ status: 'PENDING', attempts: 1 });
+
+    await stack.startApp('export-worker');
+    const [delivery] = await waitForDeliveries(stack, account, endpoint.webhookId, 'delivered after the re-drive', (d) => d[0]?.status === 'SUCCEEDED', 90_000);
+    expect(delivery).toMatchObject({ status: 'SUCCEEDED', attempts: 2, httpStatus: 200 });
+    const requests = receiver.requestsTo('/purged-job');
+    expect(requests).toHaveLength(2);
+    verifyWebhook(requests[1], endpoint.secret);
+    expect(stack.logsOf('export-worker').some((line) => line.includes('Webhook delivery job lost; published again') && line.includes(orphan.deliveryId))).toBe(true);
   });
 
   it('every delivery meant to reach its receiver was delivered: none lost', async () => {

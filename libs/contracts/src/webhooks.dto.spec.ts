@@ -24,6 +24,10 @@ describe('webhookUrlProblem', () => {
     ['https://user:pass@example.com/', 'url must not carry a user name or password'],
     ['https://user@example.com/', 'url must not carry a user name or password'],
     [`https://example.com/${'a'.repeat(WEBHOOK_URL_MAX_LENGTH)}`, `url must be at most ${WEBHOOK_URL_MAX_LENGTH} characters`],
+    // `new URL` parses these; PostgreSQL refuses the NUL.
+    ['https://hooks.example.com/a\u0000b', 'url must be text without control characters'],
+    ['https://hooks.example.com/a\tb', 'url must be text without control characters'],
+    ['https://hooks.example.com/a\ud800b', 'url must be text without control characters (such as NUL) or unpaired surrogates'],
   ])('refuses %j', (url, problem) => {
     expect(webhookUrlProblem(url, false)).toMatch(problem);
   });
@@ -45,6 +49,7 @@ describe('CreateWebhookDto', () => {
     [{ ...valid, url: undefined }, ['url']],
     [{ ...valid, url: 'not a url' }, ['url']],
     [{ ...valid, url: 'https://a:b@example.com' }, ['url']],
+    [{ ...valid, url: 'https://hooks.example.com/a\u0000b' }, ['url']],
     [{ ...valid, events: [] }, ['events']],
     [{ ...valid, events: 'export.completed' }, ['events']],
     [{ ...valid, events: ['export.started'] }, ['events']],

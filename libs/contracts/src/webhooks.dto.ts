@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayNotEmpty, ArrayUnique, IsArray, IsIn, IsString, IsUUID, MaxLength, registerDecorator, ValidationOptions } from 'class-validator';
 import { ListExportsQueryDto } from './export-resource.dto';
+import { isStorableText } from './validators';
 
 /** The export lifecycle events a webhook endpoint may subscribe to (the `type` of a delivery). */
 export enum WebhookEventType {
@@ -30,12 +31,14 @@ export const WEBHOOK_URL_MAX_LENGTH = 2048;
 /**
  * What is wrong with a webhook URL, or undefined when it may be registered: an absolute `https`
  * URL (`http` too with `allowInsecure`), without user or password, at most
- * {@link WEBHOOK_URL_MAX_LENGTH} characters. Where it points is checked at each delivery, after
+ * {@link WEBHOOK_URL_MAX_LENGTH} characters, without control characters (NUL, which PostgreSQL
+ * refuses, included) or unpaired surrogates, which `new URL` would otherwise let through. Where it points is checked at each delivery, after
  * DNS resolution (a name can change address after registration).
  */
 export function webhookUrlProblem(value: unknown, allowInsecure: boolean): string | undefined {
   if (typeof value !== 'string') return 'url must be a string';
   if (value.length > WEBHOOK_URL_MAX_LENGTH) return `url must be at most ${WEBHOOK_URL_MAX_LENGTH} characters`;
+  if (!isStorableText(value)) return 'url must be text without control characters (such as NUL) or unpaired surrogates';
   let url: URL;
   try {
     url = new URL(value);
@@ -174,7 +177,7 @@ export class WebhookDeliveryDto {
   @ApiPropertyOptional({ example: 84, description: 'Duration of the last attempt, milliseconds' })
   latencyMs?: number;
 
-  @ApiPropertyOptional({ format: 'date-time', example: '2026-01-01T12:01:12.000Z', description: 'PENDING after a failed attempt: when the next one is due' })
+  @ApiPropertyOptional({ format: 'date-time', example: '2026-01-01T12:01:12.000Z', description: 'PENDING after a failed attempt: when the next one is due; during an attempt: when it is made again should that attempt be lost' })
   nextRetryAt?: string;
 
   @ApiPropertyOptional({ example: 'The receiver answered 503', description: 'Why the last attempt failed, when it did' })

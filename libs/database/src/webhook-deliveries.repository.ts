@@ -28,7 +28,10 @@ export type DeliveryStart =
   | { kind: 'started'; delivery: DueDelivery }
   /** Gone (its endpoint was deleted), or no longer PENDING: nothing to do. */
   | { kind: 'done' }
-  /** A retry that is not due yet (a redelivery after a crash): this many milliseconds to wait. */
+  /**
+   * A retry that is not due yet (a redelivery after a crash), or an attempt another worker has
+   * claimed and may still be making (a duplicate job): this many milliseconds to wait.
+   */
   | { kind: 'early'; waitMs: number };
 
 /** How one failed attempt ends: another attempt at `nextRetryAt`, or none (FAILED). */
@@ -39,6 +42,14 @@ export interface FailedAttempt {
   nextRetryAt?: Date;
   /** Disable the endpoint now, for this reason (a 410). */
   disableReason?: string;
+}
+
+/** When an endpoint counts as failing, and for how long before it is disabled. */
+export interface FailingWindow {
+  /** Failing for this long (WEBHOOK_DISABLE_AFTER_SECONDS) disables the endpoint. */
+  disableAfterSeconds: number;
+  /** A failure more than this long after the previous one starts a new failing run (the longest retry delay, with jitter and margin). */
+  gapSeconds: number;
 }
 
 /**
@@ -68,10 +79,41 @@ export class WebhookDeliveriesRepository extends SqlRepository {
 
   /**
    * Starts an attempt of a PENDING delivery of an enabled endpoint that is due (counted before the
-   * request is sent, so an attempt cut short by a crash still counts). A delivery of a disabled
-   * endpoint ends FAILED.
+   * request is sent, so an attempt cut short by a crash still counts), and claims it for
+   * `claimSeconds`: `next_retry_at` moves that far ahead, so a second job for the same delivery
+   * (a redelivery while this attempt is slow, a republished job) finds it not due and waits,
+   * instead of sending it again at the same time; the attempt's outcome then sets `next_retry_at`
+   * (a retry) or clears it. A claim left by a crashed worker lapses after `claimSeconds`. A
+   * delivery of a disabled endpoint ends FAILED.
    */
-  async startAttempt(accountId: string, deliveryId: string): Promise<DeliveryStart> {
+  async startAttempt(accountId: string, deliveryId: string, claimSeconds: number): Promise<DeliveryStart> {
+    const waiting = await this.notStartable(accountId, deliveryId);
+    if (waiting) return waiting;
+    const [row] = await this.rows<Record<string, unknown> & { endpoint: Record<string, unknown> }>(
+      `UPDATE webhook_deliveries d SET attempts = d.attempts + 1, next_retry_at = now() + $3 * interval '1 second'
+       FROM webhook_endpoints e
+       WHERE d.id = $1 AND d.account_id = $2 AND d.status = 'PENDING' AND e.id = d.endpoint_id AND e.enabled
+         AND (d.next_retry_at IS NULL OR d.next_retry_at <= now() + interval '1 second')
+       RETURNING d.id, d.event_id, d.body, d.attempts, d.created_at, to_jsonb(e) AS endpoint`,
+      [deliveryId, accountId, claimSeconds],
+    );
+    // Claimed by another job between the two statements (or no longer PENDING): what it is now.
+    if (!row) return (await this.notStartable(accountId, deliveryId)) ?? { kind: 'early', waitMs: 1000 };
+    return {
+      kind: 'started',
+      delivery: {
+        id: String(row.id),
+        eventId: String(row.event_id),
+        body: String(row.body),
+        attempts: Number(row.attempts),
+        createdAt: new Date(row.created_at as string),
+        endpoint: toWebhookEndpointRecord(row.endpoint),
+      },
+    };
+  }
+
+  /** Why an attempt cannot start now (done, or this long to wait), or undefined when it may. */
+  private async notStartable(accountId: string, deliveryId: string): Promise<DeliveryStart | undefined> {
     const [current] = await this.rows<{ status: string; enabled: boolean; wait_ms: number }>(
       `SELECT d.status, e.enabled, greatest(0, extract(epoch FROM (d.next_retry_at - now())) * 1000)::int AS wait_ms
        FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
@@ -88,25 +130,27 @@ export class WebhookDeliveriesRepository extends SqlRepository {
       return { kind: 'done' };
     }
     if (current.wait_ms > 1000) return { kind: 'early', waitMs: current.wait_ms };
-    const [row] = await this.rows<Record<string, unknown> & { endpoint: Record<string, unknown> }>(
-      `UPDATE webhook_deliveries d SET attempts = d.attempts + 1
-       FROM webhook_endpoints e
-       WHERE d.id = $1 AND d.account_id = $2 AND d.status = 'PENDING' AND e.id = d.endpoint_id AND e.enabled
-       RETURNING d.id, d.event_id, d.body, d.attempts, d.created_at, to_jsonb(e) AS endpoint`,
-      [deliveryId, accountId],
+    return undefined;
+  }
+
+  /**
+   * PENDING deliveries overdue by more than `overdueSeconds` (past their `next_retry_at`, or their
+   * creation when never tried): their job was lost (the stream purged or recreated, a limit hit),
+   * since a job waiting in JetStream, or an attempt's claim, keeps a delivery from being overdue
+   * for long. Each is marked due now (so no other sweep takes it until it is overdue again) and
+   * returned, at most `limit`, for its job to be published again.
+   */
+  async redriveOverdue(overdueSeconds: number, limit: number): Promise<Array<{ id: string; accountId: string; dueAt: Date }>> {
+    const rows = await this.rows<{ id: string; account_id: string; due_at: string }>(
+      `WITH due AS (
+         SELECT id FROM webhook_deliveries
+         WHERE status = 'PENDING' AND coalesce(next_retry_at, created_at) < now() - make_interval(secs => $1)
+         ORDER BY coalesce(next_retry_at, created_at) LIMIT $2 FOR UPDATE SKIP LOCKED)
+       UPDATE webhook_deliveries d SET next_retry_at = now() FROM due WHERE d.id = due.id
+       RETURNING d.id, d.account_id, d.next_retry_at AS due_at`,
+      [overdueSeconds, limit],
     );
-    if (!row) return { kind: 'done' };
-    return {
-      kind: 'started',
-      delivery: {
-        id: String(row.id),
-        eventId: String(row.event_id),
-        body: String(row.body),
-        attempts: Number(row.attempts),
-        createdAt: new Date(row.created_at as string),
-        endpoint: toWebhookEndpointRecord(row.endpoint),
-      },
-    };
+    return rows.map((row) => ({ id: String(row.id), accountId: String(row.account_id), dueAt: new Date(row.due_at) }));
   }
 
   /** SUCCEEDED; the endpoint is no longer failing. */
@@ -122,10 +166,13 @@ export class WebhookDeliveriesRepository extends SqlRepository {
 
   /**
    * Records a failed attempt: PENDING until `nextRetryAt`, or FAILED without one. The endpoint is
-   * failing since its first failure after its last success; it is disabled with `disableReason`,
-   * or once it has been failing for `disableAfterSeconds`. Returns the reason it was disabled, if it was now.
+   * failing since the first failure of an unbroken run of failures: one after a success, or more
+   * than `failing.gapSeconds` (the longest a failing delivery waits between attempts) after the
+   * previous failure, starts a new run, so a receiver that recovered while no event came is not
+   * held to failures of long ago. It is disabled with `disableReason`, or once it has been failing
+   * for `failing.disableAfterSeconds`. Returns the reason it was disabled, if it was now.
    */
-  async failed(deliveryId: string, attempt: FailedAttempt, disableAfterSeconds: number): Promise<string | undefined> {
+  async failed(deliveryId: string, attempt: FailedAttempt, failing: FailingWindow): Promise<string | undefined> {
     const [row] = await this.rows<{ disabled_reason: string | null }>(
       `WITH recorded AS (
          UPDATE webhook_deliveries
@@ -133,9 +180,11 @@ export class WebhookDeliveriesRepository extends SqlRepository {
              last_http_status = $2, last_latency_ms = $3, last_error = $4, next_retry_at = $5
          WHERE id = $1 AND status = 'PENDING' RETURNING endpoint_id),
        failing AS (
-         SELECT e.id, e.enabled AS was_enabled, coalesce(e.failing_since, now()) AS since FROM webhook_endpoints e WHERE e.id IN (SELECT endpoint_id FROM recorded))
+         SELECT e.id, e.enabled AS was_enabled,
+                CASE WHEN e.failing_since IS NULL OR e.last_failed_at IS NULL OR e.last_failed_at < now() - $9 * interval '1 second' THEN now() ELSE e.failing_since END AS since
+         FROM webhook_endpoints e WHERE e.id IN (SELECT endpoint_id FROM recorded))
        UPDATE webhook_endpoints e
-       SET failing_since = failing.since, updated_at = now(),
+       SET failing_since = failing.since, last_failed_at = now(), updated_at = now(),
            enabled = CASE WHEN $6::text IS NOT NULL OR failing.since <= now() - $7 * interval '1 second' THEN false ELSE e.enabled END,
            disabled_at = CASE WHEN e.enabled AND ($6::text IS NOT NULL OR failing.since <= now() - $7 * interval '1 second') THEN now() ELSE e.disabled_at END,
            disabled_reason = CASE
@@ -145,7 +194,17 @@ export class WebhookDeliveriesRepository extends SqlRepository {
              ELSE NULL END
        FROM failing WHERE e.id = failing.id
        RETURNING CASE WHEN failing.was_enabled AND NOT e.enabled THEN e.disabled_reason END AS disabled_reason`,
-      [deliveryId, attempt.httpStatus ?? null, attempt.latencyMs, attempt.error.slice(0, 1000), attempt.nextRetryAt ?? null, attempt.disableReason ?? null, disableAfterSeconds, describeSeconds(disableAfterSeconds)],
+      [
+        deliveryId,
+        attempt.httpStatus ?? null,
+        attempt.latencyMs,
+        attempt.error.slice(0, 1000),
+        attempt.nextRetryAt ?? null,
+        attempt.disableReason ?? null,
+        failing.disableAfterSeconds,
+        describeSeconds(failing.disableAfterSeconds),
+        failing.gapSeconds,
+      ],
     );
     return row?.disabled_reason ?? undefined;
   }

@@ -9,8 +9,12 @@ const URL_OPTIONS = { require_tld: false, require_protocol: true };
 export const DEVELOPMENT_CURSOR_SECRET = 'dev-only-cursor-secret-change-me';
 /** The WEBHOOK_SECRET_KEY the code ships with (base64 of 32 bytes): fine on a laptop, refused with NODE_ENV=production. */
 export const DEVELOPMENT_WEBHOOK_SECRET_KEY = Buffer.from('dev-only-webhook-key-change-me!!').toString('base64');
-/** The default WEBHOOK_RETRY_SCHEDULE: 10 attempts after the first, about 23 h 47 min in all. */
-export const DEFAULT_WEBHOOK_RETRY_SCHEDULE = '5s,30s,2m,10m,30m,1h,2h,4h,8h,8h';
+/**
+ * The default WEBHOOK_RETRY_SCHEDULE: 11 attempts after the first, about 31 h 43 min in all (25 h 22 min
+ * to 38 h 3 min with jitter), so a delivery that never succeeds is still retried after its endpoint
+ * has been failing for 24 h (WEBHOOK_DISABLE_AFTER_SECONDS) and that attempt disables the endpoint.
+ */
+export const DEFAULT_WEBHOOK_RETRY_SCHEDULE = '5s,30s,2m,10m,30m,1h,2h,4h,8h,8h,8h';
 /** The longest a webhook delivery may be retried: the WEBHOOK_DELIVERIES stream keeps its jobs a week. */
 const WEBHOOK_RETRY_MAX_TOTAL_SECONDS = 6 * 86_400;
 /** Credentials everyone knows: MinIO's root default and the local S3 server's. */
@@ -228,7 +232,7 @@ export class AppConfig {
   @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'WEBHOOK_SECRET_KEY must be the base64 of 32 bytes (openssl rand -base64 32)' })
   WEBHOOK_SECRET_KEY = DEVELOPMENT_WEBHOOK_SECRET_KEY;
 
-  /** Lets webhook URLs be plain http and reach loopback and private addresses: development and tests only. */
+  /** Lets webhook URLs be plain http and reach loopback addresses (never private or metadata ones): development and tests only. */
   @Transform(toBoolean) @IsBoolean({ message: 'WEBHOOK_ALLOW_INSECURE must be true or false' })
   WEBHOOK_ALLOW_INSECURE = false;
 
@@ -250,6 +254,13 @@ export class AppConfig {
    */
   @Matches(/^\d+(ms|s|m|h)(,\d+(ms|s|m|h))*$/, { message: 'WEBHOOK_RETRY_SCHEDULE must be durations separated by commas, such as 5s,30s,2m,1h' })
   WEBHOOK_RETRY_SCHEDULE = DEFAULT_WEBHOOK_RETRY_SCHEDULE;
+
+  /**
+   * A PENDING webhook delivery overdue this long (past its next retry, or its creation when never
+   * tried) has lost its job: the housekeeping sweep publishes the job again.
+   */
+  @Transform(toInt) @IsInt({ message: 'WEBHOOK_REDRIVE_AFTER_SECONDS must be an integer from 1 to 86400' }) @Min(1) @Max(86_400)
+  WEBHOOK_REDRIVE_AFTER_SECONDS = 300;
 
   /** An endpoint whose every attempt failed for this long is disabled. */
   @Transform(toInt) @IsInt({ message: 'WEBHOOK_DISABLE_AFTER_SECONDS must be an integer from 1 to 604800' }) @Min(1) @Max(604_800)
@@ -342,7 +353,7 @@ export function productionProblems(config: AppConfig): string[] {
     problems.push('WEBHOOK_SECRET_KEY: is the development default; set the base64 of 32 random bytes (openssl rand -base64 32)');
   }
   if (config.WEBHOOK_ALLOW_INSECURE) {
-    problems.push('WEBHOOK_ALLOW_INSECURE: lets webhooks go over plain http and to private addresses; leave it false in production');
+    problems.push('WEBHOOK_ALLOW_INSECURE: lets webhooks go over plain http and to loopback addresses; leave it false in production');
   }
   for (const name of ['S3_ACCESS_KEY', 'S3_SECRET_KEY'] as const) {
     if (DEFAULT_S3_CREDENTIALS.includes(config[name])) {

@@ -2,8 +2,15 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 
-/** What the receiver does with one request: answer this status, or hold it unanswered until closed. */
-export type ReceiverStep = number | 'hang';
+/**
+ * What the receiver does with one request: answer this status; hold it unanswered until closed
+ * (`hang`); answer 200 with a body that never ends (`endless`, written until the sender hangs up);
+ * or answer 307 to `<path>/moved` on this receiver (`redirect`).
+ */
+export type ReceiverStep = number | 'hang' | 'endless' | 'redirect';
+
+/** The size of each chunk of an `endless` answer. */
+const ENDLESS_CHUNK = Buffer.alloc(16 * 1024, 'x');
 
 export interface ReceivedWebhook {
   path: string;
@@ -14,7 +21,7 @@ export interface ReceivedWebhook {
 
 /**
  * A webhook receiver for end-to-end tests: a real HTTP server on 127.0.0.1 whose paths follow a
- * script (`500, 500, 200` or `'hang'`; 200 once the script is spent), recording every request so
+ * script (`500, 500, 200`, `'hang'`, `'endless'`, `'redirect'`; 200 once the script is spent), recording every request so
  * the test can check it with the Standard Webhooks verifier ({@link verifyWebhook}).
  */
 export class WebhookReceiver {
@@ -78,6 +85,20 @@ export class WebhookReceiver {
     for (const wake of this.waiters.splice(0)) wake();
     const step = this.scripts.get(path)?.shift() ?? 200;
     if (step === 'hang') return; // never answered: the sender's timeout ends it
+    if (step === 'redirect') {
+      response.writeHead(307, { Location: `${path}/moved`, 'Content-Type': 'text/plain' }).end('moved');
+      return;
+    }
+    if (step === 'endless') {
+      response.on('error', () => undefined);
+      response.writeHead(200, { 'Content-Type': 'text/plain' });
+      const pump = () => {
+        while (!response.destroyed && response.write(ENDLESS_CHUNK));
+      };
+      response.on('drain', pump);
+      pump();
+      return;
+    }
     response.writeHead(step, { 'Content-Type': 'text/plain' }).end(step < 300 ? 'ok' : 'not now');
   }
 }

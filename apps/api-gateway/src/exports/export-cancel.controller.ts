@@ -24,7 +24,7 @@ export class ExportCancelController {
   })
   @ApiExportId()
   @ApiOkResponse({ type: ExportResourceDto, description: 'The export, CANCELLED, with `cancelledAt`' })
-  @ApiErrors(ErrorCode.NotFound, ErrorCode.ExportNotCancellable, ...KEYED)
+  @ApiErrors(ErrorCode.Validation, ErrorCode.NotFound, ErrorCode.ExportNotCancellable, ...KEYED)
   cancel(@AccountId() accountId: string, @Param('exportId', exportIdPipe) exportId: string): Promise<ExportResourceDto> {
     return this.cancels.cancel(accountId, exportId);
   }

@@ -44,7 +44,7 @@ export class WebhooksController {
   @ApiOperation({ summary: 'Get a webhook endpoint', description: 'With, once disabled, when and why (`disabledAt`, `disabledReason`), and `failingSince` while its deliveries fail.' })
   @ApiWebhookId()
   @ApiOkResponse({ type: WebhookEndpointDto, description: 'The endpoint' })
-  @ApiErrors(ErrorCode.NotFound, ...KEYED)
+  @ApiErrors(ErrorCode.Validation, ErrorCode.NotFound, ...KEYED)
   get(@AccountId() accountId: string, @Param('webhookId', webhookIdPipe) webhookId: string): Promise<WebhookEndpointDto> {
     return this.webhooks.get(accountId, webhookId);
   }
@@ -54,7 +54,7 @@ export class WebhooksController {
   @ApiOperation({ summary: 'Delete a webhook endpoint', description: 'Nothing more is sent to it; its deliveries, made or pending, are removed with it.' })
   @ApiWebhookId()
   @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiErrors(ErrorCode.NotFound, ...KEYED)
+  @ApiErrors(ErrorCode.Validation, ErrorCode.NotFound, ...KEYED)
   async delete(@AccountId() accountId: string, @Param('webhookId', webhookIdPipe) webhookId: string): Promise<void> {
     await this.webhooks.delete(accountId, webhookId);
   }
@@ -68,7 +68,7 @@ export class WebhooksController {
   })
   @ApiWebhookId()
   @ApiOkResponse({ type: WebhookEndpointWithSecretDto, description: 'The endpoint, with its new signing secret (shown once)' })
-  @ApiErrors(ErrorCode.NotFound, ...KEYED)
+  @ApiErrors(ErrorCode.Validation, ErrorCode.NotFound, ...KEYED)
   rotateSecret(@AccountId() accountId: string, @Param('webhookId', webhookIdPipe) webhookId: string): Promise<WebhookEndpointWithSecretDto> {
     return this.webhooks.rotateSecret(accountId, webhookId);
   }

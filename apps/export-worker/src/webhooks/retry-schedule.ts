@@ -1,6 +1,11 @@
 /** Each delay is stretched or shrunk by up to this fraction at random, so failed deliveries do not retry in step. */
 export const RETRY_JITTER = 0.2;
 
+/** The longest wait between two attempts of one delivery the schedule can give (its longest delay, stretched by the most jitter). */
+export function longestRetryDelayMs(scheduleMs: readonly number[]): number {
+  return Math.ceil(Math.max(0, ...scheduleMs) * (1 + RETRY_JITTER));
+}
+
 /**
  * How long to wait after failed attempt number `attempt` (1 for the first) before the next, from
  * the schedule (WEBHOOK_RETRY_SCHEDULE, in ms) with jitter; undefined once the schedule is spent

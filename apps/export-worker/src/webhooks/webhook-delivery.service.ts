@@ -1,9 +1,9 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { JsMsg } from 'nats';
 import { anyAccount, Consumers, splitAccountSubject, Subjects, WebhookDeliveryJob } from '@exports/contracts';
-import { DueDelivery, WebhookDeliveriesRepository } from '@exports/database';
+import { DueDelivery, FailingWindow, WebhookDeliveriesRepository } from '@exports/database';
 import { AppConfig, checkPayload, JetStream, jsonOf, Metrics, PullLoop, SecretBox } from '@exports/platform';
-import { retryDelayMs } from './retry-schedule';
+import { longestRetryDelayMs, retryDelayMs } from './retry-schedule';
 import { SendResult, WebhookSender } from './webhook-sender';
 import { signWebhook } from './webhook-signature';
 
@@ -15,15 +15,18 @@ const MAX_ACK_PENDING = 100_000;
 /**
  * Makes the webhook deliveries (WEBHOOK_DELIVERIES), in WEBHOOK_CONCURRENCY loops of its own per
  * instance, apart from the export runs, so a slow receiver never holds an export up. Each job:
- * count the attempt, sign, POST, record the outcome, then ack (2xx, 410, or the schedule spent) or
- * nak with the next retry delay. A worker killed mid-attempt never acks: the job comes back after
- * the ack wait (timeout + 10 s) to another worker.
+ * count and claim the attempt (for the ack wait: a second job for the same delivery waits it out
+ * instead of sending at the same time), sign, POST, record the outcome, then ack (2xx, 410, or the
+ * schedule spent) or nak with the next retry delay. A worker killed mid-attempt never acks: the job
+ * comes back after the ack wait (timeout + 10 s), when the claim has lapsed, to another worker.
  */
 @Injectable()
 export class WebhookDeliveryService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(WebhookDeliveryService.name);
   private readonly sender: WebhookSender;
   private readonly scheduleMs: number[];
+  private readonly ackWaitSeconds: number;
+  private readonly failingWindow: FailingWindow;
   private loop?: PullLoop;
 
   constructor(
@@ -35,6 +38,13 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, BeforeApp
   ) {
     this.sender = new WebhookSender({ timeoutMs: config.WEBHOOK_TIMEOUT_MS, allowInsecure: config.WEBHOOK_ALLOW_INSECURE });
     this.scheduleMs = config.webhookRetryScheduleMs;
+    this.ackWaitSeconds = Math.ceil(config.WEBHOOK_TIMEOUT_MS / 1000) + ACK_WAIT_MARGIN_SECONDS;
+    // Failures further apart than any failing delivery waits between attempts (and its job may be
+    // held by a crashed worker) are not one run of failures: the receiver may have recovered between them.
+    this.failingWindow = {
+      disableAfterSeconds: config.WEBHOOK_DISABLE_AFTER_SECONDS,
+      gapSeconds: Math.ceil(longestRetryDelayMs(this.scheduleMs) / 1000) + 2 * this.ackWaitSeconds,
+    };
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -43,7 +53,7 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, BeforeApp
       stream: 'webhookDeliveries',
       durable: Consumers.webhookDeliveries,
       filterSubject: anyAccount(Subjects.webhookDeliveries),
-      ackWaitSeconds: Math.ceil(this.config.WEBHOOK_TIMEOUT_MS / 1000) + ACK_WAIT_MARGIN_SECONDS,
+      ackWaitSeconds: this.ackWaitSeconds,
       maxDeliver: -1,
       maxAckPending: MAX_ACK_PENDING,
     });
@@ -77,7 +87,7 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, BeforeApp
       message.term();
       return;
     }
-    const start = await this.deliveries.startAttempt(job.accountId, job.deliveryId);
+    const start = await this.deliveries.startAttempt(job.accountId, job.deliveryId, this.ackWaitSeconds);
     if (start.kind === 'done') return ack(message);
     if (start.kind === 'early') return message.nak(start.waitMs);
     const delivery = start.delivery;
@@ -101,7 +111,7 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, BeforeApp
         nextRetryAt: delayMs === undefined ? undefined : new Date(Date.now() + delayMs),
         disableReason: gone ? 'The receiver answered 410 Gone' : undefined,
       },
-      this.config.WEBHOOK_DISABLE_AFTER_SECONDS,
+      this.failingWindow,
     );
     this.metrics.webhookAttempts.inc({ outcome: delayMs === undefined ? 'failed' : 'retry' });
     this.logger.warn({ message: 'Webhook attempt failed', ...context, httpStatus: result.status, reason: result.error, retryInMs: delayMs, endpointDisabled: disabled });

@@ -5,6 +5,14 @@ import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-f
 /** The most of a receiver's answer that is read; the rest is dropped with the connection. */
 export const MAX_RESPONSE_BYTES = 64 * 1024;
 
+/** The loopback addresses `allowInsecure` lets through (exact addresses, as the agent compares them). */
+const LOOPBACK_ADDRESSES = ['127.0.0.1', '::1'];
+/**
+ * Cloud metadata services, refused whatever the settings: AWS, GCP, Azure and the like (169.254.169.254,
+ * link-local, which the agent refuses anyway), AWS over IPv6 (fd00:ec2::254) and Alibaba (100.100.100.200).
+ */
+const METADATA_ADDRESSES = ['169.254.169.254', 'fd00:ec2::254', '100.100.100.200'];
+
 export interface SendResult {
   /** The receiver's HTTP status, when it answered. */
   status?: number;
@@ -15,13 +23,13 @@ export interface SendResult {
 
 export interface WebhookSenderOptions {
   timeoutMs: number;
-  /** Plain http, loopback and private addresses allowed (development and tests only). */
+  /** Plain http and loopback addresses allowed (development and tests only); private, link-local and metadata addresses never are. */
   allowInsecure: boolean;
 }
 
 /**
  * POSTs deliveries to receivers, safely: every address a host name resolves to is checked before
- * connecting (no private, loopback, link-local or metadata address, unless `allowInsecure`),
+ * connecting (no private, link-local or metadata address ever; no loopback unless `allowInsecure`),
  * redirects are not followed (a 3xx is a failure), the whole attempt is bounded by the timeout,
  * and at most {@link MAX_RESPONSE_BYTES} of the answer are read.
  */
@@ -30,7 +38,14 @@ export class WebhookSender {
   private readonly httpsAgent: Agent;
 
   constructor(private readonly options: WebhookSenderOptions) {
-    const filter = { allowPrivateIPAddress: options.allowInsecure, allowMetaIPAddress: false, keepAlive: false };
+    const filter = {
+      // Never private, link-local or metadata addresses; loopback (only) with `allowInsecure`.
+      allowPrivateIPAddress: false,
+      allowMetaIPAddress: false,
+      allowIPAddressList: options.allowInsecure ? LOOPBACK_ADDRESSES : [],
+      denyIPAddressList: METADATA_ADDRESSES,
+      keepAlive: false,
+    };
     this.httpAgent = new RequestFilteringHttpAgent(filter);
     this.httpsAgent = new RequestFilteringHttpsAgent(filter);
   }

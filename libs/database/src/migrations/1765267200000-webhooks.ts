@@ -3,7 +3,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * Webhooks: the endpoints of each account (URL, events, signing secret sealed with
  * WEBHOOK_SECRET_KEY, the previous secret while it still signs after a rotation, and why an
- * endpoint was disabled), and one delivery per event and endpoint with how its attempts went.
+ * endpoint was disabled, since when it has been failing and when it last failed), and one delivery
+ * per event and endpoint with how its attempts went.
  * The body of a delivery is kept as sent, so every attempt signs the same bytes.
  * `webhook_endpoints_locked` counts an account's endpoints after taking a lock of the account's
  * own for them (as `open_exports_locked` does for exports): under READ COMMITTED the count, a
@@ -26,6 +27,7 @@ export class Webhooks1765267200000 implements MigrationInterface {
         disabled_at timestamptz,
         disabled_reason text,
         failing_since timestamptz,
+        last_failed_at timestamptz,
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);
@@ -62,6 +64,8 @@ export class Webhooks1765267200000 implements MigrationInterface {
       )`);
     await queryRunner.query(`CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, created_at DESC, id)`);
     await queryRunner.query(`CREATE INDEX webhook_deliveries_event ON webhook_deliveries (account_id, event_id)`);
+    // The sweep for overdue PENDING deliveries (a lost job).
+    await queryRunner.query(`CREATE INDEX webhook_deliveries_pending ON webhook_deliveries ((coalesce(next_retry_at, created_at))) WHERE status = 'PENDING'`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
