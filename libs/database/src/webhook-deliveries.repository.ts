@@ -50,6 +50,8 @@ export interface FailingWindow {
   disableAfterSeconds: number;
   /** A failure more than this long after the previous one starts a new failing run (the longest retry delay, with jitter and margin). */
   gapSeconds: number;
+  /** The retry schedule's total (WEBHOOK_RETRY_SCHEDULE): a delivery failed for all of it, with no success meanwhile, disables the endpoint. */
+  scheduleSeconds: number;
 }
 
 /**
@@ -169,28 +171,34 @@ export class WebhookDeliveriesRepository extends SqlRepository {
    * failing since the first failure of an unbroken run of failures: one after a success, or more
    * than `failing.gapSeconds` (the longest a failing delivery waits between attempts) after the
    * previous failure, starts a new run, so a receiver that recovered while no event came is not
-   * held to failures of long ago. It is disabled with `disableReason`, or once it has been failing
-   * for `failing.disableAfterSeconds`. Returns the reason it was disabled, if it was now.
+   * held to failures of long ago. It is disabled with `disableReason`, once it has been failing
+   * for `failing.disableAfterSeconds`, or when this attempt ends a delivery (no `nextRetryAt`)
+   * whose every attempt failed within one run: the endpoint failed for the whole retry schedule.
+   * Returns the reason it was disabled, if it was now.
    */
   async failed(deliveryId: string, attempt: FailedAttempt, failing: FailingWindow): Promise<string | undefined> {
     const [row] = await this.rows<{ disabled_reason: string | null }>(
       `WITH recorded AS (
          UPDATE webhook_deliveries
          SET status = CASE WHEN $5::timestamptz IS NULL THEN 'FAILED' ELSE 'PENDING' END,
-             last_http_status = $2, last_latency_ms = $3, last_error = $4, next_retry_at = $5
-         WHERE id = $1 AND status = 'PENDING' RETURNING endpoint_id),
+             last_http_status = $2, last_latency_ms = $3, last_error = $4, next_retry_at = $5,
+             first_failed_at = coalesce(first_failed_at, now())
+         WHERE id = $1 AND status = 'PENDING' RETURNING endpoint_id, first_failed_at),
        failing AS (
-         SELECT e.id, e.enabled AS was_enabled,
-                CASE WHEN e.failing_since IS NULL OR e.last_failed_at IS NULL OR e.last_failed_at < now() - $9 * interval '1 second' THEN now() ELSE e.failing_since END AS since
-         FROM webhook_endpoints e WHERE e.id IN (SELECT endpoint_id FROM recorded))
+         SELECT e.id, e.enabled AS was_enabled, since,
+                since <= now() - $7 * interval '1 second' AS failed_long,
+                $5::timestamptz IS NULL AND since <= recorded.first_failed_at AS failed_whole_schedule
+         FROM webhook_endpoints e JOIN recorded ON recorded.endpoint_id = e.id,
+              LATERAL (SELECT CASE WHEN e.failing_since IS NULL OR e.last_failed_at IS NULL OR e.last_failed_at < now() - $9 * interval '1 second' THEN now() ELSE e.failing_since END AS since) run)
        UPDATE webhook_endpoints e
        SET failing_since = failing.since, last_failed_at = now(), updated_at = now(),
-           enabled = CASE WHEN $6::text IS NOT NULL OR failing.since <= now() - $7 * interval '1 second' THEN false ELSE e.enabled END,
-           disabled_at = CASE WHEN e.enabled AND ($6::text IS NOT NULL OR failing.since <= now() - $7 * interval '1 second') THEN now() ELSE e.disabled_at END,
+           enabled = CASE WHEN $6::text IS NOT NULL OR failing.failed_long OR failing.failed_whole_schedule THEN false ELSE e.enabled END,
+           disabled_at = CASE WHEN e.enabled AND ($6::text IS NOT NULL OR failing.failed_long OR failing.failed_whole_schedule) THEN now() ELSE e.disabled_at END,
            disabled_reason = CASE
              WHEN NOT e.enabled THEN e.disabled_reason
              WHEN $6::text IS NOT NULL THEN $6::text
-             WHEN failing.since <= now() - $7 * interval '1 second' THEN 'Every delivery failed for ' || $8::text || '; last error: ' || $4
+             WHEN failing.failed_long THEN 'Every delivery failed for ' || $8::text || '; last error: ' || $4
+             WHEN failing.failed_whole_schedule THEN 'Every attempt of a delivery failed, over its whole retry schedule (' || $10::text || '); last error: ' || $4
              ELSE NULL END
        FROM failing WHERE e.id = failing.id
        RETURNING CASE WHEN failing.was_enabled AND NOT e.enabled THEN e.disabled_reason END AS disabled_reason`,
@@ -204,6 +212,7 @@ export class WebhookDeliveriesRepository extends SqlRepository {
         failing.disableAfterSeconds,
         describeSeconds(failing.disableAfterSeconds),
         failing.gapSeconds,
+        describeSeconds(failing.scheduleSeconds),
       ],
     );
     return row?.disabled_reason ?? undefined;

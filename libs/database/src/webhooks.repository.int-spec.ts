@@ -73,7 +73,7 @@ describe('WebhooksRepository and WebhookDeliveriesRepository (PostgreSQL)', () =
     expect(started).toMatchObject({ kind: 'started', delivery: { id, attempts: 1, body: '{"id":"x"}' } });
     expect(await deliveries.startAttempt(randomUUID(), id, 30)).toEqual({ kind: 'done' }); // another account's id names nothing
 
-    await deliveries.failed(id, { httpStatus: 503, latencyMs: 5, error: 'The receiver answered 503', nextRetryAt: new Date(Date.now() + 60_000) }, { disableAfterSeconds: 86_400, gapSeconds: 3600 });
+    await deliveries.failed(id, { httpStatus: 503, latencyMs: 5, error: 'The receiver answered 503', nextRetryAt: new Date(Date.now() + 60_000) }, { disableAfterSeconds: 86_400, gapSeconds: 3600, scheduleSeconds: 86_400 });
     const early = await deliveries.startAttempt(accountId, id, 30);
     expect(early.kind).toBe('early');
     expect(early.kind === 'early' && early.waitMs).toBeGreaterThan(50_000);
@@ -107,7 +107,7 @@ describe('WebhooksRepository and WebhookDeliveriesRepository (PostgreSQL)', () =
     const { accountId } = await accounts.createAccount('disabling');
     const gone = (await webhooks.create(accountId, endpoint(), 10)).record!;
     const [goneDelivery] = await deliveries.recordEvent(event(accountId));
-    expect(await deliveries.failed(goneDelivery, { httpStatus: 410, latencyMs: 3, error: 'The receiver answered 410', disableReason: 'The receiver answered 410 Gone' }, { disableAfterSeconds: 86_400, gapSeconds: 3600 })).toBe(
+    expect(await deliveries.failed(goneDelivery, { httpStatus: 410, latencyMs: 3, error: 'The receiver answered 410', disableReason: 'The receiver answered 410 Gone' }, { disableAfterSeconds: 86_400, gapSeconds: 3600, scheduleSeconds: 86_400 })).toBe(
       'The receiver answered 410 Gone',
     );
     expect(await webhooks.findOne(accountId, gone.id)).toMatchObject({ enabled: false, disabledReason: 'The receiver answered 410 Gone' });
@@ -116,7 +116,7 @@ describe('WebhooksRepository and WebhookDeliveriesRepository (PostgreSQL)', () =
     const failing = (await webhooks.create(accountId, endpoint(), 10)).record!;
     const [first, second] = [await deliveries.recordEvent(event(accountId)), await deliveries.recordEvent(event(accountId))].flat();
     const retry = { latencyMs: 10_000, error: 'Timed out after 10000 ms', nextRetryAt: new Date(Date.now() + 60_000) };
-    const hour = { disableAfterSeconds: 3600, gapSeconds: 600 };
+    const hour = { disableAfterSeconds: 3600, gapSeconds: 600, scheduleSeconds: 3600 };
     expect(await deliveries.failed(first, retry, hour)).toBeUndefined();
     expect((await webhooks.findOne(accountId, failing.id))!.failingSince).toBeDefined();
     // Failing for more than the limit: the next failure disables it, naming the last error.
@@ -133,7 +133,7 @@ describe('WebhooksRepository and WebhookDeliveriesRepository (PostgreSQL)', () =
     const record = (await webhooks.create(accountId, endpoint(), 10)).record!;
     const [id] = await deliveries.recordEvent(event(accountId));
     // Disabled after 24 h of failing; failures more than 10 h apart are not one run.
-    const window = { disableAfterSeconds: 86_400, gapSeconds: 36_000 };
+    const window = { disableAfterSeconds: 86_400, gapSeconds: 36_000, scheduleSeconds: 86_400 };
     const retry = { httpStatus: 503, latencyMs: 4, error: 'The receiver answered 503', nextRetryAt: new Date(Date.now() + 60_000) };
     const state = async () =>
       (
@@ -161,6 +161,31 @@ describe('WebhooksRepository and WebhookDeliveriesRepository (PostgreSQL)', () =
     await set('24 hours 1 minute', '9 hours');
     expect(await deliveries.failed(id, retry, window)).toBe('Every delivery failed for 24 h; last error: The receiver answered 503');
     expect(await state()).toMatchObject({ enabled: false, failing_for: 24 * 3600 + 60 });
+  });
+
+  it('disables an endpoint when a delivery ends with every attempt failed in one run, not when the endpoint succeeded meanwhile', async () => {
+    const window = { disableAfterSeconds: 86_400, gapSeconds: 36_000, scheduleSeconds: 86_400 };
+    const retry = { httpStatus: 503, latencyMs: 4, error: 'The receiver answered 503', nextRetryAt: new Date(Date.now() + 60_000) };
+    const last = { httpStatus: 503, latencyMs: 4, error: 'The receiver answered 503' };
+
+    const failing = await accounts.createAccount('schedule-spent');
+    const dead = (await webhooks.create(failing.accountId, endpoint(), 10)).record!;
+    const [id] = await deliveries.recordEvent(event(failing.accountId));
+    expect(await deliveries.failed(id, retry, window)).toBeUndefined();
+    expect(await deliveries.failed(id, retry, window)).toBeUndefined();
+    expect(await deliveries.failed(id, last, window)).toBe('Every attempt of a delivery failed, over its whole retry schedule (24 h); last error: The receiver answered 503');
+    expect(await webhooks.findOne(failing.accountId, dead.id)).toMatchObject({ enabled: false });
+
+    const recovering = await accounts.createAccount('recovered-meanwhile');
+    const alive = (await webhooks.create(recovering.accountId, endpoint(), 10)).record!;
+    const [slow] = await deliveries.recordEvent(event(recovering.accountId));
+    const [quick] = await deliveries.recordEvent(event(recovering.accountId));
+    expect(await deliveries.failed(slow, retry, window)).toBeUndefined();
+    await deliveries.succeeded(quick, 200, 5);
+    expect(await deliveries.failed(slow, last, window)).toBeUndefined();
+    expect(await webhooks.findOne(recovering.accountId, alive.id)).toMatchObject({ enabled: true });
+    const [row] = await dataSource.query(`SELECT status FROM webhook_deliveries WHERE id = $1`, [slow]);
+    expect(row).toEqual({ status: 'FAILED' });
   });
 
   it('re-drives each overdue PENDING delivery (a lost job) once, and no delivery that is due later, claimed, recent or done', async () => {

@@ -10,11 +10,12 @@ export const DEVELOPMENT_CURSOR_SECRET = 'dev-only-cursor-secret-change-me';
 /** The WEBHOOK_SECRET_KEY the code ships with (base64 of 32 bytes): fine on a laptop, refused with NODE_ENV=production. */
 export const DEVELOPMENT_WEBHOOK_SECRET_KEY = Buffer.from('dev-only-webhook-key-change-me!!').toString('base64');
 /**
- * The default WEBHOOK_RETRY_SCHEDULE: 11 attempts after the first, about 31 h 43 min in all (25 h 22 min
- * to 38 h 3 min with jitter), so a delivery that never succeeds is still retried after its endpoint
- * has been failing for 24 h (WEBHOOK_DISABLE_AFTER_SECONDS) and that attempt disables the endpoint.
+ * The default WEBHOOK_RETRY_SCHEDULE: 9 retries after the first attempt, adding up to 24 h exactly.
+ * A delivery is retried within the schedule's total from its creation (jitter never pushes an
+ * attempt past it); one whose every attempt failed, with no success of its endpoint meanwhile,
+ * disables the endpoint: it has failed for 24 h.
  */
-export const DEFAULT_WEBHOOK_RETRY_SCHEDULE = '5s,30s,2m,10m,30m,1h,2h,4h,8h,8h,8h';
+export const DEFAULT_WEBHOOK_RETRY_SCHEDULE = '10s,50s,4m,15m,40m,2h,5h,8h,8h';
 /** The longest a webhook delivery may be retried: the WEBHOOK_DELIVERIES stream keeps its jobs a week. */
 const WEBHOOK_RETRY_MAX_TOTAL_SECONDS = 6 * 86_400;
 /** Credentials everyone knows: MinIO's root default and the local S3 server's. */

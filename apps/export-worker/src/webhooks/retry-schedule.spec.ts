@@ -1,5 +1,5 @@
 import { AppConfig, DEFAULT_WEBHOOK_RETRY_SCHEDULE, parseDurations } from '@exports/platform';
-import { longestRetryDelayMs, RETRY_JITTER, retryDelayMs } from './retry-schedule';
+import { longestRetryDelayMs, nextRetryAt, RETRY_JITTER, retryDelayMs } from './retry-schedule';
 
 describe('retryDelayMs', () => {
   const schedule = [5_000, 30_000, 120_000];
@@ -27,11 +27,27 @@ describe('retryDelayMs', () => {
 });
 
 describe('the default schedule', () => {
-  it('outlasts WEBHOOK_DISABLE_AFTER_SECONDS even with every delay shrunk by the most jitter: a delivery that never succeeds disables its endpoint', () => {
+  it('adds up to WEBHOOK_DISABLE_AFTER_SECONDS: a delivery is retried for 24 h, and one failed for all of it disables its endpoint', () => {
     const scheduleMs = parseDurations(DEFAULT_WEBHOOK_RETRY_SCHEDULE);
-    let shortestTotalMs = 0;
-    for (let attempt = 1; attempt <= scheduleMs.length; attempt++) shortestTotalMs += retryDelayMs(scheduleMs, attempt, () => 0)!;
-    expect(shortestTotalMs).toBeGreaterThan(new AppConfig().WEBHOOK_DISABLE_AFTER_SECONDS * 1000);
+    expect(scheduleMs.reduce((sum, ms) => sum + ms, 0)).toBe(new AppConfig().WEBHOOK_DISABLE_AFTER_SECONDS * 1000);
+  });
+});
+
+describe('nextRetryAt', () => {
+  const schedule = [10_000, 50_000, 240_000];
+  const createdAt = new Date('2026-12-01T00:00:00Z');
+  const at = (ms: number) => new Date(createdAt.getTime() + ms);
+
+  it('is the jittered delay from now', () => {
+    expect(nextRetryAt(schedule, 1, createdAt, at(1_000), () => 0.5)).toEqual(at(11_000));
+    expect(nextRetryAt(schedule, 2, createdAt, at(12_000), () => 0)).toEqual(at(12_000 + 40_000));
+  });
+
+  it('never goes past the schedule total from the creation of the delivery, and ends once that window is spent', () => {
+    // Late attempts (a backlog): the stretched delay would end after the window; the retry comes at its end.
+    expect(nextRetryAt(schedule, 3, createdAt, at(200_000), () => 0.999)).toEqual(at(300_000));
+    expect(nextRetryAt(schedule, 2, createdAt, at(300_000), () => 0.5)).toBeUndefined();
+    expect(nextRetryAt(schedule, 4, createdAt, at(20_000), () => 0.5)).toBeUndefined();
   });
 });
 

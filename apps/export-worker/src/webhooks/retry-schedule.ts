@@ -16,3 +16,16 @@ export function retryDelayMs(scheduleMs: readonly number[], attempt: number, ran
   const base = scheduleMs[attempt - 1];
   return Math.max(0, Math.round(base * (1 - RETRY_JITTER + 2 * RETRY_JITTER * random())));
 }
+
+/**
+ * When to make the next attempt of a delivery created at `createdAt` after its failed attempt
+ * number `attempt`: the jittered delay from now, but never past the schedule's total from its
+ * creation (the window a delivery is retried in); undefined once the schedule or its window is
+ * spent (the delivery is then FAILED).
+ */
+export function nextRetryAt(scheduleMs: readonly number[], attempt: number, createdAt: Date, now: Date, random: () => number = Math.random): Date | undefined {
+  const delayMs = retryDelayMs(scheduleMs, attempt, random);
+  const windowEndsMs = createdAt.getTime() + scheduleMs.reduce((sum, ms) => sum + ms, 0);
+  if (delayMs === undefined || now.getTime() >= windowEndsMs) return undefined;
+  return new Date(Math.min(now.getTime() + delayMs, windowEndsMs));
+}

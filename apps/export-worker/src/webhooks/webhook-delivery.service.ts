@@ -3,7 +3,7 @@ import { JsMsg } from 'nats';
 import { anyAccount, Consumers, splitAccountSubject, Subjects, WebhookDeliveryJob } from '@exports/contracts';
 import { DueDelivery, FailingWindow, WebhookDeliveriesRepository } from '@exports/database';
 import { AppConfig, checkPayload, JetStream, jsonOf, Metrics, PullLoop, SecretBox } from '@exports/platform';
-import { longestRetryDelayMs, retryDelayMs } from './retry-schedule';
+import { longestRetryDelayMs, nextRetryAt } from './retry-schedule';
 import { SendResult, WebhookSender } from './webhook-sender';
 import { signWebhook } from './webhook-signature';
 
@@ -44,6 +44,7 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, BeforeApp
     this.failingWindow = {
       disableAfterSeconds: config.WEBHOOK_DISABLE_AFTER_SECONDS,
       gapSeconds: Math.ceil(longestRetryDelayMs(this.scheduleMs) / 1000) + 2 * this.ackWaitSeconds,
+      scheduleSeconds: Math.ceil(this.scheduleMs.reduce((sum, ms) => sum + ms, 0) / 1000),
     };
   }
 
@@ -101,14 +102,16 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, BeforeApp
       return ack(message);
     }
     const gone = result.status === 410;
-    const delayMs = gone ? undefined : retryDelayMs(this.scheduleMs, delivery.attempts);
+    const now = new Date();
+    const retryAt = gone ? undefined : nextRetryAt(this.scheduleMs, delivery.attempts, delivery.createdAt, now);
+    const delayMs = retryAt && retryAt.getTime() - now.getTime();
     const disabled = await this.deliveries.failed(
       delivery.id,
       {
         httpStatus: result.status,
         latencyMs: result.latencyMs,
         error: result.error ?? 'failed',
-        nextRetryAt: delayMs === undefined ? undefined : new Date(Date.now() + delayMs),
+        nextRetryAt: retryAt,
         disableReason: gone ? 'The receiver answered 410 Gone' : undefined,
       },
       this.failingWindow,

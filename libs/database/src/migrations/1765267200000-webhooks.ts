@@ -58,6 +58,7 @@ export class Webhooks1765267200000 implements MigrationInterface {
         last_latency_ms integer,
         last_error text,
         next_retry_at timestamptz,
+        first_failed_at timestamptz,
         created_at timestamptz NOT NULL DEFAULT now(),
         delivered_at timestamptz,
         UNIQUE (endpoint_id, event_id)
