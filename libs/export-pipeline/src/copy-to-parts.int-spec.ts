@@ -96,6 +96,21 @@ describe('copyToParts (PostgreSQL COPY → parts in S3)', () => {
     expect(parts.map((part) => part.rowCount)).toEqual([1000, 1000]);
   });
 
+  it("a COPY that fails mid-file throws PostgreSQL's error, not the failure of the upload it tears down", async () => {
+    const traits = FORMAT_TRAITS[ExportFormat.Csv];
+    const prefix = `${randomUUID()}/`;
+    // Division by zero at row 50,000: the first part's upload has begun when the COPY fails.
+    const sql = `COPY (SELECT n, 1 / (50000 - n) AS boom FROM generate_series(1, 100000) AS n ORDER BY n) TO STDOUT WITH (FORMAT csv, HEADER true)`;
+    const plan = { traits, maxRowsPerFile: 1_048_575, gzipLevel: 1, objectKey: (part: number) => `${prefix}part-${part}.csv` };
+    const client = await pool.connect();
+    try {
+      await expect(copyToParts(client, sql, plan, storage, new RunStop(), new CopyProgress())).rejects.toMatchObject({ code: '22012', message: 'division by zero' });
+    } finally {
+      client.release(true);
+    }
+    expect(await storage.listKeys(prefix)).toEqual([]);
+  });
+
   it('a run stopped mid-upload throws only once its multipart upload has settled: nothing of it is left, nothing in flight', async () => {
     const traits = FORMAT_TRAITS[ExportFormat.Csv];
     const prefix = `${randomUUID()}/`;

@@ -100,12 +100,15 @@ export async function copyToParts(client: PoolClient, copySql: string, plan: Par
     parts.push(await current.finish());
     return parts;
   } catch (error) {
+    // What stopped the run, taken before the upload is torn down: its own failure (the stream
+    // destroyed under it) would otherwise stand in for the real cause, a failed COPY.
+    const cause = stop.reason ?? error;
     current.destroy();
     // A request of the upload may still be in flight (the multipart upload being created, a part,
     // the final PUT or completion): the caller discards what the run wrote once this throws, so
     // the upload must have settled (aborted, or landed) first, or what lands after is left behind.
     await current.settled(UPLOAD_SETTLE_MS);
-    throw stop.reason ?? error;
+    throw cause;
   }
 }
 
