@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { JSONCodec, Subscription } from 'nats';
-import { anyAccount, ExportRunCancelledEvent, splitAccountSubject, Subjects } from '@exports/contracts';
+import { ExportRunCancelledEvent, splitAccountSubject, Subjects } from '@exports/contracts';
 import { checkPayload, JetStream } from '@exports/platform';
 import { ExportRunner } from './export-runner';
 
@@ -21,18 +21,8 @@ export class RunCancellations {
   ) {}
 
   async start(): Promise<void> {
-    const { connection, namespace } = this.jetStream;
-    this.subscription = connection.subscribe(namespace.subject(anyAccount(Subjects.exportRunCancelled)), {
-      callback: (error, message) => {
-        if (error) {
-          this.logger.warn({ message: 'Run cancellations not received', reason: error.message });
-          return;
-        }
-        this.cancelled(namespace.unprefix(message.subject), message.data);
-      },
-    });
-    // The server knows the subscription before the first run is taken.
-    await connection.flush();
+    // Listening before the first run is taken.
+    this.subscription = await this.jetStream.listen(Subjects.exportRunCancelled, 'Run cancellations', (subject, data) => this.cancelled(subject, data));
   }
 
   stop(): void {

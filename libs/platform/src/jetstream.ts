@@ -14,8 +14,9 @@ import {
   RetentionPolicy,
   StorageType,
   StoredMsg,
+  Subscription,
 } from 'nats';
-import { NatsNamespace, StreamKey } from '@exports/contracts';
+import { anyAccount, NatsNamespace, StreamKey } from '@exports/contracts';
 import type { Metrics } from './metrics';
 
 export interface DurableConsumerOptions {
@@ -162,6 +163,25 @@ export class JetStream {
         if (!/already in use|exists/i.test(String(addError))) throw addError;
       }
     }
+  }
+
+  /**
+   * Hears the core NATS broadcast `subject` of every account: no queue group, so every instance gets
+   * each message; `hear` takes the subject without the namespace and the raw data. Resolves once the
+   * server knows the subscription, so nothing sent after that is missed.
+   */
+  async listen(subject: string, what: string, hear: (subject: string, data: Uint8Array) => void): Promise<Subscription> {
+    const subscription = this.connection.subscribe(this.namespace.subject(anyAccount(subject)), {
+      callback: (error, message) => {
+        if (error) {
+          this.logger.warn({ message: `${what} not received`, reason: error.message });
+          return;
+        }
+        hear(this.namespace.unprefix(message.subject), message.data);
+      },
+    });
+    await this.connection.flush();
+    return subscription;
   }
 
   /** Publishes and waits for the stream's ack; `msgID` makes a repeat within the dedupe window a no-op. */

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { JSONCodec, Subscription } from 'nats';
-import { anyAccount, ApiKeysRevokedEvent, Subjects } from '@exports/contracts';
+import { ApiKeysRevokedEvent, Subjects } from '@exports/contracts';
 import { checkPayload, JetStream } from '@exports/platform';
 import { ApiKeyCache } from './api-key-cache';
 
@@ -23,18 +23,8 @@ export class ApiKeyRevocations implements OnApplicationBootstrap, OnApplicationS
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const connection = this.jetStream.connection;
-    this.subscription = connection.subscribe(this.jetStream.namespace.subject(anyAccount(Subjects.auth.apiKeysRevoked)), {
-      callback: (error, message) => {
-        if (error) {
-          this.logger.warn({ message: 'Key revocations not received', reason: error.message });
-          return;
-        }
-        this.revoked(message.data);
-      },
-    });
-    // The server knows the subscription before the first request is served.
-    await connection.flush();
+    // Listening before the first request is served.
+    this.subscription = await this.jetStream.listen(Subjects.auth.apiKeysRevoked, 'Key revocations', (_subject, data) => this.revoked(data));
     void this.watch();
   }
 
