@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { ExportFormat, ExportRunCancelledEvent, ExportStatus, ExportType } from '@exports/contracts';
+import { ExportRunCancelledEvent, ExportStatus } from '@exports/contracts';
 import { ExportEntity } from '@exports/database';
-import { DomainError, ErrorCode } from '@exports/platform';
+import { ErrorCode } from '@exports/platform';
 import { CancelRegistry, EventPublisher, ExportCancelService, RunCanceller } from './export-cancel.service';
+import { exportEntity, refusal } from '../../test/export-entities';
 
 const ACCOUNT = '0b7e2b9e-8e2c-4c39-9a0e-3b9f4b1c2d3e';
 const OTHER = '5f0e7c2b-9d1e-4c1a-8a52-3f7f2f4f9b10';
@@ -38,42 +39,8 @@ class Recorder implements EventPublisher, RunCanceller {
   }
 }
 
-function exportRecord(status: ExportStatus, fields: Partial<ExportEntity> = {}): ExportEntity {
-  const now = new Date();
-  return Object.assign(new ExportEntity(), {
-    id: randomUUID(),
-    accountId: ACCOUNT,
-    type: ExportType.Contacts,
-    status,
-    filters: {},
-    timezone: 'UTC',
-    format: ExportFormat.Csv,
-    columns: null,
-    maxRowsPerFile: 1000,
-    files: null,
-    run: 3,
-    attempts: 1,
-    createdAt: now,
-    updatedAt: now,
-    completedAt: null,
-    cancelledAt: null,
-    linkExpiresAt: null,
-    fileExpiresAt: null,
-    rowCount: null,
-    sizeBytes: null,
-    rowsExported: 42,
-    ...fields,
-  });
-}
-
-async function refusal(promise: Promise<unknown>): Promise<DomainError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!(error instanceof DomainError)) throw new Error(`expected a DomainError, got ${String(error)}`);
-  return error;
-}
+const exportRecord = (status: ExportStatus, fields: Partial<ExportEntity> = {}) =>
+  exportEntity(ACCOUNT, { status, maxRowsPerFile: 1000, run: 3, attempts: 1, rowsExported: 42, ...fields });
 
 describe('ExportCancelService', () => {
   let registry: MemoryRegistry;

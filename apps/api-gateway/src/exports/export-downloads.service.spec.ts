@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { ExportErrorCode, ExportFormat, ExportStatus, ExportType } from '@exports/contracts';
+import { ExportErrorCode, ExportStatus } from '@exports/contracts';
 import { DownloadRequest, ExportDownloadRecord, ExportEntity, StoredExportFile } from '@exports/database';
 import { DomainError, ErrorCode } from '@exports/platform';
 import { DownloadAudit, ExportDownloadsService, ExportReader, FileLinkSigner, fileToDownload } from './export-downloads.service';
+import { exportEntity } from '../../test/export-entities';
 
 const ACCOUNT = '0b7e2b9e-8e2c-4c39-9a0e-3b9f4b1c2d3e';
 const NOW = new Date('2026-06-01T12:00:00.400Z');
@@ -13,38 +14,20 @@ function part(n: number, of: number): StoredExportFile {
 }
 
 function exportRecord(fields: Partial<ExportEntity>): ExportEntity {
-  return Object.assign(new ExportEntity(), {
-    id: randomUUID(),
-    accountId: ACCOUNT,
-    type: ExportType.Contacts,
+  const anHourAgo = new Date(NOW.getTime() - HOUR);
+  return exportEntity(ACCOUNT, {
     status: ExportStatus.Completed,
-    filters: {},
-    timezone: 'UTC',
-    format: ExportFormat.Csv,
-    columns: null,
     maxRowsPerFile: 2,
     files: [part(1, 1)],
-    run: 1,
     attempts: 1,
-    createdAt: new Date(NOW.getTime() - HOUR),
-    updatedAt: new Date(NOW.getTime() - HOUR),
-    heartbeatAt: null,
-    completedAt: new Date(NOW.getTime() - HOUR),
+    createdAt: anHourAgo,
+    updatedAt: anHourAgo,
+    completedAt: anHourAgo,
     linkExpiresAt: new Date(NOW.getTime() + HOUR),
     fileExpiresAt: new Date(NOW.getTime() + 24 * HOUR),
-    filePurgedAt: null,
     rowCount: 2,
     sizeBytes: 10,
-    sha256: null,
-    fileName: null,
-    objectKey: null,
     rowsExported: 2,
-    errorCode: null,
-    errorMessage: null,
-    idempotencyKey: null,
-    requestHash: null,
-    downloadCount: 0,
-    lastDownloadedAt: null,
     ...fields,
   });
 }

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { CreateContactsExportDto, CreateMessageHistoryExportDto, ExportErrorCode, ExportFormat, ExportStatus, ExportType, ListExportsQueryDto } from '@exports/contracts';
+import { CreateContactsExportDto, CreateMessageHistoryExportDto, ExportErrorCode, ExportStatus, ExportType, ListExportsQueryDto } from '@exports/contracts';
 import { ExportEntity, ExportListQuery, NewExport, RerunEvent, RerunResult } from '@exports/database';
 import { ExportEvent } from '@exports/export-status';
-import { AppConfig, DomainError, ErrorCode } from '@exports/platform';
+import { AppConfig, ErrorCode } from '@exports/platform';
 import { ExportRegistry, ExportsService, LinkSigner, RunPublisher } from './exports.service';
+import { exportEntity, refusal } from '../../test/export-entities';
 
 const ACCOUNT = '0b7e2b9e-8e2c-4c39-9a0e-3b9f4b1c2d3e';
 const HOUR = 3_600_000;
@@ -70,41 +71,7 @@ class FakeSigner implements LinkSigner {
   }
 }
 
-function exportRecord(fields: Partial<ExportEntity>): ExportEntity {
-  const now = new Date();
-  return Object.assign(new ExportEntity(), {
-    id: randomUUID(),
-    accountId: ACCOUNT,
-    type: ExportType.Contacts,
-    status: ExportStatus.Pending,
-    filters: {},
-    timezone: 'UTC',
-    format: ExportFormat.Csv,
-    columns: null,
-    maxRowsPerFile: 1_000_000,
-    files: null,
-    run: 1,
-    attempts: 0,
-    createdAt: now,
-    updatedAt: now,
-    heartbeatAt: null,
-    completedAt: null,
-    linkExpiresAt: null,
-    fileExpiresAt: null,
-    filePurgedAt: null,
-    rowCount: null,
-    sizeBytes: null,
-    sha256: null,
-    fileName: null,
-    objectKey: null,
-    rowsExported: 0,
-    errorCode: null,
-    errorMessage: null,
-    idempotencyKey: null,
-    requestHash: null,
-    ...fields,
-  });
-}
+const exportRecord = (fields: Partial<ExportEntity>) => exportEntity(ACCOUNT, fields);
 
 function completed(linkExpiresInMs: number, fileExpiresInMs: number): ExportEntity {
   const now = Date.now();
@@ -122,15 +89,6 @@ function completed(linkExpiresInMs: number, fileExpiresInMs: number): ExportEnti
 }
 
 const contacts = (fields: Partial<CreateContactsExportDto>) => Object.assign(new CreateContactsExportDto(), fields);
-
-async function refusal(promise: Promise<unknown>): Promise<DomainError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!(error instanceof DomainError)) throw new Error(`expected a DomainError, got ${String(error)}`);
-  return error;
-}
 
 describe('ExportsService', () => {
   let registry: MemoryRegistry;
