@@ -4,6 +4,7 @@ import { ExportsRepository, toExportResource } from '@exports/database';
 import { effectiveStatus } from '@exports/export-status';
 import { OutboxRelay } from '@exports/outbox';
 import { DomainError, ErrorCode } from '@exports/platform';
+import { findExport } from './export-lookup';
 import { ExportRunCancellations } from './export-run-cancellations';
 
 /** What the cancel needs of each collaborator: the app injects the real ones, the unit spec fakes. */
@@ -27,26 +28,20 @@ export class ExportCancelService {
   ) {}
 
   async cancel(accountId: string, exportId: string): Promise<ExportResourceDto> {
-    const record = await this.find(accountId, exportId);
+    const record = await findExport(this.exports, accountId, exportId);
     const status = effectiveStatus(record, new Date());
     if (status !== ExportStatus.Pending) throw notCancellable(status);
     const cancelled = await this.exports.cancel(accountId, exportId);
     if (!cancelled) {
       // Finished (or cancelled) between the read and the write: the state it reached says why.
-      const now = await this.find(accountId, exportId);
+      const now = await findExport(this.exports, accountId, exportId);
       throw notCancellable(effectiveStatus(now, new Date()));
     }
     const event: ExportRunCancelledEvent = { exportId, accountId, run: cancelled.run };
     this.runs.announce(event);
     this.relay.kick();
     this.logger.log({ message: 'Export cancelled', exportId, accountId, run: cancelled.run });
-    return toExportResource(await this.find(accountId, exportId), new Date());
-  }
-
-  private async find(accountId: string, exportId: string) {
-    const record = await this.exports.findOne(accountId, exportId);
-    if (!record) throw new DomainError(ErrorCode.NotFound, `Export ${exportId} was not found`);
-    return record;
+    return toExportResource(await findExport(this.exports, accountId, exportId), new Date());
   }
 }
 

@@ -5,6 +5,7 @@ import { effectiveStatus, isFileRetained } from '@exports/export-status';
 import { DomainError, ErrorCode } from '@exports/platform';
 import { ObjectStorage } from '@exports/storage';
 import { linkEnd, linkWindow } from './export-links';
+import { exportChanged, exportNotFound, findExport } from './export-lookup';
 
 /** What the use cases need of each collaborator: the app injects the real ones, the unit spec fakes. */
 export type ExportReader = Pick<ExportsRepository, 'findOne'>;
@@ -57,7 +58,7 @@ export class ExportDownloadsService {
    * there is a link to hand out, and nothing is recorded when no link is given.
    */
   async download(accountId: string, exportId: string, part: number | undefined, downloader: Downloader): Promise<ExportDownloadLinkDto> {
-    const record = await this.find(accountId, exportId);
+    const record = await findExport(this.exports, accountId, exportId);
     const file = fileToDownload(record, part, new Date());
     const window = linkWindow(record.linkExpiresAt!, new Date());
     const { objectKey, ...listed } = file;
@@ -65,8 +66,8 @@ export class ExportDownloadsService {
     const recorded = await this.audit.record(accountId, { exportId, run: record.run, part: file.part, downloader });
     if (!recorded) {
       // It changed meanwhile (the link passed, a new run began): the link is not handed out; answer for what it is now.
-      fileToDownload(await this.find(accountId, exportId), part, new Date());
-      throw new DomainError(ErrorCode.ExportChanged, 'The export changed while the request was handled; read it again');
+      fileToDownload(await findExport(this.exports, accountId, exportId), part, new Date());
+      throw exportChanged();
     }
     this.logger.log({ message: 'Export downloaded', exportId, accountId, part: file.part, apiKeyId: downloader.apiKeyId });
     return { ...listed, downloadUrl, expiresAt: linkEnd(window).toISOString() };
@@ -74,7 +75,7 @@ export class ExportDownloadsService {
 
   async list(accountId: string, exportId: string, query: ListExportDownloadsQueryDto): Promise<ExportDownloadPageDto> {
     const found = await this.audit.list(accountId, exportId, query);
-    if (!found) throw notFound(exportId);
+    if (!found) throw exportNotFound(exportId);
     return {
       items: found.items.map((download) => ({ ...download, downloadedAt: download.downloadedAt.toISOString() })),
       page: query.page,
@@ -82,14 +83,4 @@ export class ExportDownloadsService {
       totalItems: found.totalItems,
     };
   }
-
-  private async find(accountId: string, exportId: string): Promise<ExportEntity> {
-    const record = await this.exports.findOne(accountId, exportId);
-    if (!record) throw notFound(exportId);
-    return record;
-  }
-}
-
-function notFound(exportId: string): DomainError {
-  return new DomainError(ErrorCode.NotFound, `Export ${exportId} was not found`);
 }

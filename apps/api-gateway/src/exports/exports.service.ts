@@ -7,6 +7,7 @@ import { OutboxRelay } from '@exports/outbox';
 import { AppConfig, DomainError, ErrorCode } from '@exports/platform';
 import { ObjectStorage } from '@exports/storage';
 import { linkEnd, linkWindow } from './export-links';
+import { exportChanged, findExport } from './export-lookup';
 import { resolveExportRequest } from './export-request';
 
 export type RegenerateResult = { kind: 'link'; detail: ExportDetailDto } | { kind: 'rerun'; resource: ExportResourceDto };
@@ -76,7 +77,7 @@ export class ExportsService {
    * LINK_EXPIRED, which says how to get a new link.
    */
   async get(accountId: string, exportId: string): Promise<ExportDetailDto> {
-    const record = await this.find(accountId, exportId);
+    const record = await findExport(this.exports, accountId, exportId);
     const now = new Date();
     const status = effectiveStatus(record, now);
     if (status === ExportStatus.Expired) {
@@ -90,7 +91,7 @@ export class ExportsService {
 
   /** A fresh link while the file is kept (200), or a new run with the same filters (202: purged, FAILED or CANCELLED). */
   async regenerate(accountId: string, exportId: string): Promise<RegenerateResult> {
-    const record = await this.find(accountId, exportId);
+    const record = await findExport(this.exports, accountId, exportId);
     const now = new Date();
     if (record.status === ExportStatus.Pending) {
       throw new DomainError(ErrorCode.ExportNotReady, 'The export is still being produced; poll GET /exports/{exportId} until it is COMPLETED', undefined, {
@@ -99,19 +100,19 @@ export class ExportsService {
     }
     const event = regenerateEvent({ ...record, status: effectiveStatus(record, now) }, now);
     if (event === ExportEvent.RegenerateRetained) {
-      if (!(await this.exports.renewLink(accountId, exportId, this.config.EXPORT_LINK_TTL_SECONDS))) throw this.changedMeanwhile();
-      const renewed = await this.find(accountId, exportId);
+      if (!(await this.exports.renewLink(accountId, exportId, this.config.EXPORT_LINK_TTL_SECONDS))) throw exportChanged();
+      const renewed = await findExport(this.exports, accountId, exportId);
       const at = new Date();
       // The file's retention may end between the renewal and now: then there is no link to give (a retry re-runs it).
-      if (effectiveStatus(renewed, at) !== ExportStatus.Completed) throw this.changedMeanwhile();
+      if (effectiveStatus(renewed, at) !== ExportStatus.Completed) throw exportChanged();
       return { kind: 'link', detail: await this.withLink(renewed, at) };
     }
-    if (event !== ExportEvent.RegeneratePurged && event !== ExportEvent.Retry && event !== ExportEvent.Restart) throw this.changedMeanwhile();
+    if (event !== ExportEvent.RegeneratePurged && event !== ExportEvent.Retry && event !== ExportEvent.Restart) throw exportChanged();
     const result = await this.exports.rerun(accountId, exportId, event, this.config.EXPORT_MAX_OPEN_PER_ACCOUNT);
     if (result.kind === 'capped') throw this.tooManyOpen(result.open);
-    if (result.kind === 'unchanged') throw this.changedMeanwhile();
+    if (result.kind === 'unchanged') throw exportChanged();
     this.relay.kick();
-    const rerun = await this.find(accountId, exportId);
+    const rerun = await findExport(this.exports, accountId, exportId);
     this.logger.log({ message: 'Export re-run requested', exportId, accountId, run: result.run });
     return { kind: 'rerun', resource: toExportResource(rerun, new Date()) };
   }
@@ -139,15 +140,6 @@ export class ExportsService {
     };
   }
 
-  private async find(accountId: string, exportId: string): Promise<ExportEntity> {
-    const record = await this.exports.findOne(accountId, exportId);
-    if (!record) throw new DomainError(ErrorCode.NotFound, `Export ${exportId} was not found`);
-    return record;
-  }
-
-  private changedMeanwhile(): DomainError {
-    return new DomainError(ErrorCode.ExportChanged, 'The export changed while the request was handled; read it again');
-  }
 }
 
 /** A stable digest of what was asked, to tell a replay from a different request under one key. */
