@@ -219,6 +219,21 @@ describe('hostile input on every route and subject (e2e)', () => {
     }
   });
 
+  it.each(['/exports/{id}', '/exports/{id}/cancel', '/webhooks/{id}/rotate-secret'])('POST %s, which takes no body, refuses a hostile one all the same', async (route) => {
+    const path = route.replace('{id}', randomUUID());
+    for (const [name, raw] of [
+      ['nested 10,000 levels', deep(10_000)],
+      ['0xC3 0x28', withInvalidUtf8({ a: '@@bad@@' })],
+      ['a huge number', '{"a":1e400}'],
+      ['NUL', '{"a":"\\u0000"}'],
+    ] as const) {
+      const response = await post(path, raw);
+      // Read and refused before the route, or an unknown id (404): never a 5xx.
+      expectRefusal(`POST ${route} ${name}`, response.status, response.body, undefined, [400, 404]);
+      if (name === 'nested 10,000 levels') expect(response.body.message).toMatch(/nested more than/);
+    }
+  });
+
   // ---- NATS request-reply ------------------------------------------------------------------
 
   async function natsRequest(subject: string, payload: string | Uint8Array): Promise<any> {
