@@ -184,13 +184,23 @@ export async function cpuSeconds(pid: number, reaped = false): Promise<number> {
  * CPU time used so far by the PostgreSQL server of this machine, in seconds: every server process
  * alive, plus what the backends that have exited used (counted in the postmaster's children time).
  */
-export async function postgresCpuSeconds(): Promise<number> {
+export function postgresCpuSeconds(): Promise<number> {
+  return programsCpuSeconds((program) => program.startsWith('postgres:') || program.endsWith('/postgres'));
+}
+
+/** CPU time used so far by the NATS servers of this machine (`nats-server` processes), in seconds. */
+export function natsServerCpuSeconds(): Promise<number> {
+  return programsCpuSeconds((program) => program === 'nats-server' || program.endsWith('/nats-server'));
+}
+
+/** CPU time of every live process whose program (first word of its command line) `matches`, its reaped children's included. */
+async function programsCpuSeconds(matches: (program: string) => boolean): Promise<number> {
   let total = 0;
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     // A process may exit between the listing and the read.
     const program = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0')[0];
-    if (program.startsWith('postgres:') || program.endsWith('/postgres')) total += await cpuSeconds(Number(entry), true).catch(() => 0);
+    if (matches(program)) total += await cpuSeconds(Number(entry), true).catch(() => 0);
   }
   return total;
 }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { AccountsRepository } from '@exports/database';
-import { BenchStack, cpuSeconds, machineCpuSeconds, percentile, postgresCpuSeconds } from './bench-stack';
+import { BenchStack, cpuSeconds, machineCpuSeconds, natsServerCpuSeconds, percentile, postgresCpuSeconds } from './bench-stack';
 import { BROWSE_ACCOUNT } from './history-browse.bench';
 
 export interface HttpLoadOptions {
@@ -33,6 +33,8 @@ export interface RequestCpu {
   gateway: number;
   historyService: number;
   postgres: number;
+  /** The NATS server(s) of this machine: the browse's request and reply cross it, and the outbox relay's publishes. */
+  natsServer: number;
   loadGenerator: number;
   /** The machine's busy share of all its cores during the load, in %. */
   machineBusy: number;
@@ -104,6 +106,7 @@ export async function runHttpLoadBench(stack: BenchStack, options: HttpLoadOptio
       gateway: await cpuSeconds(gateway.child.pid!),
       historyService: await cpuSeconds(historyService.child.pid!),
       postgres: await postgresCpuSeconds(),
+      natsServer: await natsServerCpuSeconds(),
       machine: await machineCpuSeconds(),
     });
     const routes: LoadResult[] = [];
@@ -119,6 +122,7 @@ export async function runHttpLoadBench(stack: BenchStack, options: HttpLoadOptio
         gateway: perRequest(before.gateway, after.gateway),
         historyService: perRequest(before.historyService, after.historyService),
         postgres: perRequest(before.postgres, after.postgres),
+        natsServer: perRequest(before.natsServer, after.natsServer),
         loadGenerator: (measured.loadGeneratorCpuSeconds * 1000) / Math.max(1, measured.requests),
         machineBusy: (100 * (after.machine.busy - before.machine.busy)) / Math.max(0.01, after.machine.total - before.machine.total),
       };
@@ -126,7 +130,7 @@ export async function runHttpLoadBench(stack: BenchStack, options: HttpLoadOptio
       const row = { name, ...result, cpu };
       options.log(`    p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms, ${row.requests} answered (${row.statusCodes}), ${row.errors} errors`);
       options.log(
-        `    CPU per request: gateway ${cpu.gateway.toFixed(2)} ms, history-service ${cpu.historyService.toFixed(2)} ms, PostgreSQL ${cpu.postgres.toFixed(2)} ms, load generator ${cpu.loadGenerator.toFixed(2)} ms; machine ${cpu.machineBusy.toFixed(0)}% busy`,
+        `    CPU per request: gateway ${cpu.gateway.toFixed(2)} ms, history-service ${cpu.historyService.toFixed(2)} ms, PostgreSQL ${cpu.postgres.toFixed(2)} ms, NATS server ${cpu.natsServer.toFixed(2)} ms, load generator ${cpu.loadGenerator.toFixed(2)} ms; machine ${cpu.machineBusy.toFixed(0)}% busy`,
       );
       routes.push(row);
     };

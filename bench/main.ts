@@ -125,7 +125,7 @@ async function main(): Promise<void> {
             '',
             loadTable(load.routes),
             '',
-            'CPU time per answered request while each route was measured (user + system, from /proc; PostgreSQL is every server process of the machine):',
+            'CPU time per answered request while each route was measured (user + system, from /proc; PostgreSQL is every server process of the machine, NATS every nats-server process):',
             '',
             cpuTable(load.routes),
             '',
@@ -225,8 +225,8 @@ function loadTable(results: LoadResult[]): string {
 function cpuTable(results: LoadResult[]): string {
   const ms = (value: number) => value.toFixed(2);
   return markdownTable(
-    ['route', 'req/s', 'api-gateway ms', 'history-service ms', 'PostgreSQL ms', 'load generator ms', 'machine busy %'],
-    results.map((r) => [r.name, String(r.rate), ms(r.cpu.gateway), ms(r.cpu.historyService), ms(r.cpu.postgres), ms(r.cpu.loadGenerator), r.cpu.machineBusy.toFixed(0)]),
+    ['route', 'req/s', 'api-gateway ms', 'history-service ms', 'PostgreSQL ms', 'NATS server ms', 'load generator ms', 'machine busy %'],
+    results.map((r) => [r.name, String(r.rate), ms(r.cpu.gateway), ms(r.cpu.historyService), ms(r.cpu.postgres), ms(r.cpu.natsServer), ms(r.cpu.loadGenerator), r.cpu.machineBusy.toFixed(0)]),
   );
 }
 
