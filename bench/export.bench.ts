@@ -280,7 +280,7 @@ async function startPair(stack: BenchStack, extraEnv: Record<string, string> = {
   const namespace = stack.newNamespace();
   const port = 20000 + Math.floor(Math.random() * 20000);
   const env: Record<string, string> = { NATS_NAMESPACE: namespace.prefix, S3_BUCKET: `bench-export-${namespace.prefix}`, EXPORT_MAX_OPEN_PER_ACCOUNT: '1000', EXPORT_ACCOUNT_CONCURRENCY: '32', RATE_LIMIT_REQUESTS: '1000000', ...extraEnv };
-  // Lets a run try another upload part size (the apps default to 8 MB).
+  // Lets a run try another upload part size (the apps default to 5 MiB).
   if (process.env.S3_PART_SIZE_MB) env.S3_PART_SIZE_MB = process.env.S3_PART_SIZE_MB;
   const history = await stack.startApp('history-service', env);
   const gateway = await stack.startApp('api-gateway', { ...env, PORT: String(port) });

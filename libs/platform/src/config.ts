@@ -99,9 +99,13 @@ export class AppConfig {
   @IsString() @Matches(/^[a-z0-9-]+$/, { message: 'S3_REGION must look like us-east-1' })
   S3_REGION = 'us-east-1';
 
-  /** Upload part size; bounds the memory of a streamed upload. */
+  /**
+   * Upload part size; bounds the memory of a streamed upload (two parts). S3's smallest by
+   * default: 8 took a JSON Lines export to 151-153 MB of peak RSS, 5 to 133-143 MB. A file is at
+   * most 10,000 parts (48.8 GiB at 5).
+   */
   @Transform(toInt) @IsInt() @Min(5) @Max(512)
-  S3_PART_SIZE_MB = 8;
+  S3_PART_SIZE_MB = 5;
 
   @Transform(toInt) @IsInt({ message: 'PORT must be an integer' }) @Min(0) @Max(65535)
   PORT = 3000;

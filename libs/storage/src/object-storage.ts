@@ -11,11 +11,11 @@ export interface ObjectStorageOptions {
   bucket: string;
   /** Default us-east-1. Known up front, so presigning never asks the server for the bucket's region. */
   region?: string;
-  /** Multipart part size in bytes (S3: at least 5 MiB), default 8 MiB: a streamed upload holds two parts in memory. */
+  /** Multipart part size in bytes (S3: at least 5 MiB), default 5 MiB: a streamed upload holds two parts in memory. */
   partSize?: number;
 }
 
-export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+export const DEFAULT_PART_SIZE = 5 * 1024 * 1024;
 /** The first buffer of an upload; a file that outgrows it gets whole parts. */
 const FIRST_BUFFER_BYTES = 64 * 1024;
 /** S3 refuses presigned links that live longer than 7 days. */
