@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFile, mkdir, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -183,7 +183,7 @@ async function deleteObjectFiles(store: FilesystemStore, bucket: string, key: st
 
 /**
  * Completes a multipart upload as S3 and MinIO do: the parts, in order, become the object (appended
- * one at a time, at most one part in memory), and its ETag is the MD5 of the parts' binary MD5s
+ * one at a time through one 1 MiB buffer, not a part-sized one per part), and its ETag is the MD5 of the parts' binary MD5s
  * followed by "-<number of parts>". s3rver's own completion streamed the parts into the object
  * through a second MD5 of every byte: for a 163 MB file, 0.6-0.7 s at the end of the upload, which
  * no real S3 spends. The object is assembled beside the parts and renamed into place, so a reader
@@ -196,16 +196,21 @@ async function assembleUpload(store: FilesystemStore, bucket: string, uploadId: 
     readFile(join(uploadDir, 'metadata'), 'utf8').then((json) => JSON.parse(json) as Record<string, string>),
   ]);
   const assembled = join(uploadDir, 'assembled');
-  await rm(assembled, { force: true }); // what a completion that failed half-way appended
   const digests: Buffer[] = [];
   let size = 0;
-  for (const part of [...parts].sort((a, b) => a.number - b.number)) {
-    const partPath = join(uploadDir, String(part.number));
-    const [content, md5] = await Promise.all([readFile(partPath), readFile(`${partPath}.md5`, 'utf8')]);
-    if (md5 !== part.etag) throw new S3Error('InvalidPart', `Part ${part.number} was not uploaded with the ETag given`);
-    await appendFile(assembled, content);
-    digests.push(Buffer.from(md5, 'hex'));
-    size += content.length;
+  // Truncated first: what a completion that failed half-way wrote.
+  const target = await open(assembled, 'w');
+  const buffer = Buffer.allocUnsafe(COPY_BUFFER_BYTES);
+  try {
+    for (const part of [...parts].sort((a, b) => a.number - b.number)) {
+      const partPath = join(uploadDir, String(part.number));
+      const md5 = await readFile(`${partPath}.md5`, 'utf8').catch(() => undefined);
+      if (md5 !== part.etag) throw new S3Error('InvalidPart', `Part ${part.number} was not uploaded with the ETag given`);
+      size += await appendPart(partPath, target, buffer);
+      digests.push(Buffer.from(md5, 'hex'));
+    }
+  } finally {
+    await target.close();
   }
   const objectPath = store.getResourcePath(bucket, key, 'object');
   await mkdir(dirname(objectPath), { recursive: true });
@@ -214,6 +219,25 @@ async function assembleUpload(store: FilesystemStore, bucket: string, uploadId: 
   await store.putMetadata(bucket, key, new S3Object(bucket, key, null, metadata).metadata, md5);
   await rm(uploadDir, { recursive: true, force: true });
   return { md5, size };
+}
+
+/** The size of the buffer a completion copies its parts through. */
+const COPY_BUFFER_BYTES = 1024 * 1024;
+
+/** Appends the part file at `path` to `target` through `buffer` (the completion's own); returns its size. */
+async function appendPart(path: string, target: FileHandle, buffer: Buffer): Promise<number> {
+  const source = await open(path, 'r');
+  try {
+    let copied = 0;
+    for (;;) {
+      const { bytesRead } = await source.read(buffer, 0, buffer.length, copied);
+      if (bytesRead === 0) return copied;
+      await target.write(buffer, 0, bytesRead);
+      copied += bytesRead;
+    }
+  } finally {
+    await source.close();
+  }
 }
 
 function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
