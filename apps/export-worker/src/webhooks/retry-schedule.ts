@@ -17,6 +17,11 @@ export function retryDelayMs(scheduleMs: readonly number[], attempt: number, ran
   return Math.max(0, Math.round(base * (1 - RETRY_JITTER + 2 * RETRY_JITTER * random())));
 }
 
+/** The window a delivery is retried in, from its creation: the schedule's delays added up. */
+export function retryWindowMs(scheduleMs: readonly number[]): number {
+  return scheduleMs.reduce((sum, ms) => sum + ms, 0);
+}
+
 /**
  * When to make the next attempt of a delivery created at `createdAt` after its failed attempt
  * number `attempt`: the jittered delay from now, but never past the schedule's total from its
@@ -25,7 +30,7 @@ export function retryDelayMs(scheduleMs: readonly number[], attempt: number, ran
  */
 export function nextRetryAt(scheduleMs: readonly number[], attempt: number, createdAt: Date, now: Date, random: () => number = Math.random): Date | undefined {
   const delayMs = retryDelayMs(scheduleMs, attempt, random);
-  const windowEndsMs = createdAt.getTime() + scheduleMs.reduce((sum, ms) => sum + ms, 0);
+  const windowEndsMs = createdAt.getTime() + retryWindowMs(scheduleMs);
   if (delayMs === undefined || now.getTime() >= windowEndsMs) return undefined;
   return new Date(Math.min(now.getTime() + delayMs, windowEndsMs));
 }

@@ -3,7 +3,7 @@ import { JsMsg } from 'nats';
 import { anyAccount, Consumers, splitAccountSubject, Subjects, WebhookDeliveryJob } from '@exports/contracts';
 import { DueDelivery, FailingWindow, WebhookDeliveriesRepository } from '@exports/database';
 import { AppConfig, checkPayload, JetStream, jsonOf, Metrics, PullLoop, SecretBox } from '@exports/platform';
-import { longestRetryDelayMs, nextRetryAt } from './retry-schedule';
+import { longestRetryDelayMs, nextRetryAt, retryWindowMs } from './retry-schedule';
 import { SendResult, WebhookSender } from './webhook-sender';
 import { signWebhook } from './webhook-signature';
 
@@ -44,7 +44,7 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, BeforeApp
     this.failingWindow = {
       disableAfterSeconds: config.WEBHOOK_DISABLE_AFTER_SECONDS,
       gapSeconds: Math.ceil(longestRetryDelayMs(this.scheduleMs) / 1000) + 2 * this.ackWaitSeconds,
-      scheduleSeconds: Math.ceil(this.scheduleMs.reduce((sum, ms) => sum + ms, 0) / 1000),
+      scheduleSeconds: Math.ceil(retryWindowMs(this.scheduleMs) / 1000),
     };
   }
 
