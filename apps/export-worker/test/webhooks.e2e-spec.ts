@@ -211,17 +211,25 @@ describe('webhooks (e2e)', () => {
     expect(await deliveriesOf(stack, account, completedOnly.webhookId)).toEqual([]);
   });
 
-  it('the worker SIGKILLed mid-delivery: the delivery is made after the restart, not lost', async () => {
-    const account = await accountWithContacts(stack, 'killed');
-    const endpoint = await createWebhook(stack, account, receiver.url('/killed'));
-    expected.set('killed', { account, webhookId: endpoint.webhookId });
-    // The first request is held open: the worker is killed while it waits for the answer.
-    receiver.script('/killed', ['hang', 200]);
+  /**
+   * A delivery to `/<name>` whose first request is held open, and the export-worker SIGKILLed
+   * while it waits for the answer (its job stays unacknowledged).
+   */
+  async function killedMidDelivery(name: string): Promise<{ account: CreatedAccount; endpoint: { webhookId: string; secret: string } }> {
+    const account = await accountWithContacts(stack, name);
+    const endpoint = await createWebhook(stack, account, receiver.url(`/${name}`));
+    expected.set(name, { account, webhookId: endpoint.webhookId });
+    receiver.script(`/${name}`, ['hang', 200]);
     await completedExport(stack, account);
-    await receiver.waitFor('/killed', 1);
+    await receiver.waitFor(`/${name}`, 1);
     const [worker] = stack.instances('export-worker');
     expect((await stack.killInstance(worker, 'SIGKILL')).signal).toBe('SIGKILL');
     kills += 1;
+    return { account, endpoint };
+  }
+
+  it('the worker SIGKILLed mid-delivery: the delivery is made after the restart, not lost', async () => {
+    const { account, endpoint } = await killedMidDelivery('killed');
     const [orphan] = await deliveriesOf(stack, account, endpoint.webhookId);
     expect(orphan).toMatchObject({ status: 'PENDING', attempts: 1 });
 
@@ -239,16 +247,8 @@ describe('webhooks (e2e)', () => {
   });
 
   it('a delivery whose job was purged from WEBHOOK_DELIVERIES (worker killed mid-attempt, then the purge): published again by the sweep, and delivered', async () => {
-    const account = await accountWithContacts(stack, 'purged-job');
-    const endpoint = await createWebhook(stack, account, receiver.url('/purged-job'));
-    expected.set('purged-job', { account, webhookId: endpoint.webhookId });
-    receiver.script('/purged-job', ['hang', 200]);
-    await completedExport(stack, account);
-    await receiver.waitFor('/purged-job', 1);
     // The only job of the delivery is unacknowledged in the stream: kill its worker, then lose the job.
-    const [worker] = stack.instances('export-worker');
-    expect((await stack.killInstance(worker, 'SIGKILL')).signal).toBe('SIGKILL');
-    kills += 1;
+    const { account, endpoint } = await killedMidDelivery('purged-job');
     const jsm = await (await stack.natsConnection()).jetstreamManager();
     const stream = stack.namespace.stream('webhookDeliveries').name;
     expect((await jsm.streams.info(stream)).state.messages).toBeGreaterThan(0);
