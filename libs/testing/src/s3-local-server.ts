@@ -183,8 +183,8 @@ async function deleteObjectFiles(store: FilesystemStore, bucket: string, key: st
 
 /**
  * Completes a multipart upload as S3 and MinIO do: the parts, in order, become the object (appended
- * one at a time through one 1 MiB buffer, not a part-sized one per part), and its ETag is the MD5 of the parts' binary MD5s
- * followed by "-<number of parts>". s3rver's own completion streamed the parts into the object
+ * one at a time through one 1 MiB buffer, not a part-sized one per part), and its ETag is the MD5
+ * of the parts' binary MD5s followed by "-<number of parts>". s3rver's own completion streamed the parts into the object
  * through a second MD5 of every byte: for a 163 MB file, 0.6-0.7 s at the end of the upload, which
  * no real S3 spends. The object is assembled beside the parts and renamed into place, so a reader
  * never sees half of it.
