@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { exportOutboxMessage } from '@exports/database';
 import { OutboxModule } from '@exports/outbox';
-import { AppConfig, BodyErrorInterceptor, HttpErrorFilter, SecretBox } from '@exports/platform';
+import { AppConfig, BodyErrorGuard, HttpErrorFilter, SecretBox } from '@exports/platform';
 import { ApiKeyCache } from './auth/api-key-cache';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyRevocations } from './auth/api-key-revocations';
@@ -39,7 +39,7 @@ export const APP = 'api-gateway';
     { provide: ApiKeyCache, useFactory: (config: AppConfig) => new ApiKeyCache(config.API_KEY_CACHE_TTL_MS, config.API_KEY_CACHE_MAX_ENTRIES), inject: [AppConfig] },
     ApiKeyRevocations,
     { provide: APP_GUARD, useClass: ApiKeyGuard },
-    { provide: APP_INTERCEPTOR, useClass: BodyErrorInterceptor },
+    { provide: APP_GUARD, useClass: BodyErrorGuard },
     { provide: APP_FILTER, useClass: HttpErrorFilter },
   ],
   exports: [ExportsService, ExportEstimatesService, ExportCancelService, ExportDownloadsService],

@@ -1,9 +1,8 @@
 import { Readable } from 'node:stream';
 import type { ExecutionContext } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { of } from 'rxjs';
 import { DomainError, ErrorCode } from './errors';
-import { BodyErrorInterceptor, JSON_BYTES_MESSAGES, jsonBodyParser, jsonBytesProblem, MAX_JSON_DEPTH } from './json-body';
+import { BodyErrorGuard, JSON_BYTES_MESSAGES, jsonBodyParser, jsonBytesProblem, MAX_JSON_DEPTH } from './json-body';
 
 describe('jsonBytesProblem', () => {
   const bytes = (text: string) => Buffer.from(text, 'utf8');
@@ -42,7 +41,7 @@ describe('jsonBodyParser', () => {
   function refusalOf(request: Request): DomainError | undefined {
     const context = { getType: () => 'http', switchToHttp: () => ({ getRequest: () => request }) } as unknown as ExecutionContext;
     try {
-      new BodyErrorInterceptor().intercept(context, { handle: () => of('handled') });
+      new BodyErrorGuard().canActivate(context);
       return undefined;
     } catch (error) {
       return error as DomainError;
