@@ -69,23 +69,25 @@ export class HistoryBrowseService {
   }
 }
 
-/** An item in the documented field order; empty optional values are left out. */
+/**
+ * An item in the documented field order; empty optional values are left out. Built by
+ * assignment in that order (object spreads of one-key objects cost several times more, on
+ * every row of every page).
+ */
 function toItem(row: MessageRow): MessageHistoryItemDto {
-  const optional = <K extends string, V>(key: K, value: V | null) => (value === null ? {} : ({ [key]: value } as Record<K, V>));
-  return {
-    messageId: row.message_id,
-    ...optional('customerMessageId', row.customer_message_id),
-    channel: row.channel as Channel,
-    direction: row.direction as MessageDirection,
-    sender: row.sender,
-    destination: row.destination,
-    body: row.body,
-    status: row.status as DeliveryStatus,
-    ...optional('statusDescription', row.status_description),
-    ...optional('errorCode', row.error_code),
-    sendDate: row.send_date.toISOString(),
-    ...optional('deliveryDate', row.delivery_date && row.delivery_date.toISOString()),
-    ...optional('cost', row.cost === null ? null : Number(row.cost)),
-    parts: row.parts,
-  };
+  const item = { messageId: row.message_id } as MessageHistoryItemDto;
+  if (row.customer_message_id !== null) item.customerMessageId = row.customer_message_id;
+  item.channel = row.channel as Channel;
+  item.direction = row.direction as MessageDirection;
+  item.sender = row.sender;
+  item.destination = row.destination;
+  item.body = row.body;
+  item.status = row.status as DeliveryStatus;
+  if (row.status_description !== null) item.statusDescription = row.status_description;
+  if (row.error_code !== null) item.errorCode = row.error_code;
+  item.sendDate = row.send_date.toISOString();
+  if (row.delivery_date !== null) item.deliveryDate = row.delivery_date.toISOString();
+  if (row.cost !== null) item.cost = Number(row.cost);
+  item.parts = row.parts;
+  return item;
 }
