@@ -17,7 +17,7 @@ import { ExportDownloadsController } from './exports/export-downloads.controller
 import { ExportDownloadsService } from './exports/export-downloads.service';
 import { ExportsService } from './exports/exports.service';
 import { HealthController } from './health/health.controller';
-import { HistoryClientModule } from './history/history-client.module';
+import { HistoryClient } from './history/history.client';
 import { HistoryController } from './history/history.controller';
 import { WebhooksController } from './webhooks/webhooks.controller';
 import { WebhooksService } from './webhooks/webhooks.service';
@@ -25,9 +25,10 @@ import { WebhooksService } from './webhooks/webhooks.service';
 export const APP = 'api-gateway';
 
 @Module({
-  imports: [OutboxModule.forApp(exportOutboxMessage), HistoryClientModule],
+  imports: [OutboxModule.forApp(exportOutboxMessage)],
   controllers: [ExportsController, ExportEstimatesController, HealthController, HistoryController, MessageHistoryEstimateController, WebhooksController, ExportCancelController, ExportDownloadsController],
   providers: [
+    HistoryClient,
     ExportsService,
     ExportCancelService,
     ExportRunCancellations,
