@@ -46,6 +46,9 @@ describe('export sweeper re-drives lost runs and gives up on stuck ones (e2e)', 
   });
 
   it('re-drives an export whose run message was purged from the stream', async () => {
+    // The worker's relay may still hold its claim on the last export's completed event: killed
+    // then, the entry would wait out its claim (60 s) before anyone published it again.
+    await outboxDrained(stack);
     const [worker] = stack.instances('export-worker');
     await stack.killInstance(worker, 'SIGKILL');
     kills += 1;
