@@ -70,24 +70,25 @@ export class HistoryBrowseService {
 }
 
 /**
- * An item in the documented field order; empty optional values are left out. Built by
- * assignment in that order (object spreads of one-key objects cost several times more, on
- * every row of every page).
+ * An item in the documented field order; empty optional values are undefined, which the JSON of
+ * the reply leaves out. One literal of a fixed shape: spreading one-key objects for the optional
+ * fields cost several times more, on every row of every page.
  */
 function toItem(row: MessageRow): MessageHistoryItemDto {
-  const item = { messageId: row.message_id } as MessageHistoryItemDto;
-  if (row.customer_message_id !== null) item.customerMessageId = row.customer_message_id;
-  item.channel = row.channel as Channel;
-  item.direction = row.direction as MessageDirection;
-  item.sender = row.sender;
-  item.destination = row.destination;
-  item.body = row.body;
-  item.status = row.status as DeliveryStatus;
-  if (row.status_description !== null) item.statusDescription = row.status_description;
-  if (row.error_code !== null) item.errorCode = row.error_code;
-  item.sendDate = row.send_date.toISOString();
-  if (row.delivery_date !== null) item.deliveryDate = row.delivery_date.toISOString();
-  if (row.cost !== null) item.cost = Number(row.cost);
-  item.parts = row.parts;
-  return item;
+  return {
+    messageId: row.message_id,
+    customerMessageId: row.customer_message_id ?? undefined,
+    channel: row.channel as Channel,
+    direction: row.direction as MessageDirection,
+    sender: row.sender,
+    destination: row.destination,
+    body: row.body,
+    status: row.status as DeliveryStatus,
+    statusDescription: row.status_description ?? undefined,
+    errorCode: row.error_code ?? undefined,
+    sendDate: row.send_date.toISOString(),
+    deliveryDate: row.delivery_date?.toISOString(),
+    cost: row.cost === null ? undefined : Number(row.cost),
+    parts: row.parts,
+  };
 }
