@@ -36,6 +36,11 @@ export class BenchStack {
     return new BenchStack(config, databaseUrl, dataSource, nats);
   }
 
+  /** The process id of the history-service of {@link startHistoryService}, while it runs. */
+  get historyServicePid(): number | undefined {
+    return this.app?.child.pid;
+  }
+
   get databaseName(): string {
     return new URL(this.databaseUrl).pathname.slice(1);
   }

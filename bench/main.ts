@@ -163,8 +163,18 @@ function browseTable(measurements: Measurement[]): string {
 
 function ingestTable(results: IngestResult[]): string {
   return markdownTable(
-    ['backlog', 'events', 'published in s', 'drained in s', 'events/s'],
-    results.map((r) => [r.name, r.events.toLocaleString('en-US'), r.publishSeconds.toFixed(1), r.ingestSeconds.toFixed(1), Math.round(r.events / r.ingestSeconds).toLocaleString('en-US')]),
+    ['backlog', 'events', 'published in s', 'drained in s', 'events/s', 'history-service µs/event', 'PostgreSQL µs/event', 'NATS server µs/event', 'machine busy %'],
+    results.map((r) => [
+      r.name,
+      r.events.toLocaleString('en-US'),
+      r.publishSeconds.toFixed(1),
+      r.ingestSeconds.toFixed(1),
+      Math.round(r.events / r.ingestSeconds).toLocaleString('en-US'),
+      r.cpu.historyService.toFixed(1),
+      r.cpu.postgres.toFixed(1),
+      r.cpu.natsServer.toFixed(1),
+      r.cpu.machineBusy.toFixed(0),
+    ]),
   );
 }
 

@@ -1,5 +1,5 @@
 import { accountSubject, Consumers, Subjects } from '@exports/contracts';
-import { BenchStack } from './bench-stack';
+import { BenchStack, cpuSeconds, machineCpuSeconds, natsServerCpuSeconds, postgresCpuSeconds } from './bench-stack';
 
 const ACCOUNT = '00000000-0000-4000-8000-0000000010ad';
 
@@ -14,6 +14,16 @@ export interface IngestResult {
   events: number;
   publishSeconds: number;
   ingestSeconds: number;
+  /** CPU time per event during the drain, in µs; `machineBusy` in % of all cores. */
+  cpu: EventCpu;
+}
+
+/** Where the CPU went during a drain, per event. */
+export interface EventCpu {
+  historyService: number;
+  postgres: number;
+  natsServer: number;
+  machineBusy: number;
 }
 
 /**
@@ -57,29 +67,50 @@ export async function runIngestBench(stack: BenchStack, options: IngestBenchOpti
     const publishSeconds = (Date.now() - publishStarted) / 1000;
     const drain = drainTimer(stack, events.length);
     await stack.startHistoryService();
-    const ingestSeconds = await drain;
+    const { seconds: ingestSeconds, cpu } = await drain;
     const [{ delivered }] = await stack.dataSource.query(`SELECT count(*)::int AS delivered FROM messages WHERE account_id = $1 AND status = 'DELIVERED'`, [ACCOUNT]);
     if (delivered !== options.messages) throw new Error(`after the drain, ${delivered} of ${options.messages} messages are DELIVERED`);
     options.log(`    published in ${publishSeconds.toFixed(1)} s, drained in ${ingestSeconds.toFixed(1)} s: ${Math.round(events.length / ingestSeconds).toLocaleString('en-US')} events/s`);
-    results.push({ name, events: events.length, publishSeconds, ingestSeconds });
+    options.log(
+      `    CPU per event: history-service ${cpu.historyService.toFixed(1)} µs, PostgreSQL ${cpu.postgres.toFixed(1)} µs, NATS server ${cpu.natsServer.toFixed(1)} µs; machine ${cpu.machineBusy.toFixed(0)}% busy`,
+    );
+    results.push({ name, events: events.length, publishSeconds, ingestSeconds, cpu });
   }
   return results;
 }
 
 /**
  * Seconds from the consumer's first pull of a backlog of `backlog` events to its last ack,
- * polled every 20 ms (so within about 40 ms).
+ * polled every 20 ms (so within about 40 ms), and the CPU each process used meanwhile.
  */
-async function drainTimer(stack: BenchStack, backlog: number): Promise<number> {
+async function drainTimer(stack: BenchStack, backlog: number): Promise<{ seconds: number; cpu: EventCpu }> {
   const manager = await stack.nats.jetstreamManager();
   const consumer = () => manager.consumers.info(stack.namespace.stream('platform').name, stack.namespace.consumer(Consumers.historyServiceMessages));
-  let started: number | undefined;
+  const cpuNow = async () => ({
+    historyService: await cpuSeconds(stack.historyServicePid!),
+    postgres: await postgresCpuSeconds(),
+    natsServer: await natsServerCpuSeconds(),
+    machine: await machineCpuSeconds(),
+  });
+  let started: { at: number; cpu: Awaited<ReturnType<typeof cpuNow>> } | undefined;
   const deadline = Date.now() + 600_000;
   for (;;) {
     const info = await consumer();
     const now = Date.now();
-    if (started === undefined && info.num_pending < backlog) started = now;
-    if (started !== undefined && info.num_pending === 0 && info.num_ack_pending === 0) return (now - started) / 1000;
+    if (started === undefined && info.num_pending < backlog) started = { at: now, cpu: await cpuNow() };
+    if (started !== undefined && info.num_pending === 0 && info.num_ack_pending === 0) {
+      const ended = await cpuNow();
+      const perEvent = (seconds: number) => (seconds * 1e6) / backlog;
+      return {
+        seconds: (now - started.at) / 1000,
+        cpu: {
+          historyService: perEvent(ended.historyService - started.cpu.historyService),
+          postgres: perEvent(ended.postgres - started.cpu.postgres),
+          natsServer: perEvent(ended.natsServer - started.cpu.natsServer),
+          machineBusy: (100 * (ended.machine.busy - started.cpu.machine.busy)) / Math.max(1e-9, ended.machine.total - started.cpu.machine.total),
+        },
+      };
+    }
     if (now > deadline) throw new Error(`ingestion did not finish in time (${info.num_pending} pending, ${info.num_ack_pending} unacked)`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
