@@ -182,6 +182,9 @@ describe('message history ingestion and browsing (e2e)', () => {
     const before = await snapshot();
     // In a different order than the first time: reports first, then messages.
     for (const r of [...allReports].reverse()) await publishReport(stack, a.accountId, r);
+    // The same report again, its instant written with another offset: the same stored report.
+    const inParis = new Date(Date.parse(newerReport.occurredAt) + 3_600_000).toISOString().replace('Z', '+01:00');
+    await publishReport(stack, a.accountId, { ...newerReport, occurredAt: inParis });
     for (const m of [...allMessages].reverse()) await publishMessage(stack, a.accountId, m);
     for (const m of bMessages) await publishMessage(stack, b.accountId, m);
     const sentinel = message('replay-done', T0 - 120_000, Channel.Sms);

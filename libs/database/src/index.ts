@@ -15,3 +15,4 @@ export * from './database.module';
 export * from './export-outbox-message';
 export * from './webhooks.repository';
 export * from './webhook-deliveries.repository';
+export * from './pg-array';

@@ -19,22 +19,25 @@ function report(messageId: string, status: DeliveryStatus, occurredAt: string): 
 describe('toBatch', () => {
   it('keeps the last version of a message recorded twice in one batch', () => {
     const batch = toBatch([recorded('m-2'), recorded('m-1', 'first'), recorded('m-1', 'second')]);
-    expect(batch.messages.messageIds).toEqual(['m-1', 'm-2']);
-    expect(batch.messages.bodies).toEqual(['second', 'hi']);
+    expect(batch.messages.messageIds).toEqual(['m-2', 'm-1']);
+    expect(batch.messages.bodies).toEqual(['hi', 'second']);
   });
 
-  it('keeps a repeated report once, the same instant written with another offset included', () => {
-    const batch = toBatch([
-      report('m-1', DeliveryStatus.Delivered, '2026-01-01T01:00:00Z'),
-      report('m-1', DeliveryStatus.Delivered, '2026-01-01T02:00:00+01:00'),
-      report('m-1', DeliveryStatus.Error, '2026-01-01T01:00:00Z'),
-    ]);
-    expect(batch.reports.statuses).toEqual(['DELIVERED', 'ERROR']);
+  it('keeps reports as they came, repeats included (their insert skips what is stored)', () => {
+    const batch = toBatch([report('m-1', DeliveryStatus.Delivered, '2026-01-01T01:00:00Z'), report('m-1', DeliveryStatus.Delivered, '2026-01-01T02:00:00+01:00')]);
+    expect(batch.reports).toEqual({
+      accountIds: [A, A],
+      messageIds: ['m-1', 'm-1'],
+      statuses: ['DELIVERED', 'DELIVERED'],
+      occurredAts: ['2026-01-01T01:00:00Z', '2026-01-01T02:00:00+01:00'],
+      statusDescriptions: [null, null],
+      errorCodes: [null, null],
+    });
   });
 
-  it('lists every message the batch touches once, in key order, for re-deriving its status', () => {
+  it('lists the messages the batch touches, recorded ones first, then reported ones', () => {
     const batch = toBatch([report('m-3', DeliveryStatus.Sent, '2026-01-01T00:00:00Z'), recorded('m-1'), report('m-1', DeliveryStatus.Sent, '2026-01-01T00:00:01Z')]);
-    expect(batch.touched).toEqual({ accountIds: [A, A], messageIds: ['m-1', 'm-3'] });
+    expect(batch.touched).toEqual({ accountIds: [A, A, A], messageIds: ['m-1', 'm-3', 'm-1'] });
   });
 
   it('defaults parts to 1 and leaves missing optional values empty', () => {

@@ -11,13 +11,16 @@ export const MAX_COST = 99_999_999.999999;
  * which makes the ingest terminate that one event.
  */
 export function assertStorable(change: MessageChange): MessageChange {
-  const texts =
-    change.kind === 'message'
-      ? Object.values(change.event.message).filter((value): value is string => typeof value === 'string')
-      : [change.event.messageId, change.event.statusDescription, change.event.errorCode].filter((value): value is string => typeof value === 'string');
-  if (texts.some((text) => text.includes('\u0000'))) throw new Error('text fields must not contain NUL characters');
-  if (change.kind === 'message' && (change.event.message.cost ?? 0) > MAX_COST) {
-    throw new Error(`message.cost must not be more than ${MAX_COST}`);
+  if (change.kind === 'message') {
+    const { message } = change.event;
+    for (const key in message) {
+      const value = message[key as keyof typeof message];
+      if (typeof value === 'string' && value.includes('\u0000')) throw new Error('text fields must not contain NUL characters');
+    }
+    if ((message.cost ?? 0) > MAX_COST) throw new Error(`message.cost must not be more than ${MAX_COST}`);
+  } else {
+    const { messageId, statusDescription, errorCode } = change.event;
+    if ([messageId, statusDescription, errorCode].some((text) => text?.includes('\u0000'))) throw new Error('text fields must not contain NUL characters');
   }
   return change;
 }
@@ -50,37 +53,41 @@ export interface ReportRows {
 export interface Batch {
   messages: MessageRows;
   reports: ReportRows;
-  /** Every (account, message) the batch touches, for re-deriving status from the stored reports. */
+  /** The (account, message) pairs the batch touches, repeats possible, for re-deriving status from the stored reports. */
   touched: { accountIds: string[]; messageIds: string[] };
 }
 
 const key = (accountId: string, messageId: string) => `${accountId}\u0000${messageId}`;
 
 /**
- * Turns a batch of changes into column arrays for `unnest(...)` inserts. A message
+ * Turns a batch of changes into column arrays for `unnest(...)` statements. A message
  * recorded twice keeps its last version (one INSERT ... ON CONFLICT DO UPDATE may not
- * touch a row twice); a report repeated in the batch is kept once. Rows are sorted by
- * key so concurrent writers would lock in the same order.
+ * touch a row twice). Reports are kept as they came: their insert skips what is already
+ * stored, repeats in the batch included, and `touched` may repeat a message (its statement
+ * takes each once). No order is needed: one batch is written at a time (the ingest lock).
  */
 export function toBatch(changes: MessageChange[]): Batch {
   const messages = new Map<string, MessageRecordedEvent>();
-  const reports = new Map<string, MessageStatusEvent>();
+  const reportRows: ReportRows = { accountIds: [], messageIds: [], statuses: [], occurredAts: [], statusDescriptions: [], errorCodes: [] };
   for (const change of changes) {
     if (change.kind === 'message') {
       messages.set(key(change.event.accountId, change.event.message.messageId), change.event);
-    } else {
-      const { accountId, messageId, status, occurredAt } = change.event;
-      const reportKey = `${key(accountId, messageId)}\u0000${status}\u0000${new Date(occurredAt).toISOString()}`;
-      if (!reports.has(reportKey)) reports.set(reportKey, change.event);
+      continue;
     }
+    const report = change.event;
+    reportRows.accountIds.push(report.accountId);
+    reportRows.messageIds.push(report.messageId);
+    reportRows.statuses.push(report.status);
+    reportRows.occurredAts.push(report.occurredAt);
+    reportRows.statusDescriptions.push(report.statusDescription ?? null);
+    reportRows.errorCodes.push(report.errorCode ?? null);
   }
-  const byKey = <T>(map: Map<string, T>) => [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, value]) => value);
 
   const messageRows: MessageRows = {
     accountIds: [], messageIds: [], customerMessageIds: [], campaignIds: [], channels: [], directions: [],
     senders: [], destinations: [], bodies: [], statuses: [], sendDates: [], costs: [], parts: [],
   };
-  for (const { accountId, message } of byKey(messages)) {
+  for (const { accountId, message } of messages.values()) {
     messageRows.accountIds.push(accountId);
     messageRows.messageIds.push(message.messageId);
     messageRows.customerMessageIds.push(message.customerMessageId ?? null);
@@ -96,23 +103,9 @@ export function toBatch(changes: MessageChange[]): Batch {
     messageRows.parts.push(message.parts ?? 1);
   }
 
-  const reportRows: ReportRows = { accountIds: [], messageIds: [], statuses: [], occurredAts: [], statusDescriptions: [], errorCodes: [] };
-  for (const report of byKey(reports)) {
-    reportRows.accountIds.push(report.accountId);
-    reportRows.messageIds.push(report.messageId);
-    reportRows.statuses.push(report.status);
-    reportRows.occurredAts.push(report.occurredAt);
-    reportRows.statusDescriptions.push(report.statusDescription ?? null);
-    reportRows.errorCodes.push(report.errorCode ?? null);
-  }
-
-  const touched = new Map<string, [string, string]>();
-  messageRows.accountIds.forEach((accountId, i) => touched.set(key(accountId, messageRows.messageIds[i]), [accountId, messageRows.messageIds[i]]));
-  reportRows.accountIds.forEach((accountId, i) => touched.set(key(accountId, reportRows.messageIds[i]), [accountId, reportRows.messageIds[i]]));
-  const touchedRows = byKey(touched);
   return {
     messages: messageRows,
     reports: reportRows,
-    touched: { accountIds: touchedRows.map(([a]) => a), messageIds: touchedRows.map(([, m]) => m) },
+    touched: { accountIds: [...messageRows.accountIds, ...reportRows.accountIds], messageIds: [...messageRows.messageIds, ...reportRows.messageIds] },
   };
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { DeliveryStatus } from '@exports/contracts';
+import { pgArray } from '@exports/database';
 import { Batch, MessageChange, toBatch } from './message-changes';
 
 /** One writer at a time across instances: a report and its message in two concurrent batches would each miss the other. */
@@ -101,38 +102,37 @@ export class MessagesStore {
       await manager.query('SELECT pg_advisory_xact_lock($1)', [INGEST_LOCK]);
       await this.insertReports(manager, batch);
       await this.upsertMessages(manager, batch);
-      if (batch.touched.accountIds.length) await manager.query(APPLY_REPORTS, [batch.touched.accountIds, batch.touched.messageIds]);
+      if (batch.touched.accountIds.length) await manager.query(APPLY_REPORTS, [pgArray(batch.touched.accountIds), pgArray(batch.touched.messageIds)]);
     });
   }
 
   private async insertReports(manager: EntityManager, { reports }: Batch): Promise<void> {
     if (!reports.accountIds.length) return;
-    await manager.query(INSERT_REPORTS, [
-      reports.accountIds,
-      reports.messageIds,
-      reports.statuses,
-      reports.occurredAts,
-      reports.statusDescriptions,
-      reports.errorCodes,
-    ]);
+    await manager.query(
+      INSERT_REPORTS,
+      [reports.accountIds, reports.messageIds, reports.statuses, reports.occurredAts, reports.statusDescriptions, reports.errorCodes].map(pgArray),
+    );
   }
 
   private async upsertMessages(manager: EntityManager, { messages }: Batch): Promise<void> {
     if (!messages.accountIds.length) return;
-    await manager.query(UPSERT_MESSAGES, [
-      messages.accountIds,
-      messages.messageIds,
-      messages.customerMessageIds,
-      messages.campaignIds,
-      messages.channels,
-      messages.directions,
-      messages.senders,
-      messages.destinations,
-      messages.bodies,
-      messages.statuses,
-      messages.sendDates,
-      messages.costs,
-      messages.parts,
-    ]);
+    await manager.query(
+      UPSERT_MESSAGES,
+      [
+        messages.accountIds,
+        messages.messageIds,
+        messages.customerMessageIds,
+        messages.campaignIds,
+        messages.channels,
+        messages.directions,
+        messages.senders,
+        messages.destinations,
+        messages.bodies,
+        messages.statuses,
+        messages.sendDates,
+        messages.costs,
+        messages.parts,
+      ].map(pgArray),
+    );
   }
 }
