@@ -1,7 +1,7 @@
 import { ClassConstructor, Transform, Type } from 'class-transformer';
-import { IsString, Length, ValidateNested } from 'class-validator';
+import { IS_ENUM, IS_LENGTH, IsString, Length, MATCHES, MAX_LENGTH, MIN_LENGTH, ValidateNested, ValidationArguments } from 'class-validator';
 import { ContactDeletedEvent, ContactUpsertedEvent, GetExportRpcRequest, MessageRecordedEvent, MessageStatusEvent } from '@exports/contracts';
-import { compiledCheck, payloadChecker } from './compiled-validation';
+import { compiledCheck, leanRule, payloadChecker, ValidationMetadata } from './compiled-validation';
 import { checkPayload, MAX_KEYS } from './validation';
 
 const accountId = '0b7e2b9e-8e2c-4c39-9a0e-3b9f4b1c2d3e';
@@ -92,11 +92,23 @@ const HOSTILE: unknown[] = [
   deeplyNested(5_000),
   manyKeys(MAX_KEYS + 1),
   '2026-02-30T00:00:00Z',
+  '2024-02-29T00:00:00Z',
+  '2026-01-01T23:59:60Z',
+  '2026-01-01T00:00+01:00',
   '2026-01-01',
   '2026-01-01T00:00:00+14:00',
   '2026-01-01T00:00:00+15:00',
   'SMS',
+  'sms',
   'DELIVERED',
+  'x'.repeat(64),
+  'x'.repeat(65),
+  'x'.repeat(512),
+  'x'.repeat(513),
+  '🎉'.repeat(64),
+  '🎉'.repeat(65),
+  'e\ufe0f'.repeat(64),
+  '\ufe0f'.repeat(65),
   accountId,
   accountId.toUpperCase(),
   '+33611111111',
@@ -185,5 +197,34 @@ describe('compiledCheck', () => {
     expect(compiledCheck(Typed)!({ inner: { name: 'ab' } })).toBe(true);
     expectAgreement(Untyped, { inner: { name: 'ab' } });
     expectAgreement(Typed, { inner: { name: 'abcde' } });
+  });
+});
+
+describe('leanRule', () => {
+  const rule = jest.fn((value: unknown) => value === 'asked');
+  const lean = (name: string, constraints: unknown[]) => leanRule({ name, constraints } as ValidationMetadata, rule);
+  const args = {} as ValidationArguments;
+  beforeEach(() => rule.mockClear());
+
+  it('answers enum, length and pattern rules itself', () => {
+    const isEnum = lean(IS_ENUM, [{ A: 'a', B: 'b' }, ['a', 'b']])!;
+    expect([isEnum('a', args), isEnum('c', args), isEnum(undefined, args)]).toEqual([true, false, false]);
+    const length = lean(IS_LENGTH, [2, 3])!;
+    expect(['a', 'ab', 'abc', 'abcd', 5].map((value) => length(value, args))).toEqual([false, true, true, false, false]);
+    const max = lean(MAX_LENGTH, [2])!;
+    expect(['', 'ab', 'abc'].map((value) => max(value, args))).toEqual([true, true, false]);
+    const min = lean(MIN_LENGTH, [2])!;
+    expect(['a', 'abcdef'].map((value) => min(value, args))).toEqual([false, true]);
+    const matches = lean(MATCHES, [/^a+$/])!;
+    expect(['aa', 'ab', 1].map((value) => matches(value, args))).toEqual([true, false, false]);
+    expect(rule).not.toHaveBeenCalled();
+  });
+
+  it('asks the rule for strings whose length validator.js counts apart, and leaves other rules and global patterns to it', () => {
+    expect(lean(MAX_LENGTH, [2])!('🎉', args)).toBe(false);
+    expect(rule).toHaveBeenCalledWith('🎉', args);
+    expect(lean(MATCHES, [/a/g])).toBeUndefined();
+    expect(lean(MATCHES, ['a', 'i'])).toBeUndefined();
+    expect(lean('isEmail', [])).toBeUndefined();
   });
 });

@@ -1,12 +1,12 @@
 import { ClassConstructor, TransformationType } from 'class-transformer';
 import type { MetadataStorage as TransformMetadataStorage } from 'class-transformer/types/MetadataStorage';
-import { getMetadataStorage, ValidationArguments, ValidationTypes } from 'class-validator';
+import { getMetadataStorage, IS_ENUM, IS_LENGTH, MATCHES, MAX_LENGTH, MIN_LENGTH, ValidationArguments, ValidationTypes } from 'class-validator';
 import { checkPayload, MAX_KEYS, VALIDATOR_OPTIONS } from './validation';
 
 // class-transformer keeps its decorators' metadata in a storage its index does not export (Nest's mapped-types reads it the same way).
 const transformMetadata = (require('class-transformer/cjs/storage') as { defaultMetadataStorage: TransformMetadataStorage }).defaultMetadataStorage;
 
-type ValidationMetadata = ReturnType<ReturnType<typeof getMetadataStorage>['getTargetValidationMetadatas']>[number];
+export type ValidationMetadata = ReturnType<ReturnType<typeof getMetadataStorage>['getTargetValidationMetadatas']>[number];
 type Condition = (object: object, value: unknown) => unknown;
 type PlainObject = Record<string, unknown>;
 
@@ -137,10 +137,46 @@ function compileRule(cls: ClassConstructor<object>, name: string, metadata: Vali
     each: metadata.each,
     validators: constraints.map((constraint) => {
       const instance = constraint.instance;
-      return (value: unknown, args: ValidationArguments) => instance.validate(value, args);
+      const rule = (value: unknown, args: ValidationArguments) => instance.validate(value, args);
+      return leanRule(metadata, rule) ?? rule;
     }),
     args: { targetName: cls.name, property: name, object: {}, value: undefined, constraints: metadata.constraints },
   };
+}
+
+/** Characters that make validator.js's string length differ from `.length` (surrogate pairs, variation selectors). */
+const UNCOUNTED = /[\uD800-\uDFFF\uFE0E\uFE0F]/;
+
+/**
+ * class-validator's own rules that allocate on every call (an array of the enum's values, the
+ * matches of a RegExp, of surrogate pairs), run by an equivalent that does not. Each answers as
+ * the rule does; where it cannot tell at once (a string holding characters validator.js counts
+ * apart), it asks the rule itself.
+ */
+export function leanRule(metadata: ValidationMetadata, rule: (value: unknown, args: ValidationArguments) => unknown): ((value: unknown, args: ValidationArguments) => unknown) | undefined {
+  const [first, second] = metadata.constraints ?? [];
+  const bounded = (min: number, max: number) => (value: unknown, args: ValidationArguments) => {
+    if (typeof value !== 'string') return false;
+    return UNCOUNTED.test(value) ? rule(value, args) : value.length >= min && value.length <= max;
+  };
+  switch (metadata.name) {
+    case IS_ENUM: {
+      if (typeof first !== 'object' || first === null) return undefined;
+      const values = new Set(Object.keys(first).map((key) => (first as Record<string, unknown>)[key]));
+      return (value) => values.has(value);
+    }
+    case MAX_LENGTH:
+      return typeof first === 'number' ? bounded(0, first) : undefined;
+    case MIN_LENGTH:
+      return typeof first === 'number' ? bounded(first, Infinity) : undefined;
+    case IS_LENGTH:
+      return typeof first === 'number' && (typeof second === 'number' || second === undefined) ? bounded(first, second ?? Infinity) : undefined;
+    case MATCHES:
+      // Without the g or y flag, `str.match(pattern)` finds a match exactly when `pattern.test(str)` does.
+      return first instanceof RegExp && !first.global && !first.sticky ? (value) => typeof value === 'string' && first.test(value) : undefined;
+    default:
+      return undefined;
+  }
 }
 
 /** The class `@Type(() => Class)` names for a nested property. */
