@@ -128,7 +128,6 @@ export class EventIngest<Change> {
     const consumer = this.options.durable;
     const valid: Parsed<Change>[] = [];
     for (const message of messages) {
-      if (message.info.deliveryCount > 1) this.metrics?.redeliveries.inc({ consumer });
       const subject = this.jetStream.namespace.unprefix(message.subject);
       try {
         valid.push({ message, subject, change: this.parse(subject, message) });
@@ -171,17 +170,26 @@ export class EventIngest<Change> {
     return change;
   }
 
+  /**
+   * Acks the stored events. Their delivery info (parsed from the reply subject) is read here, as
+   * they are settled, not as they come: read at once, it would live as long as the batch.
+   */
   private accept(parsed: Parsed<Change>[], held: Set<JsMsg>): void {
     const consumer = this.options.durable;
-    this.metrics?.ingestedEvents.inc({ consumer, outcome: 'accepted' }, parsed.length);
-    const newest = Math.max(...parsed.map(({ message }) => message.info.timestampNanos / 1e6));
-    this.metrics?.ingestLagSeconds.set({ consumer }, Math.max(0, (Date.now() - newest) / 1000));
+    let newestNanos = 0;
+    let redelivered = 0;
     // Plain acks (no round trip each): one lost in a crash means a redelivery, which the
     // idempotent apply turns into no change.
     for (const { message } of parsed) {
+      const { deliveryCount, timestampNanos } = message.info;
+      if (deliveryCount > 1) redelivered += 1;
+      newestNanos = Math.max(newestNanos, timestampNanos);
       message.ack();
       held.delete(message);
     }
+    this.metrics?.ingestedEvents.inc({ consumer, outcome: 'accepted' }, parsed.length);
+    if (redelivered) this.metrics?.redeliveries.inc({ consumer }, redelivered);
+    this.metrics?.ingestLagSeconds.set({ consumer }, Math.max(0, (Date.now() - newestNanos / 1e6) / 1000));
   }
 
   /**
@@ -193,6 +201,7 @@ export class EventIngest<Change> {
     await this.deadLetters.park(message, consumer, reason);
     message.term();
     held.delete(message);
+    if (message.info.deliveryCount > 1) this.metrics?.redeliveries.inc({ consumer });
     this.metrics?.ingestedEvents.inc({ consumer, outcome: 'rejected' });
     this.logger.warn({ message: 'Invalid event terminated', subject, seq: message.seq, reason, deadLettered: true });
   }
@@ -202,6 +211,7 @@ export class EventIngest<Change> {
     const consumer = this.options.durable;
     for (const message of messages) message.nak(retryDelayMs(message.info.deliveryCount, this.options.retry));
     const maxDeliveries = Math.max(0, ...messages.map((message) => message.info.deliveryCount));
+    this.metrics?.redeliveries.inc({ consumer }, messages.filter((message) => message.info.deliveryCount > 1).length);
     this.metrics?.ingestRetries.inc({ consumer }, messages.length);
     this.metrics?.ingestFailing.set({ consumer }, 1);
     if (!this.streak) {
