@@ -43,6 +43,9 @@ function assertSameAccount(payload: unknown, subjectAccountId: string): void {
   if (accountId !== subjectAccountId) throw new Error(`accountId must be the account of the subject (${subjectAccountId || 'none'})`);
 }
 
+/** Events parsed between two turns of the event loop. */
+const PARSE_SLICE = 100;
+
 interface Parsed<Change> {
   message: JsMsg;
   subject: string;
@@ -127,7 +130,11 @@ export class EventIngest<Change> {
   private async ingest(messages: JsMsg[], held: Set<JsMsg>): Promise<void> {
     const consumer = this.options.durable;
     const valid: Parsed<Change>[] = [];
-    for (const message of messages) {
+    for (let i = 0; i < messages.length; i++) {
+      // With two batches in flight, the other one is in PostgreSQL, holding the ingest lock: its
+      // next statement goes out only when this loop lets the event loop run.
+      if (i > 0 && i % PARSE_SLICE === 0) await new Promise(setImmediate);
+      const message = messages[i];
       const subject = this.jetStream.namespace.unprefix(message.subject);
       try {
         valid.push({ message, subject, change: this.parse(subject, message) });
