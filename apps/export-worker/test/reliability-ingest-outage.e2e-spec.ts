@@ -87,5 +87,13 @@ describe('ingestion through a PostgreSQL outage (e2e)', () => {
     expect(figures.maxDeliveries).toBeGreaterThan(OLD_DELIVERY_LIMIT);
     expect(figures.failingWarnings).toBeLessThan(10);
     expect(logged('Invalid event terminated')).toEqual([]);
+
+    // The metrics say the same: every message accepted, redelivered events counted as they were settled, no lag left.
+    const metrics = (await stack.ops<string>('history-service', '/metrics')).body;
+    const value = (name: string, labels: string) => Number(new RegExp(`${name}\\{[^}]*${labels}[^}]*\\} (\\S+)`).exec(metrics)?.[1]);
+    expect(value('ingest_events_total', 'consumer="history-service-messages",outcome="accepted"')).toBe(messages);
+    expect(value('jetstream_redeliveries_total', 'consumer="history-service-messages"')).toBeGreaterThan(0);
+    expect(value('ingest_lag_seconds', 'consumer="history-service-messages"')).toBeGreaterThan(0);
+    expect(value('ingest_failing', 'consumer="history-service-messages"')).toBe(0);
   }, (OUTAGE_SECONDS + 30 * 60) * 1000);
 });
