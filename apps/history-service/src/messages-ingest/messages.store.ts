@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { PoolClient } from 'pg';
+import { DataSource } from 'typeorm';
 import { DeliveryStatus } from '@exports/contracts';
 import { pgArray } from '@exports/database';
 import { Batch, MessageChange, toBatch } from './message-changes';
@@ -85,10 +86,15 @@ const APPLY_REPORTS = `
   WHERE m.account_id = n.account_id AND m.message_id = n.message_id
     AND (${REPORT_IS_NEWER} OR (n.delivered_at IS NOT NULL AND m.delivery_date IS DISTINCT FROM n.delivered_at))`;
 
+/** One batch's statements, on the connection of its transaction. */
+type Run = (name: string, text: string, values: string[]) => Promise<unknown>;
+
 /**
  * Writes message events in batches: a few set-based statements per batch, not one round
  * trip per event. Every report is kept; a message's status is the latest of its recorded
  * status and its reports, so replays and out-of-order arrivals converge on the same row.
+ * The statements are named (prepared once per connection): planning them was about 0.8 ms
+ * each, per batch, inside the ingest lock.
  */
 @Injectable()
 export class MessagesStore {
@@ -99,24 +105,28 @@ export class MessagesStore {
     if (!changes.length) return;
     const batch = toBatch(changes);
     await this.dataSource.transaction(async (manager) => {
+      const client = (await manager.queryRunner!.connect()) as PoolClient;
+      const run: Run = (name, text, values) => client.query({ name, text, values });
       await manager.query('SELECT pg_advisory_xact_lock($1)', [INGEST_LOCK]);
-      await this.insertReports(manager, batch);
-      await this.upsertMessages(manager, batch);
-      if (batch.touched.accountIds.length) await manager.query(APPLY_REPORTS, [pgArray(batch.touched.accountIds), pgArray(batch.touched.messageIds)]);
+      await this.insertReports(run, batch);
+      await this.upsertMessages(run, batch);
+      if (batch.touched.accountIds.length) await run('ingest-apply-reports', APPLY_REPORTS, [pgArray(batch.touched.accountIds), pgArray(batch.touched.messageIds)]);
     });
   }
 
-  private async insertReports(manager: EntityManager, { reports }: Batch): Promise<void> {
+  private async insertReports(run: Run, { reports }: Batch): Promise<void> {
     if (!reports.accountIds.length) return;
-    await manager.query(
+    await run(
+      'ingest-insert-reports',
       INSERT_REPORTS,
       [reports.accountIds, reports.messageIds, reports.statuses, reports.occurredAts, reports.statusDescriptions, reports.errorCodes].map(pgArray),
     );
   }
 
-  private async upsertMessages(manager: EntityManager, { messages }: Batch): Promise<void> {
+  private async upsertMessages(run: Run, { messages }: Batch): Promise<void> {
     if (!messages.accountIds.length) return;
-    await manager.query(
+    await run(
+      'ingest-upsert-messages',
       UPSERT_MESSAGES,
       [
         messages.accountIds,
