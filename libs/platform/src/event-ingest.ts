@@ -178,8 +178,8 @@ export class EventIngest<Change> {
   }
 
   /**
-   * Acks the stored events. Their delivery info (parsed from the reply subject) is read here, as
-   * they are settled, not as they come: read at once, it would live as long as the batch.
+   * Acks the stored events. Their delivery info (parsed from the reply subject, for the
+   * redeliveries and the lag) is read here, in the same pass as the acks.
    */
   private accept(parsed: Parsed<Change>[], held: Set<JsMsg>): void {
     const consumer = this.options.durable;
