@@ -88,10 +88,11 @@ describe('ingestion through a PostgreSQL outage (e2e)', () => {
     expect(figures.failingWarnings).toBeLessThan(10);
     expect(logged('Invalid event terminated')).toEqual([]);
 
-    // The metrics say the same: every message accepted, redelivered events counted as they were settled, no lag left.
+    // The metrics say the same: every message accepted (some twice: delivery is at least once, and
+    // a batch written as the database went away is written again), redeliveries counted, a lag.
     const metrics = (await stack.ops<string>('history-service', '/metrics')).body;
     const value = (name: string, labels: string) => Number(new RegExp(`${name}\\{[^}]*${labels}[^}]*\\} (\\S+)`).exec(metrics)?.[1]);
-    expect(value('ingest_events_total', 'consumer="history-service-messages",outcome="accepted"')).toBe(messages);
+    expect(value('ingest_events_total', 'consumer="history-service-messages",outcome="accepted"')).toBeGreaterThanOrEqual(messages);
     expect(value('jetstream_redeliveries_total', 'consumer="history-service-messages"')).toBeGreaterThan(0);
     expect(value('ingest_lag_seconds', 'consumer="history-service-messages"')).toBeGreaterThan(0);
     expect(value('ingest_failing', 'consumer="history-service-messages"')).toBe(0);
