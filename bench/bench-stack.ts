@@ -218,6 +218,36 @@ export async function machineCpuSeconds(): Promise<{ busy: number; total: number
   return { busy: (total - idle) / TICKS_PER_SECOND, total: total / TICKS_PER_SECOND };
 }
 
+/** CPU time so far, in seconds: of the named app processes, the PostgreSQL and NATS servers, and the machine. */
+export interface CpuSnapshot<App extends string> {
+  apps: Record<App, number>;
+  postgres: number;
+  natsServer: number;
+  machine: { busy: number; total: number };
+}
+
+export async function cpuSnapshot<App extends string>(pids: Record<App, number>): Promise<CpuSnapshot<App>> {
+  const apps = {} as Record<App, number>;
+  for (const app of Object.keys(pids) as App[]) apps[app] = await cpuSeconds(pids[app]);
+  return { apps, postgres: await postgresCpuSeconds(), natsServer: await natsServerCpuSeconds(), machine: await machineCpuSeconds() };
+}
+
+/**
+ * The CPU each process used between two snapshots, divided by the `units` done meanwhile (requests,
+ * events) and multiplied by `scale` (1e3 for ms, 1e6 for µs); `machineBusy` in % of all cores.
+ */
+export function cpuPerUnit<App extends string>(before: CpuSnapshot<App>, after: CpuSnapshot<App>, units: number, scale: number): Record<App | 'postgres' | 'natsServer', number> & { machineBusy: number } {
+  const per = (from: number, to: number) => ((to - from) * scale) / Math.max(1, units);
+  const apps = {} as Record<App, number>;
+  for (const app of Object.keys(before.apps) as App[]) apps[app] = per(before.apps[app], after.apps[app]);
+  return {
+    ...apps,
+    postgres: per(before.postgres, after.postgres),
+    natsServer: per(before.natsServer, after.natsServer),
+    machineBusy: (100 * (after.machine.busy - before.machine.busy)) / Math.max(0.01, after.machine.total - before.machine.total),
+  };
+}
+
 export function median(samples: number[]): number {
   return percentile(samples, 50);
 }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { AccountsRepository } from '@exports/database';
-import { BenchStack, cpuSeconds, machineCpuSeconds, natsServerCpuSeconds, percentile, postgresCpuSeconds } from './bench-stack';
+import { BenchStack, cpuPerUnit, cpuSnapshot, percentile } from './bench-stack';
 import { BROWSE_ACCOUNT } from './history-browse.bench';
 
 export interface HttpLoadOptions {
@@ -102,13 +102,7 @@ export async function runHttpLoadBench(stack: BenchStack, options: HttpLoadOptio
     if (check.status !== 200) throw new Error(`GET /messages/history answered ${check.status}: ${await check.text()}`);
 
     const [historyService, gateway] = apps;
-    const cpuNow = async () => ({
-      gateway: await cpuSeconds(gateway.child.pid!),
-      historyService: await cpuSeconds(historyService.child.pid!),
-      postgres: await postgresCpuSeconds(),
-      natsServer: await natsServerCpuSeconds(),
-      machine: await machineCpuSeconds(),
-    });
+    const cpuNow = () => cpuSnapshot({ gateway: gateway.child.pid!, historyService: historyService.child.pid! });
     const routes: LoadResult[] = [];
     const load = async (name: string, rate: number, request: LoadRequest, seconds = options.seconds) => {
       // Warm-up at the same rate (JIT, connection pools), not measured.
@@ -117,14 +111,9 @@ export async function runHttpLoadBench(stack: BenchStack, options: HttpLoadOptio
       const before = await cpuNow();
       const measured = await generateLoad({ ...request, rate, seconds });
       const after = await cpuNow();
-      const perRequest = (from: number, to: number) => ((to - from) * 1000) / Math.max(1, measured.requests);
       const cpu: RequestCpu = {
-        gateway: perRequest(before.gateway, after.gateway),
-        historyService: perRequest(before.historyService, after.historyService),
-        postgres: perRequest(before.postgres, after.postgres),
-        natsServer: perRequest(before.natsServer, after.natsServer),
+        ...cpuPerUnit(before, after, measured.requests, 1000),
         loadGenerator: (measured.loadGeneratorCpuSeconds * 1000) / Math.max(1, measured.requests),
-        machineBusy: (100 * (after.machine.busy - before.machine.busy)) / Math.max(0.01, after.machine.total - before.machine.total),
       };
       const { loadGeneratorCpuSeconds: _own, ...result } = measured;
       const row = { name, ...result, cpu };

@@ -1,5 +1,5 @@
 import { accountSubject, Consumers, Subjects } from '@exports/contracts';
-import { BenchStack, cpuSeconds, machineCpuSeconds, natsServerCpuSeconds, postgresCpuSeconds } from './bench-stack';
+import { BenchStack, cpuPerUnit, cpuSnapshot, CpuSnapshot } from './bench-stack';
 
 const ACCOUNT = '00000000-0000-4000-8000-0000000010ad';
 
@@ -86,30 +86,15 @@ export async function runIngestBench(stack: BenchStack, options: IngestBenchOpti
 async function drainTimer(stack: BenchStack, backlog: number): Promise<{ seconds: number; cpu: EventCpu }> {
   const manager = await stack.nats.jetstreamManager();
   const consumer = () => manager.consumers.info(stack.namespace.stream('platform').name, stack.namespace.consumer(Consumers.historyServiceMessages));
-  const cpuNow = async () => ({
-    historyService: await cpuSeconds(stack.historyServicePid!),
-    postgres: await postgresCpuSeconds(),
-    natsServer: await natsServerCpuSeconds(),
-    machine: await machineCpuSeconds(),
-  });
-  let started: { at: number; cpu: Awaited<ReturnType<typeof cpuNow>> } | undefined;
+  const cpuNow = () => cpuSnapshot({ historyService: stack.historyServicePid! });
+  let started: { at: number; cpu: CpuSnapshot<'historyService'> } | undefined;
   const deadline = Date.now() + 600_000;
   for (;;) {
     const info = await consumer();
     const now = Date.now();
     if (started === undefined && info.num_pending < backlog) started = { at: now, cpu: await cpuNow() };
     if (started !== undefined && info.num_pending === 0 && info.num_ack_pending === 0) {
-      const ended = await cpuNow();
-      const perEvent = (seconds: number) => (seconds * 1e6) / backlog;
-      return {
-        seconds: (now - started.at) / 1000,
-        cpu: {
-          historyService: perEvent(ended.historyService - started.cpu.historyService),
-          postgres: perEvent(ended.postgres - started.cpu.postgres),
-          natsServer: perEvent(ended.natsServer - started.cpu.natsServer),
-          machineBusy: (100 * (ended.machine.busy - started.cpu.machine.busy)) / Math.max(1e-9, ended.machine.total - started.cpu.machine.total),
-        },
-      };
+      return { seconds: (now - started.at) / 1000, cpu: cpuPerUnit(started.cpu, await cpuNow(), backlog, 1e6) };
     }
     if (now > deadline) throw new Error(`ingestion did not finish in time (${info.num_pending} pending, ${info.num_ack_pending} unacked)`);
     await new Promise((resolve) => setTimeout(resolve, 20));
